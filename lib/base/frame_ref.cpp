@@ -1,0 +1,34 @@
+#include "base/frame_ref.h"
+
+#include <cstdlib>
+#include <cstring>
+
+#include "base/assert.h"
+
+namespace relay {
+
+FrameRef FrameRef::allocate(size_t size) {
+  void* mem = std::malloc(sizeof(Block) + size);
+  RELAY_ASSERT(mem != nullptr);  // allocation failure aborts, as Redis' zmalloc does
+  FrameRef f;
+  f.b_ = static_cast<Block*>(mem);
+  f.b_->refs = 1;
+  f.b_->size = size;
+  f.b_->stamp_ns = 0;
+  return f;
+}
+
+FrameRef FrameRef::copy_of(std::span<const std::byte> bytes) {
+  FrameRef f = allocate(bytes.size());
+  if (!bytes.empty()) std::memcpy(f.b_->data, bytes.data(), bytes.size());
+  return f;
+}
+
+std::span<std::byte> FrameRef::mutable_bytes() noexcept {
+  RELAY_ASSERT(b_ && b_->refs == 1);
+  return {b_->data, b_->size};
+}
+
+void FrameRef::release(Block* b) noexcept { std::free(b); }
+
+}  // namespace relay

@@ -1,0 +1,69 @@
+// FrameRef: an immutable, reference-counted byte block holding one encoded frame
+// (header + payload in one allocation). A fan-out encodes a frame once and queues a
+// reference per subscriber, so the payload is never copied per subscriber.
+// The count is a plain integer: every FrameRef lives on one reactor thread.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <utility>
+
+namespace relay {
+
+class FrameRef {
+ public:
+  FrameRef() noexcept = default;
+  // A new block of `size` uninitialised bytes with one reference. Fill it through
+  // mutable_bytes() before sharing it; after the first copy it must not change.
+  static FrameRef allocate(size_t size);
+  // A new block holding a copy of `bytes`.
+  static FrameRef copy_of(std::span<const std::byte> bytes);
+
+  FrameRef(const FrameRef& o) noexcept : b_(o.b_) {
+    if (b_) ++b_->refs;
+  }
+  FrameRef(FrameRef&& o) noexcept : b_(std::exchange(o.b_, nullptr)) {}
+  FrameRef& operator=(const FrameRef& o) noexcept {
+    FrameRef tmp(o);
+    std::swap(b_, tmp.b_);
+    return *this;
+  }
+  FrameRef& operator=(FrameRef&& o) noexcept {
+    FrameRef tmp(std::move(o));
+    std::swap(b_, tmp.b_);
+    return *this;
+  }
+  ~FrameRef() { reset(); }
+
+  void reset() noexcept {
+    if (b_ && --b_->refs == 0) release(b_);
+    b_ = nullptr;
+  }
+  explicit operator bool() const noexcept { return b_ != nullptr; }
+  std::span<const std::byte> bytes() const noexcept {
+    return b_ ? std::span<const std::byte>(b_->data, b_->size) : std::span<const std::byte>();
+  }
+  const std::byte* data() const noexcept { return b_ ? b_->data : nullptr; }
+  size_t size() const noexcept { return b_ ? b_->size : 0; }
+  // Writable only while this is the sole reference (the encoding phase).
+  std::span<std::byte> mutable_bytes() noexcept;
+  uint32_t use_count() const noexcept { return b_ ? b_->refs : 0; }
+  // When the message entered the relay (monotonic ns); for the latency histogram.
+  int64_t stamp_ns() const noexcept { return b_ ? b_->stamp_ns : 0; }
+  void set_stamp_ns(int64_t ns) noexcept {
+    if (b_) b_->stamp_ns = ns;
+  }
+
+ private:
+  struct Block {
+    uint32_t refs;
+    size_t size;       // bytes in data[]
+    int64_t stamp_ns;  // 0 = not stamped
+    alignas(8) std::byte data[];
+  };
+  static void release(Block* b) noexcept;
+  Block* b_ = nullptr;
+};
+
+}  // namespace relay

@@ -1,0 +1,80 @@
+// OutQueue: the bytes waiting to be written to one connection, as a ring of
+// {FrameRef, offset} entries. It is flushed with one writev of many entries, so a
+// burst of frames costs one syscall. The ring grows by doubling and never shrinks
+// below its high-water mark, so a steady flow allocates nothing per frame.
+// No syscalls here: gather() fills an iovec array for the caller's writev.
+#pragma once
+
+#include <sys/uio.h>
+
+#include <cstddef>
+#include <vector>
+
+#include "base/frame_ref.h"
+
+namespace relay {
+
+class OutQueue {
+ public:
+  OutQueue() = default;
+  OutQueue(const OutQueue&) = delete;
+  OutQueue& operator=(const OutQueue&) = delete;
+
+  void push(FrameRef f);
+  bool empty() const noexcept { return count_ == 0; }
+  size_t frames() const noexcept { return count_; }
+  size_t bytes() const noexcept { return bytes_; }  // queued and not yet written
+  // True while the front frame is partly written: nothing may be put before it.
+  bool front_started() const noexcept { return count_ && ring_[head_].offset != 0; }
+
+  // Fills iov[0..max) with the unwritten bytes from the front; returns entries used.
+  int gather(iovec* iov, int max) const noexcept;
+  // Marks n bytes from the front as written, dropping finished frames.
+  // Calls on_sent(frame) for each frame that finished (may be null).
+  template <typename F>
+  void consume(size_t n, F&& on_sent);
+  void consume(size_t n) {
+    consume(n, [](const FrameRef&) {});
+  }
+  void clear() noexcept;
+
+ private:
+  struct Entry {
+    FrameRef frame;
+    size_t offset = 0;  // bytes of frame already written
+  };
+  void grow();
+  std::vector<Entry> ring_;  // capacity is a power of two (or 0)
+  size_t head_ = 0;
+  size_t count_ = 0;
+  size_t bytes_ = 0;
+};
+
+template <typename F>
+void OutQueue::consume(size_t n, F&& on_sent) {
+  bytes_ -= n;
+  const size_t mask = ring_.size() - 1;
+  while (n > 0) {
+    Entry& e = ring_[head_];
+    size_t left = e.frame.size() - e.offset;
+    if (n < left) {
+      e.offset += n;
+      return;
+    }
+    n -= left;
+    on_sent(e.frame);
+    e.frame.reset();
+    e.offset = 0;
+    head_ = (head_ + 1) & mask;
+    --count_;
+  }
+  // Zero-length frames at the front are finished too.
+  while (count_ && ring_[head_].frame.size() == 0) {
+    on_sent(ring_[head_].frame);
+    ring_[head_].frame.reset();
+    head_ = (head_ + 1) & mask;
+    --count_;
+  }
+}
+
+}  // namespace relay
