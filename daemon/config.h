@@ -1,0 +1,93 @@
+// The daemon's configuration: one JSON file, validated against config/wsrelay.schema.json
+// (embedded in the binary), then turned into this struct with every default filled in.
+// Loading never throws: errors come back as a ConfigError naming the JSON pointer.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <string>
+#include <vector>
+
+namespace relay::daemon {
+
+enum class PublishRight : uint8_t { kClients, kHttp, kBoth };
+
+// Options for channels whose name matches `match`: an exact name, or a prefix pattern
+// ending in '*' ("chat.*"). The first matching entry wins; no match = the defaults.
+struct ChannelOptions {
+  std::string match;
+  bool echo = false;                     // deliver a client's messages back to itself too
+  uint32_t max_subscribers = 0;          // 0 = no limit
+  uint32_t max_message_bytes = 0;        // 0 = limits.max_message_bytes
+  PublishRight publish = PublishRight::kBoth;
+};
+
+struct TlsConfig {
+  std::string cert;  // PEM file (chain)
+  std::string key;   // PEM file
+};
+
+struct Limits {
+  uint32_t max_connections = 10000;
+  uint32_t max_message_bytes = 64 * 1024;        // inbound message -> 1009 above it
+  uint32_t max_fragments = 128;                  // frames per inbound message
+  uint64_t max_queue_bytes = 8u << 20;           // hard: over it the client is closed at once
+  uint64_t queue_soft_bytes = 1u << 20;          // soft: over it for queue_soft_seconds -> closed
+  uint32_t queue_soft_seconds = 10;
+  uint32_t handshake_timeout_ms = 10000;         // slow-loris guard, TCP accept -> 101 sent
+  uint32_t max_header_bytes = 8192;              // request head -> 431 above it
+  uint32_t max_headers = 64;                     // header lines -> 431 above it
+  uint32_t ping_interval_ms = 25000;             // server ping after this much silence
+  uint32_t pong_timeout_ms = 10000;              // no traffic this long after a ping -> close
+  uint32_t max_channels_per_client = 100;        // /ws subscriptions per connection
+  uint32_t drain_timeout_ms = 10000;             // SIGTERM: wait this long for closes
+};
+
+struct Config {
+  std::string listen = "127.0.0.1:8080";
+  std::string metrics_listen = "127.0.0.1:9090";  // "" = no metrics listener
+  std::string log_level = "info";                 // trace debug info warn error critical off
+  std::optional<TlsConfig> tls;                   // on the public listener
+  // Origins allowed to open WebSockets: exact "scheme://host[:port]" or "*".
+  // Unset = same-origin browsers (Origin host == Host) and clients sending no Origin.
+  std::optional<std::vector<std::string>> allowed_origins;
+  // Subprotocols we accept. Unset = echo the client's first offer (a transparent relay).
+  std::optional<std::vector<std::string>> subprotocols;
+  bool demo = true;  // serve the demo chat page at GET /
+  Limits limits;
+  std::vector<ChannelOptions> channels;
+  std::string source_path;  // the file it came from ("" = built-in defaults)
+
+  // The options for a channel name (first match, else the defaults).
+  const ChannelOptions& options_for(std::string_view name) const noexcept;
+};
+
+struct ConfigError {
+  std::string pointer;  // JSON pointer of the bad field ("" = the document itself)
+  std::string message;  // what was expected
+  std::string to_string() const;  // "config: /limits/max_connections: must be >= 1"
+};
+
+// Exit status for a bad configuration (sysexits.h EX_CONFIG).
+constexpr int kExitConfig = 78;
+
+}  // namespace relay::daemon
+
+namespace relay::daemon {
+
+// Either a config or the first error found.
+struct ConfigResult {
+  std::optional<Config> config;
+  ConfigError error;
+  explicit operator bool() const { return config.has_value(); }
+};
+
+// Parses and validates JSON text against the schema; `source` names it in messages.
+ConfigResult parse_config(std::string_view json_text, const std::string& source);
+// Reads a file ("" = the built-in defaults, with no file at all).
+ConfigResult load_config(const std::string& path);
+// Checks what the schema cannot (readable TLS files, listen addresses that parse).
+std::optional<ConfigError> check_config_semantics(const Config& c);
+
+}  // namespace relay::daemon

@@ -1,0 +1,43 @@
+// Stats: plain counters the event loop bumps (as Redis keeps server.stat_*). A 1 s timer
+// copies them into the prometheus-cpp families (metrics.cpp), so the fan-out path never
+// touches the registry. Single-threaded: only the loop thread writes them.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+
+namespace relay::daemon {
+
+struct Stats {
+  uint64_t connections = 0;  // open now (HTTP and WebSocket)
+  uint64_t accepted_total = 0;
+  std::map<uint16_t, uint64_t> closed_by_code;            // close code -> count (1006 = none)
+  std::map<uint16_t, uint64_t> handshake_failures_by_status;  // HTTP status -> count
+  uint64_t messages_received = 0;
+  uint64_t bytes_received = 0;
+  uint64_t published_ws = 0;
+  uint64_t published_http = 0;
+  uint64_t messages_delivered = 0;
+  uint64_t bytes_delivered = 0;  // payload bytes
+  uint64_t slow_consumer_closes = 0;
+  uint64_t channels = 0;  // current
+  uint64_t reloads_ok = 0;
+  uint64_t reloads_error = 0;
+
+  // publish-to-write latency, observed per written frame; bucket bounds in seconds.
+  static constexpr std::array<double, 12> kLatencyBounds = {
+      0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25};
+  std::array<uint64_t, kLatencyBounds.size() + 1> latency_buckets{};  // last = +Inf
+  double latency_sum = 0;
+  uint64_t latency_count = 0;
+  void observe_latency(double seconds) noexcept {
+    size_t i = 0;
+    while (i < kLatencyBounds.size() && seconds > kLatencyBounds[i]) ++i;
+    ++latency_buckets[i];
+    latency_sum += seconds;
+    ++latency_count;
+  }
+};
+
+}  // namespace relay::daemon
