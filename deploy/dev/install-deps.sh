@@ -2,7 +2,7 @@
 # Installs what building, running and testing wsrelay needs on Debian 12, only what is
 # missing (so a second run costs a second). Used by both quick-start commands.
 set -euo pipefail
-need=(cmake g++ clang libclang-rt-14-dev pkg-config make
+need=(cmake ninja-build g++ clang libclang-rt-14-dev pkg-config make
       libssl-dev zlib1g-dev libspdlog-dev nlohmann-json3-dev libvalijson-dev libsystemd-dev
       prometheus-cpp-dev libhiredis-dev libgtest-dev libbenchmark-dev)
 if [ "${1:-}" = "--test" ]; then

