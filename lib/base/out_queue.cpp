@@ -38,4 +38,15 @@ void OutQueue::clear() noexcept {
   head_ = count_ = bytes_ = 0;
 }
 
+void OutQueue::drop_unstarted() noexcept {
+  size_t keep = front_started() ? 1 : 0;
+  const size_t mask = ring_.size() - 1;
+  for (size_t i = keep; i < count_; ++i) {
+    Entry& e = ring_[(head_ + i) & mask];
+    bytes_ -= e.frame.size();
+    e.frame.reset();
+  }
+  count_ = keep;
+}
+
 }  // namespace relay

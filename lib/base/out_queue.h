@@ -37,6 +37,9 @@ class OutQueue {
     consume(n, [](const FrameRef&) {});
   }
   void clear() noexcept;
+  // Drops every frame not yet started (a partly written front frame stays, so the
+  // byte stream stays well-formed). Used before closing a slow consumer.
+  void drop_unstarted() noexcept;
 
  private:
   struct Entry {
