@@ -1,0 +1,144 @@
+// TCP socket helpers for the reactor: address parsing, nonblocking listen/accept,
+// socket options, and the writev flush of an OutQueue. Plain syscalls, no reactor
+// state, no logging, no WebSocket. Every fd returned is nonblocking and close-on-exec.
+#pragma once
+
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "base/out_queue.h"
+#include "base/result.h"
+
+namespace relay::net {
+
+// An IPv4 or IPv6 socket address, ready for bind()/connect().
+struct SocketAddress {
+  sockaddr_storage storage{};
+  socklen_t len = 0;
+
+  int family() const noexcept { return storage.ss_family; }
+  uint16_t port() const noexcept;
+  // "127.0.0.1:8080" or "[::1]:8080" (numeric, the form parse_address() reads back).
+  std::string to_string() const;
+};
+
+// Parses "HOST:PORT" where HOST is an IPv4 literal ("0.0.0.0", "127.0.0.1"),
+// "localhost" (= 127.0.0.1) or a bracketed IPv6 literal ("[::]", "[::1]"), and
+// PORT is 0..65535 in decimal (0 = any free port). No DNS: names other than
+// "localhost" are refused, so parsing never blocks.
+// Errors: kInvalid for a missing or bad host, a missing, empty, non-decimal or
+// out-of-range port, an unbracketed IPv6 literal, a scope id ("%eth0"), trailing bytes.
+Result<SocketAddress> parse_address(std::string_view host_port);
+
+// socket + SO_REUSEADDR (+ SO_REUSEPORT when reuseport, for one listener per worker)
+// + bind + listen(backlog). Returns the nonblocking, close-on-exec listening fd.
+// An IPv6 "[::]" listener follows the system's bindv6only default (dual stack on Debian).
+// Errors: errno of the failing call (EADDRINUSE, EACCES, EADDRNOTAVAIL, EMFILE...).
+Result<int> listen_tcp(const SocketAddress& addr, int backlog, bool reuseport);
+
+// A nonblocking, close-on-exec TCP connection to addr (tests and the load generator).
+// The connect may still be in progress (EINPROGRESS is success): wait for kWritable,
+// then read SO_ERROR with socket_error().
+Result<int> connect_tcp(const SocketAddress& addr);
+
+enum class AcceptStatus : uint8_t {
+  kAccepted,    // fd is a new nonblocking, close-on-exec connection
+  kWouldBlock,  // no connection waiting: wait for the next readable report
+  kExhausted,   // EMFILE/ENFILE/ENOBUFS/ENOMEM: stop accepting for a while
+                // (AcceptPause) instead of spinning on a listener that stays readable
+  kFailed,      // anything else (error holds errno); the listener is unusable
+};
+struct Accepted {
+  AcceptStatus status;
+  int fd = -1;    // valid for kAccepted
+  int error = 0;  // errno for kExhausted and kFailed
+};
+
+// One accept4(SOCK_NONBLOCK | SOCK_CLOEXEC). Errors that belong to the aborted
+// connection, not the listener (ECONNABORTED, EPROTO, ENETDOWN..., as accept(2) lists
+// for Linux), and EINTR, are retried a few times and then reported as kWouldBlock.
+// Call it in a bounded loop per readable report (e.g. up to 64 times, as Redis
+// MAX_ACCEPTS_PER_CALL) until it stops returning kAccepted.
+Accepted accept_nonblocking(int listen_fd) noexcept;
+
+Result<void> set_tcp_nodelay(int fd, bool on = true) noexcept;
+// Sets SO_SNDBUF (the kernel doubles it and applies a minimum); for tests and tuning.
+Result<void> set_send_buffer(int fd, int bytes) noexcept;
+// The local port of a bound fd (for tests that listen on port 0).
+Result<uint16_t> local_port(int fd) noexcept;
+// The pending SO_ERROR of fd (0 = none), clearing it; e.g. after a nonblocking connect.
+int socket_error(int fd) noexcept;
+
+// ---- flushing an OutQueue -----------------------------------------------------------
+
+// Entries per writev: IOV_MAX is 1024 on Linux, but 64 frames already amortise the
+// syscall (as Redis' _writevToClient caps at IOV_MAX and a byte budget).
+inline constexpr int kMaxIovPerWrite = 64;
+
+enum class FlushStatus : uint8_t {
+  kDrained,  // the queue is empty: drop kWritable interest
+  kBlocked,  // the kernel buffer is full, bytes remain: keep kWritable interest
+  kFailed,   // the connection is broken (error holds errno, e.g. EPIPE, ECONNRESET)
+};
+struct FlushResult {
+  FlushStatus status = FlushStatus::kDrained;
+  size_t bytes = 0;  // written by this call (also when kBlocked or kFailed)
+  int error = 0;     // errno for kFailed
+};
+
+// Writes as much of q as the kernel takes: gathers up to kMaxIovPerWrite entries per
+// sendmsg(MSG_NOSIGNAL) (never SIGPIPE; writev for non-sockets) and loops while each
+// call is taken whole, stopping at the first short write (the buffer is full, another
+// call would only return EAGAIN). Consumed frames leave q; on_sent(const FrameRef&) is
+// called for each frame written completely (e.g. for a publish-to-write latency
+// histogram from stamp_ns()). Allocates nothing.
+template <typename OnSent>
+FlushResult writev_queue(int fd, OutQueue& q, OnSent&& on_sent) noexcept;
+inline FlushResult writev_queue(int fd, OutQueue& q) noexcept {
+  return writev_queue(fd, q, [](const FrameRef&) {});
+}
+
+namespace detail {
+// One gather-write of iov[0..n); returns bytes written or -1 with errno (EINTR retried).
+ssize_t write_iov(int fd, const iovec* iov, int n) noexcept;
+}  // namespace detail
+
+template <typename OnSent>
+FlushResult writev_queue(int fd, OutQueue& q, OnSent&& on_sent) noexcept {
+  FlushResult r;
+  iovec iov[kMaxIovPerWrite];
+  while (!q.empty()) {
+    int n = q.gather(iov, kMaxIovPerWrite);
+    if (n == 0) {  // only zero-length frames are left
+      q.consume(0, on_sent);
+      break;
+    }
+    size_t asked = 0;
+    for (int i = 0; i < n; ++i) asked += iov[i].iov_len;
+    ssize_t w = detail::write_iov(fd, iov, n);
+    if (w < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        r.status = FlushStatus::kBlocked;
+      } else {
+        r.status = FlushStatus::kFailed;
+        r.error = errno;
+      }
+      return r;
+    }
+    q.consume(size_t(w), on_sent);
+    r.bytes += size_t(w);
+    if (size_t(w) < asked) {
+      r.status = FlushStatus::kBlocked;
+      return r;
+    }
+  }
+  r.status = FlushStatus::kDrained;
+  return r;
+}
+
+}  // namespace relay::net
