@@ -61,8 +61,13 @@ int tcp_listen(struct ipaddr* addr, int backlog);
 int tcp_accept(int s, struct ipaddr* addr, int64_t deadline);
 int tcp_connect(const struct ipaddr* addr, int64_t deadline);
 int tcp_close(int s, int64_t deadline);
-/* Extension: wrap a connected socket fd (ownership passes to the handle). */
+/* Extension: wrap a connected stream socket fd (ownership passes to the handle). */
 int tcp_fromfd(int fd);
+
+/* Bytestream calls on tcp handles (and on what ws_detach returns), as in libdill:
+ * bsend writes all len bytes, brecv reads exactly len bytes (EPIPE at end of stream). */
+int bsend(int s, const void* buf, size_t len, int64_t deadline);
+int brecv(int s, void* buf, size_t len, int64_t deadline);
 
 /* Generic handle calls. */
 int hclose(int h);
