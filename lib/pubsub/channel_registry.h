@@ -1,0 +1,152 @@
+// ChannelRegistry: named channels and who is subscribed to them, and publish(): one
+// prepared FrameRef handed by reference to every subscriber's Sink (no copy of the
+// payload, no allocation per delivery), as Dragonfly's channel_store and uWebSockets'
+// TopicTree. One reactor thread owns a registry; nothing here locks, logs or does I/O.
+//
+// Layout: unordered_map<std::string, Channel> with heterogeneous lookup, so finding a
+// channel by string_view allocates nothing. Each Channel holds a vector of members,
+// each Subscriber a vector of memberships; each side stores its index in the other,
+// so subscribe and unsubscribe are O(1) swap-removes once the membership is found
+// (found by scanning the subscriber's own list: O(channels of that subscriber), so the
+// daemon caps channels per client). A channel is created by its first subscribe and
+// erased when its last subscriber leaves.
+//
+// Mutation while iterating is a bug: publish() and for_each_channel() hold an
+// IterationGuard, and subscribe/unsubscribe/unsubscribe_all assert it is not held
+// (uWebSockets' checkIteratingSubscriber).
+//
+// Design note, patterns (not implemented): a future `chat.*` subscription lives in a
+// separate PatternIndex (pattern -> members, same two-sided membership records with a
+// tag), so an exact publish stays one hash lookup and one vector walk. Each Channel
+// would cache the pattern entries that match its name, built at channel creation and
+// rebuilt when a pattern subscription is added or removed (a registry generation
+// counter makes stale caches cheap to detect); publish walks members_ and then the
+// cached pattern entries, delivering once per subscriber (a subscriber matching both an
+// exact name and a pattern is deduplicated by a per-publish stamp on the Subscriber).
+// Channels with only pattern subscribers do not exist as map entries; publish to a name
+// without a Channel then consults the PatternIndex directly. '*' and '>' are outside the
+// channel name alphabet (channel_name.h), so patterns never collide with names.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "base/frame_ref.h"
+#include "pubsub/channel_name.h"
+#include "pubsub/subscriber.h"
+
+namespace relay::pubsub {
+
+// A named channel. Owned by the registry; a Channel* stays valid until the channel is
+// erased (its last subscriber left), so don't keep one across turns.
+class Channel {
+ public:
+  std::string_view name() const noexcept { return name_; }
+  size_t subscriber_count() const noexcept { return members_.size(); }
+  // A slot for the daemon's per-channel options (echo, max_subscribers, ...), resolved
+  // once when the channel is created and refreshed on reload through
+  // for_each_channel(). The registry never reads it. Null until set.
+  const void* options() const noexcept { return options_; }
+  void set_options(const void* options) noexcept { options_ = options; }
+
+ private:
+  friend class ChannelRegistry;
+  // The channel's side of one membership; slot is its index in sub->channels_.
+  struct Member {
+    Subscriber* sub;
+    Sink* sink;  // copied from sub so the publish loop touches one array
+    uint32_t slot;
+  };
+  std::string_view name_;  // points at the registry's key for this channel
+  std::vector<Member> members_;
+  const void* options_ = nullptr;
+};
+
+enum class SubscribeStatus : uint8_t {
+  kSubscribed,         // a new membership
+  kAlreadySubscribed,  // nothing changed
+};
+struct SubscribeResult {
+  SubscribeStatus status;
+  Channel* channel;  // the channel joined (never null)
+  bool created;      // the channel did not exist before: set its options now
+};
+
+class ChannelRegistry {
+ public:
+  ChannelRegistry() = default;
+  ChannelRegistry(const ChannelRegistry&) = delete;
+  ChannelRegistry& operator=(const ChannelRegistry&) = delete;
+  // Detaches any subscribers still present (their destructors then do nothing).
+  ~ChannelRegistry();
+
+  // Joins sub to `name`, creating the channel when absent (the only allocation: the
+  // key and the vectors' growth). name must satisfy is_valid_channel_name() (asserted;
+  // the daemon validates client input first). Limits such as max_subscribers are the
+  // caller's policy: check find(name)->subscriber_count() before calling.
+  // A subscriber belongs to one registry for its whole life.
+  SubscribeResult subscribe(Subscriber& sub, std::string_view name);
+  // Leaves `name`; false when sub was not subscribed. Erases the channel when empty.
+  bool unsubscribe(Subscriber& sub, std::string_view name) noexcept;
+  // Leaves every channel (on disconnect). Returns how many were left.
+  size_t unsubscribe_all(Subscriber& sub) noexcept;
+
+  // Hands `frame` to the Sink of every subscriber of the channel, in subscription
+  // order up to swap-removes, except `sender` unless echo is true. sender may be null
+  // (an HTTP publish) or a non-subscriber. Returns the number of deliveries (0 when the
+  // channel does not exist). No allocation, one virtual call per delivery.
+  size_t publish(std::string_view name, const FrameRef& frame, const Subscriber* sender,
+                 bool echo) noexcept;
+  size_t publish(Channel& channel, const FrameRef& frame, const Subscriber* sender,
+                 bool echo) noexcept;
+
+  Channel* find(std::string_view name) noexcept;
+  const Channel* find(std::string_view name) const noexcept;
+  bool is_subscribed(const Subscriber& sub, std::string_view name) const noexcept;
+  size_t channels() const noexcept { return channels_.size(); }
+  size_t subscribers(std::string_view name) const noexcept;  // 0 when absent
+  size_t memberships() const noexcept { return memberships_; }  // over all channels
+
+  // Calls f(Channel&) for every channel, e.g. to refresh options after a reload.
+  // f may call set_options() but must not subscribe or unsubscribe (asserted).
+  template <typename F>
+  void for_each_channel(F&& f) {
+    IterationGuard guard(*this);
+    for (auto& entry : channels_) f(entry.second);
+  }
+
+  // Held while iterating; mutations assert that none is held. Nesting is fine (a
+  // Sink may publish elsewhere from deliver()).
+  class IterationGuard {
+   public:
+    explicit IterationGuard(ChannelRegistry& r) noexcept : r_(r) { ++r_.iterating_; }
+    ~IterationGuard() { --r_.iterating_; }
+    IterationGuard(const IterationGuard&) = delete;
+    IterationGuard& operator=(const IterationGuard&) = delete;
+
+   private:
+    ChannelRegistry& r_;
+  };
+  bool is_iterating() const noexcept { return iterating_ != 0; }
+
+ private:
+  struct NameHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
+  using Map = std::unordered_map<std::string, Channel, NameHash, std::equal_to<>>;
+
+  void leave(Subscriber& sub, size_t index) noexcept;
+  void assert_not_iterating() const noexcept;
+
+  Map channels_;
+  size_t memberships_ = 0;
+  int iterating_ = 0;
+};
+
+}  // namespace relay::pubsub
