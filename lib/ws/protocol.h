@@ -81,12 +81,14 @@ class Protocol {
   bool has_buffered_input() const noexcept;
   // Bytes held for input (buffer + partial message): for memory accounting.
   size_t input_bytes() const noexcept;
-  // Returns unused input storage (call when idle).
+  // Returns unused input storage (call when idle; invalidates the last event's payload).
   void shrink_idle() noexcept;
 
   // ---- output ----
   // One message; a server frame is unmasked, a client frame masked with a fresh key.
-  // kPipe after send_close(); kInvalid for a bad argument.
+  // kPipe after send_close() (or a failure); kInvalid for a bad argument, including a
+  // text payload that is not valid UTF-8 (RFC 6455 §5.6). Split into frames of at most
+  // limits().max_frame_bytes when that is set.
   Result<void> send_message(bool text, std::span<const std::byte> payload);
   // A message gathered from several parts (ws_sendl).
   Result<void> send_message(bool text, std::span<const std::span<const std::byte>> parts);
@@ -113,6 +115,25 @@ class Protocol {
  private:
   // (implementation state: see protocol.cpp)
   Event fail(Failure f);
+  bool input_ended() const noexcept { return state_ == ProtocolState::kFailed || close_received_; }
+  bool check_header(const FrameHeader& h, Failure* why) const noexcept;
+  void start_frame(const FrameHeader& h);
+  Event finish_frame();
+  Event on_close_frame(std::span<std::byte> payload);
+  void apply_pending_consume() noexcept;
+  void queue_frame(bool fin, Opcode op, std::span<const std::span<const std::byte>> parts,
+                   size_t* part, size_t* offset, size_t len);
+  Result<void> queue_message(Opcode op, std::span<const std::span<const std::byte>> parts);
+  Result<void> queue_control(Opcode op, std::span<const std::byte> payload);
+
+  // The frame being received. Its header is consumed from in_ as soon as it is whole;
+  // frame_done_ payload bytes have been unmasked (and UTF-8 checked) since.
+  // In-place frames (a single-frame message, a control frame) keep their payload in
+  // in_ until it is whole and is returned as a view; fragments stream into message_.
+  FrameHeader frame_;
+  bool frame_active_ = false;   // frame_ holds a decoded header
+  bool frame_in_place_ = false; // payload stays in in_ (else appended to message_)
+  uint64_t frame_done_ = 0;     // payload bytes of frame_ processed so far
   Role role_;
   Limits limits_;
   ProtocolState state_ = ProtocolState::kOpen;
