@@ -20,13 +20,13 @@ FrameRef FrameRef::allocate(size_t size) {
 
 FrameRef FrameRef::copy_of(std::span<const std::byte> bytes) {
   FrameRef f = allocate(bytes.size());
-  if (!bytes.empty()) std::memcpy(f.b_->data, bytes.data(), bytes.size());
+  if (!bytes.empty()) std::memcpy(bytes_of(f.b_), bytes.data(), bytes.size());
   return f;
 }
 
 std::span<std::byte> FrameRef::mutable_bytes() noexcept {
   RELAY_ASSERT(b_ && b_->refs == 1);
-  return {b_->data, b_->size};
+  return {bytes_of(b_), b_->size};
 }
 
 void FrameRef::release(Block* b) noexcept { std::free(b); }

@@ -42,9 +42,9 @@ class FrameRef {
   }
   explicit operator bool() const noexcept { return b_ != nullptr; }
   std::span<const std::byte> bytes() const noexcept {
-    return b_ ? std::span<const std::byte>(b_->data, b_->size) : std::span<const std::byte>();
+    return b_ ? std::span<const std::byte>(bytes_of(b_), b_->size) : std::span<const std::byte>();
   }
-  const std::byte* data() const noexcept { return b_ ? b_->data : nullptr; }
+  const std::byte* data() const noexcept { return b_ ? bytes_of(b_) : nullptr; }
   size_t size() const noexcept { return b_ ? b_->size : 0; }
   // Writable only while this is the sole reference (the encoding phase).
   std::span<std::byte> mutable_bytes() noexcept;
@@ -56,12 +56,13 @@ class FrameRef {
   }
 
  private:
+  // The frame bytes follow the block in the same allocation (see bytes_of()).
   struct Block {
     uint32_t refs;
-    size_t size;       // bytes in data[]
+    size_t size;       // frame bytes after the block
     int64_t stamp_ns;  // 0 = not stamped
-    alignas(8) std::byte data[];
   };
+  static std::byte* bytes_of(Block* b) noexcept { return reinterpret_cast<std::byte*>(b + 1); }
   static void release(Block* b) noexcept;
   Block* b_ = nullptr;
 };
