@@ -222,28 +222,46 @@ def test_healthcheck_targets_the_public_health_endpoint():
     assert url.port == port_of(effective_listen()[0])
 
 
+def apt_installs(stage):
+    runs = " ".join(instr("RUN", stage=stage))
+    m = re.search(r"apt-get install (?:-\S+ )*(.*?)(?:&&|$)", runs)
+    assert m, f"no apt-get install in stage {stage}"
+    return {p for p in m.group(1).split() if not p.startswith("-")}
+
+
 def test_runtime_stage_installs_exactly_the_linked_libraries():
+    # The binary's own DT_NEEDED entries; their dependencies come with their packages.
+    dyn = run(["readelf", "-d", BIN])
+    assert dyn.returncode == 0, dyn.stderr
+    direct = set(re.findall(r"\(NEEDED\)\s+Shared library: \[(\S+)\]", dyn.stdout))
     ldd = run(["ldd", BIN])
     assert ldd.returncode == 0, ldd.stderr
-    libs = re.findall(r"=>\s+(/\S+)", ldd.stdout)
+    paths = dict(re.findall(r"^\s*(\S+)\s+=>\s+(/\S+)", ldd.stdout, re.M))
     needed = set()
-    for lib in libs:
-        if re.search(r"lib(a|ub|t|l)san", lib):  # sanitizer runtimes of a test build
+    for soname in direct:
+        if re.search(r"lib(a|ub|t|l)san", soname):  # sanitizer runtimes of a test build
             continue
+        lib = paths.get(soname, soname)
         owner = run(["dpkg", "-S", os.path.realpath(lib)])
         if owner.returncode != 0:  # usrmerge: dpkg knows the /lib path
             owner = run(["dpkg", "-S", lib])
         assert owner.returncode == 0, f"no package owns {lib}"
         needed.add(owner.stdout.split(":")[0])
-    runtime_runs = " ".join(instr("RUN", stage=final_stage()))
-    m = re.search(r"apt-get install (?:-\S+ )*(.*?)(?:&&|$)", runtime_runs)
-    installed = {p for p in m.group(1).split() if not p.startswith("-")}
+    assert "libssl.so.3" in direct and "libc.so.6" in direct, direct
+    installed = apt_installs(final_stage())
     missing = needed - installed - BASE_IMAGE_PACKAGES
     assert not missing, f"runtime stage lacks {sorted(missing)}"
     extra = installed - needed
     assert not extra, f"runtime stage installs unneeded {sorted(extra)}"
-    build_runs = " ".join(instr("RUN", stage=0))
-    assert "-dev" not in runtime_runs and "libssl-dev" in build_runs
+
+
+def test_build_stage_installs_the_debian_build_depends():
+    control = (ROOT / "packaging/debian/control").read_text()
+    field = re.search(r"^Build-Depends:(.*?)^\S", control, re.M | re.S).group(1)
+    build_depends = {re.split(r"[\s(]", d.strip())[0] for d in field.split(",") if d.strip()}
+    build_depends -= {"debhelper-compat"}
+    assert build_depends <= apt_installs(0), build_depends - apt_installs(0)
+    assert not any(p.endswith("-dev") for p in apt_installs(final_stage()))
 
 
 # ---- compose.yaml ----
