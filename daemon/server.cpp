@@ -1,11 +1,316 @@
-// Placeholder until the event loop lands (issue 3).
+// Server start-up, accept, signals, timers, reload and drain: the parts of the event loop
+// that are not about one client's bytes. No WebSocket framing here (ws_session.cpp).
 #include "server.h"
 
-#include <cstdio>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include <spdlog/spdlog.h>
+
+#include "logging.h"
+#include "net/socket.h"
+#include "signals.h"
+#include "systemd.h"
 
 namespace relay::daemon {
-int run_server(Config, ConfigReloader) {
-  std::fprintf(stderr, "wsrelay: server not implemented yet\n");
-  return 1;
+namespace {
+
+constexpr int64_t kSweepMs = 100;       // timeouts are checked this often
+constexpr int64_t kMetricsMs = 1000;    // Stats -> prometheus families
+constexpr int kAcceptsPerWake = 64;     // as Redis MAX_ACCEPTS_PER_CALL
+constexpr int64_t kAcceptPauseMs = 100; // after EMFILE/ENFILE
+
+std::unique_ptr<net::Reactor> make_reactor() {
+  auto r = net::Reactor::create();
+  RELAY_ASSERT(r.has_value());
+  return std::move(r.value());
 }
+
+}  // namespace
+
+Server::Server(Config config, ConfigReloader reload)
+    : config_(std::move(config)),
+      reload_(std::move(reload)),
+      reactor_(make_reactor()),
+      sweep_timer_(*reactor_, &Server::on_sweep, this),
+      metrics_timer_(*reactor_, &Server::on_metrics_timer, this),
+      watchdog_timer_(*reactor_, &Server::on_watchdog, this),
+      drain_timer_(*reactor_, &Server::on_drain_deadline, this) {
+  clients_.reserve(1024);
+  pending_.reserve(1024);
+}
+
+Server::~Server() {
+  for (Client* c : clients_) {
+    reactor_->remove(c->fd);
+    ::close(c->fd);
+    delete c;
+  }
+  clients_.clear();
+  free_dead();
+  for (int fd : {public_fd_, metrics_fd_, signal_fd_}) {
+    if (fd >= 0) {
+      reactor_->remove(fd);
+      ::close(fd);
+    }
+  }
+}
+
+bool Server::bind_listeners() {
+  auto listen_on = [&](const std::string& where, const char* what, int* fd_out) {
+    auto addr = net::parse_address(where);
+    if (!addr) {
+      spdlog::error("{} address '{}' is not HOST:PORT", what, where);
+      return false;
+    }
+    auto fd = net::listen_tcp(*addr, 4096, /*reuseport=*/false);
+    if (!fd) {
+      spdlog::error("cannot listen on {} ({}): {}", where, what, std::strerror(to_errno(fd.error())));
+      return false;
+    }
+    *fd_out = *fd;
+    auto port = net::local_port(*fd);
+    spdlog::info("listening on {} ({}, port {})", where, what, port ? *port : 0);
+    return true;
+  };
+  if (!listen_on(config_.listen, "public", &public_fd_)) return false;
+  if (!config_.metrics_listen.empty() &&
+      !listen_on(config_.metrics_listen, "metrics", &metrics_fd_)) {
+    return false;
+  }
+  return true;
+}
+
+int Server::run() {
+  signal_fd_ = open_signal_fd();
+  if (signal_fd_ < 0) {
+    spdlog::error("cannot set up signal handling: {}", std::strerror(errno));
+    return 1;
+  }
+  if (!bind_listeners()) return 1;
+  (void)reactor_->add(signal_fd_, net::kReadable, &Server::on_signal_fd, this);
+  (void)reactor_->add(public_fd_, net::kReadable, &Server::on_listener, this);
+  public_pause_ = std::make_unique<net::AcceptPause>(*reactor_, public_fd_, kAcceptPauseMs);
+  if (metrics_fd_ >= 0) {
+    (void)reactor_->add(metrics_fd_, net::kReadable, &Server::on_listener, this);
+    metrics_pause_ = std::make_unique<net::AcceptPause>(*reactor_, metrics_fd_, kAcceptPauseMs);
+  }
+  reactor_->add_before_sleep(&Server::before_sleep, this);
+  sweep_timer_.arm_every(kSweepMs);
+  metrics_timer_.arm_every(kMetricsMs);
+  if (int64_t wd = watchdog_interval_ms(); wd > 0) {
+    watchdog_timer_.arm_every(wd);
+    notify_watchdog();
+  }
+  metrics_.update(stats_);
+  notify_ready();
+  update_status();
+  spdlog::info("wsrelay {} ready", WSRELAY_VERSION);
+  reactor_->run();
+  spdlog::info("stopped: {} clients left", clients_.size());
+  return exit_status_;
+}
+
+void Server::mark_pending(Client* c) noexcept {
+  if (c->pending_write || c->phase == ClientPhase::kDead) return;
+  c->pending_write = true;
+  pending_.push_back(c);
+}
+
+// ---- accept ---------------------------------------------------------------------------
+
+void Server::on_listener(int fd, uint32_t, void* data) noexcept {
+  auto* self = static_cast<Server*>(data);
+  self->accept_from(fd, fd == self->metrics_fd_ ? ListenerKind::kMetrics : ListenerKind::kPublic);
+}
+
+void Server::accept_from(int listen_fd, ListenerKind kind) noexcept {
+  for (int i = 0; i < kAcceptsPerWake; ++i) {
+    net::Accepted a = net::accept_nonblocking(listen_fd);
+    if (a.status == net::AcceptStatus::kWouldBlock) return;
+    if (a.status == net::AcceptStatus::kExhausted) {
+      log_limited(log_limiter_, spdlog::level::warn, "accept-exhausted", "accept paused: {}", std::strerror(a.error));
+      (kind == ListenerKind::kMetrics ? metrics_pause_ : public_pause_)->pause();
+      return;
+    }
+    if (a.status == net::AcceptStatus::kFailed) {
+      log_limited(log_limiter_, spdlog::level::err, "accept-failed", "accept failed: {}", std::strerror(a.error));
+      return;
+    }
+    (void)net::set_tcp_nodelay(a.fd);
+    auto* c = new Client(this, next_client_id_++, a.fd, kind, now_ms());
+    c->handshake_deadline_ms = now_ms() + config_.limits.handshake_timeout_ms;
+    if (!reactor_->add(a.fd, net::kReadable, &Server::on_client_io, c)) {
+      ::close(a.fd);
+      delete c;
+      continue;
+    }
+    c->index = clients_.size();
+    clients_.push_back(c);
+    ++stats_.connections;
+    ++stats_.accepted_total;
+    spdlog::debug("client {} connected ({})", c->id, kind == ListenerKind::kPublic ? "public" : "metrics");
+  }
+}
+
+void Server::on_client_io(int, uint32_t events, void* data) noexcept {
+  auto* c = static_cast<Client*>(data);
+  Server* self = c->server;
+  if (c->phase == ClientPhase::kDead) return;
+  if (events & net::kWritable) self->flush(c);
+  if (c->phase != ClientPhase::kDead && (events & (net::kReadable | net::kError))) self->on_readable(c);
+}
+
+// ---- before sleep, timers ---------------------------------------------------------------
+
+void Server::before_sleep(void* data) noexcept {
+  auto* self = static_cast<Server*>(data);
+  self->flush_pending();
+  self->free_dead();
+  if (self->draining_ && self->ws_clients_ == 0) self->reactor_->stop();
+}
+
+void Server::on_sweep(void* data) noexcept { static_cast<Server*>(data)->sweep(); }
+
+void Server::sweep() noexcept {
+  const int64_t now = now_ms();
+  const Limits& lim = config_.limits;
+  // Backwards: close_now() swap-removes, moving an already visited client into slot i.
+  for (size_t i = clients_.size(); i-- > 0;) {
+    Client* c = clients_[i];
+    switch (c->phase) {
+      case ClientPhase::kHttp:
+        if (c->handshake_deadline_ms && now >= c->handshake_deadline_ms) {
+          if (c->http_in.empty() && !c->body_needed && c->keep_alive_idle) {
+            close_now(c);  // an idle keep-alive connection: nothing to answer
+            break;
+          }
+          spdlog::debug("client {}: request head not complete in time", c->id);
+          ++stats_.handshake_failures_by_status[408];
+          refuse(c, 408, "request timeout\n");
+          c->close_deadline_ms = now + 1000;
+        }
+        break;
+      case ClientPhase::kWebSocket: {
+        if (c->ping_sent_ms && now - c->ping_sent_ms >= lim.pong_timeout_ms) {
+          spdlog::debug("client {}: no pong in time", c->id);
+          begin_close(c, ws::close_code::kGoingAway, "ping timeout", 1000);
+          break;
+        }
+        if (!c->ping_sent_ms && now - c->last_input_ms >= lim.ping_interval_ms) {
+          (void)c->ws->send_ping({});
+          c->ping_sent_ms = now;
+          mark_pending(c);
+        }
+        size_t queued = c->out().bytes();
+        if (queued > lim.queue_soft_bytes) {
+          if (!c->soft_over_since_ms) c->soft_over_since_ms = now;
+          if (now - c->soft_over_since_ms >= int64_t(lim.queue_soft_seconds) * 1000) {
+            c->slow_consumer = true;
+            mark_pending(c);
+          }
+        } else {
+          c->soft_over_since_ms = 0;
+        }
+        break;
+      }
+      case ClientPhase::kClosing:
+        if (c->close_deadline_ms && now >= c->close_deadline_ms) close_now(c);
+        break;
+      case ClientPhase::kDead:
+        break;
+    }
+  }
+}
+
+void Server::on_metrics_timer(void* data) noexcept {
+  auto* self = static_cast<Server*>(data);
+  self->stats_.channels = self->channel_count();
+  self->metrics_.update(self->stats_);
+  static int ticks = 0;
+  if (++ticks % 5 == 0) self->update_status();
+}
+
+void Server::update_status() noexcept {
+  std::string s = "connections=" + std::to_string(stats_.connections) +
+                  " websockets=" + std::to_string(ws_clients_) +
+                  " channels=" + std::to_string(channel_count());
+  if (draining_) s += " draining";
+  notify_status(s);
+}
+
+void Server::on_watchdog(void*) noexcept { notify_watchdog(); }
+
+// ---- signals, reload, drain ---------------------------------------------------------------
+
+void Server::on_signal_fd(int, uint32_t, void* data) noexcept { static_cast<Server*>(data)->on_signal(); }
+
+void Server::on_signal() noexcept {
+  for (int sig : read_signals(signal_fd_)) {
+    if (sig == SIGTERM || sig == SIGINT) {
+      spdlog::info("got {}: draining", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+      start_drain();
+    } else if (sig == SIGHUP) {
+      reload();
+    }
+  }
+}
+
+void Server::start_drain() noexcept {
+  if (draining_) return;
+  draining_ = true;
+  notify_stopping();
+  drain_timer_.arm_after(config_.limits.drain_timeout_ms);
+  for (size_t i = clients_.size(); i-- > 0;) {  // backwards: close_now() swap-removes
+    Client* c = clients_[i];
+    if (c->phase == ClientPhase::kWebSocket) {
+      begin_close(c, ws::close_code::kGoingAway, "server shutting down", config_.limits.drain_timeout_ms);
+    } else if (c->phase == ClientPhase::kHttp && c->http_in.empty() && !c->body_needed) {
+      close_now(c);  // an idle keep-alive connection
+    }
+  }
+  update_status();
+}
+
+void Server::on_drain_deadline(void* data) noexcept {
+  auto* self = static_cast<Server*>(data);
+  spdlog::info("drain timeout: closing {} clients", self->clients_.size());
+  self->reactor_->stop();
+}
+
+void Server::reload() noexcept {
+  notify_reloading();
+  ConfigResult r = reload_();
+  if (!r) {
+    ++stats_.reloads_error;
+    spdlog::error("reload failed, keeping the running config: {}", r.error.to_string());
+    notify_ready();
+    return;
+  }
+  Config next = std::move(*r.config);
+  if (next.listen != config_.listen) spdlog::warn("reload: 'listen' changes only on restart");
+  if (next.metrics_listen != config_.metrics_listen)
+    spdlog::warn("reload: 'metrics_listen' changes only on restart");
+  next.listen = config_.listen;
+  next.metrics_listen = config_.metrics_listen;
+  config_ = std::move(next);
+  set_log_level(config_.log_level);
+  // Limits apply to open connections too.
+  for (Client* c : clients_) {
+    if (c->ws) c->ws->set_limits(ws_limits_for(c->mode == ClientMode::kRaw ? c->raw_channel : ""));
+  }
+  ++stats_.reloads_ok;
+  spdlog::info("config reloaded from {}", config_.source_path.empty() ? "defaults" : config_.source_path);
+  notify_ready();
+  update_status();
+}
+
+int run_server(Config config, ConfigReloader reload) {
+  Server server(std::move(config), std::move(reload));
+  return server.run();
+}
+
 }  // namespace relay::daemon

@@ -1,9 +1,26 @@
-// The relay server: listeners, clients, channels, timers and signals on one event loop.
+// The relay server: listeners, clients, channels, timers and signals on one event loop
+// (one thread; README "Design" says why). Its methods are split by concern:
+//   server.cpp        start-up, accept, signals, timers, reload, drain, the run loop
+//   client_io.cpp     reading, flushing and closing a client's socket
+//   http_session.cpp  HTTP requests: routes, upgrades, HTTP publish, health, metrics
+//   ws_session.cpp    WebSocket events: raw relay, the JSON protocol, fan-out
 #pragma once
 
 #include <functional>
+#include <memory>
+#include <string>
+#include <vector>
 
+#include "client.h"
 #include "config.h"
+#include "logging.h"
+#include "metrics.h"
+#include "net/accept_pause.h"
+#include "net/reactor.h"
+#include "pubsub/channel_registry.h"
+#include "stats.h"
+#include "wire.h"
+#include "ws/handshake.h"
 
 namespace relay::daemon {
 
@@ -13,5 +30,106 @@ using ConfigReloader = std::function<ConfigResult()>;
 // Runs the relay until SIGTERM/SIGINT drains it. Returns the process exit status
 // (0 after a clean drain). Binding failures are logged and return 1.
 int run_server(Config config, ConfigReloader reload);
+
+class Server {
+ public:
+  Server(Config config, ConfigReloader reload);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  int run();  // binds, announces readiness, loops until drained; returns the exit status
+
+  // ---- used by clients (client_io.cpp, http_session.cpp, ws_session.cpp) ----
+  void mark_pending(Client* c) noexcept;
+  const Config& config() const noexcept { return config_; }
+  Stats& stats() noexcept { return stats_; }
+  int64_t now_ms() const noexcept { return reactor_->now_ms(); }
+
+ private:
+  // server.cpp
+  bool bind_listeners();
+  void accept_from(int listen_fd, ListenerKind kind) noexcept;
+  void on_signal() noexcept;
+  void start_drain() noexcept;
+  void reload() noexcept;
+  void sweep() noexcept;  // timeouts, pings, soft queue limits, drain end
+  void update_status() noexcept;
+  static void on_listener(int fd, uint32_t events, void* data) noexcept;
+  static void on_signal_fd(int fd, uint32_t events, void* data) noexcept;
+  static void on_client_io(int fd, uint32_t events, void* data) noexcept;
+  static void before_sleep(void* data) noexcept;
+  static void on_sweep(void* data) noexcept;
+  static void on_metrics_timer(void* data) noexcept;
+  static void on_watchdog(void* data) noexcept;
+  static void on_drain_deadline(void* data) noexcept;
+
+  // client_io.cpp
+  void on_readable(Client* c) noexcept;
+  void read_http(Client* c) noexcept;
+  void read_ws(Client* c) noexcept;
+  void flush(Client* c) noexcept;
+  void flush_pending() noexcept;
+  void begin_close(Client* c, uint16_t code, std::string_view reason, int64_t wait_ms) noexcept;
+  void close_now(Client* c) noexcept;
+  void free_dead() noexcept;
+  void handle_slow_consumer(Client* c) noexcept;
+
+  // http_session.cpp
+  void process_http(Client* c) noexcept;
+  // Returns false when the client is done with HTTP (upgraded or closing).
+  bool handle_request(Client* c, const ws::HttpHead& req, size_t head_len) noexcept;
+  bool handle_upgrade(Client* c, const ws::HttpHead& req, size_t head_len, bool json) noexcept;
+  void handle_publish_body(Client* c, std::span<const std::byte> body) noexcept;
+  void respond(Client* c, int status, std::string_view type, std::string_view body,
+               std::string_view extra = {}, bool head_only = false) noexcept;
+  void refuse(Client* c, int status, std::string_view body, std::string_view extra = {}) noexcept;
+
+  // ws_session.cpp
+  void process_ws_events(Client* c) noexcept;
+  void on_message(Client* c, bool text, std::span<const std::byte> payload) noexcept;
+  void on_json_request(Client* c, std::string_view text) noexcept;
+  void send_text(Client* c, const std::string& text) noexcept;
+  // Fans a message out to every subscriber of `channel`; returns deliveries.
+  size_t publish(std::string_view channel, wire::PayloadKind kind,
+                 std::span<const std::byte> payload, Client* sender) noexcept;
+  size_t subscriber_count(std::string_view channel) const noexcept;
+  size_t channel_count() noexcept;
+  pubsub::ChannelRegistry& channels_of(Client* c) noexcept {
+    return c->mode == ClientMode::kRaw ? raw_channels_ : json_channels_;
+  }
+  ws::Limits ws_limits_for(std::string_view channel) const noexcept;
+
+  Config config_;
+  ConfigReloader reload_;
+  std::unique_ptr<net::Reactor> reactor_;
+  Stats stats_;
+  Metrics metrics_;
+  LogRateLimiter log_limiter_;
+
+  int public_fd_ = -1;
+  int metrics_fd_ = -1;
+  int signal_fd_ = -1;
+  std::unique_ptr<net::AcceptPause> public_pause_;
+  std::unique_ptr<net::AcceptPause> metrics_pause_;
+
+  // Raw-relay and JSON subscribers are kept apart: each registry fans out its own
+  // prepared frame (the raw bytes, or the JSON delivery), each encoded once.
+  pubsub::ChannelRegistry raw_channels_;
+  pubsub::ChannelRegistry json_channels_;
+
+  std::vector<Client*> clients_;  // every live client; Client::index is its slot
+  std::vector<Client*> pending_;  // clients with bytes to flush this turn
+  std::vector<Client*> dead_;     // closed, freed in before-sleep
+  uint64_t next_client_id_ = 1;
+  uint64_t ws_clients_ = 0;
+
+  bool draining_ = false;
+  int exit_status_ = 0;
+  net::Timer sweep_timer_;
+  net::Timer metrics_timer_;
+  net::Timer watchdog_timer_;
+  net::Timer drain_timer_;
+};
 
 }  // namespace relay::daemon

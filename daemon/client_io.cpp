@@ -1,0 +1,161 @@
+// A client's socket: reading into its buffers, flushing its queue with writev, and
+// closing. Frames are never written here one by one: deliveries are queued and the
+// before-sleep hook flushes each pending client once per loop turn.
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include <spdlog/spdlog.h>
+
+#include "base/clock.h"
+#include "net/socket.h"
+#include "server.h"
+
+namespace relay::daemon {
+namespace {
+constexpr size_t kReadChunk = 16 * 1024;
+constexpr uint16_t kSlowConsumerCode = 4008;  // README: slow consumer, reconnect
+}  // namespace
+
+Client::Client(Server* s, uint64_t client_id, int socket_fd, ListenerKind kind, int64_t now_ms)
+    : server(s), id(client_id), fd(socket_fd), listener(kind), subscriber(*this), last_input_ms(now_ms) {}
+
+Client::~Client() = default;
+
+void Client::deliver(const FrameRef& frame) noexcept {
+  if (phase != ClientPhase::kWebSocket || slow_consumer) return;
+  (void)ws->send_prepared(frame);
+  if (ws->out().bytes() > server->config().limits.max_queue_bytes) slow_consumer = true;
+  server->mark_pending(this);
+}
+
+void Server::on_readable(Client* c) noexcept {
+  if (c->ws) {
+    read_ws(c);
+  } else {
+    read_http(c);
+  }
+}
+
+void Server::read_http(Client* c) noexcept {
+  // Bounded: a head may not exceed max_header_bytes, a body not the message limit.
+  auto space = c->http_in.space(kReadChunk);
+  ssize_t n = ::recv(c->fd, space.data(), space.size(), 0);
+  if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+    close_now(c);
+    return;
+  }
+  if (n < 0) return;
+  c->http_in.commit(size_t(n));
+  c->last_input_ms = now_ms();
+  if (c->phase == ClientPhase::kHttp) process_http(c);
+  else c->http_in.clear();  // closing: whatever else arrives is ignored
+}
+
+void Server::read_ws(Client* c) noexcept {
+  auto space = c->ws->input_space(kReadChunk);
+  ssize_t n = ::recv(c->fd, space.data(), space.size(), 0);
+  if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+    // The TCP connection ended without a close handshake: RFC 6455 §7.1.5 code 1006.
+    if (!c->close_code) c->close_code = ws::close_code::kAbnormal;
+    close_now(c);
+    return;
+  }
+  if (n < 0) return;
+  c->ws->commit_input(size_t(n));
+  c->last_input_ms = now_ms();
+  c->ping_sent_ms = 0;  // any traffic proves the client is alive
+  process_ws_events(c);
+  if (c->ws && !c->ws->has_buffered_input()) c->ws->shrink_idle();
+}
+
+void Server::flush_pending() noexcept {
+  // flush() may mark more clients pending (never the same one twice): index loop.
+  for (size_t i = 0; i < pending_.size(); ++i) {
+    Client* c = pending_[i];
+    c->pending_write = false;
+    if (c->phase != ClientPhase::kDead) flush(c);
+  }
+  pending_.clear();
+}
+
+void Server::flush(Client* c) noexcept {
+  if (c->slow_consumer && c->phase == ClientPhase::kWebSocket) handle_slow_consumer(c);
+  OutQueue& q = c->out();
+  net::FlushResult r;
+  if (!q.empty()) {
+    int64_t now_ns = monotonic_ns();
+    r = net::writev_queue(c->fd, q, [&](const FrameRef& f) {
+      if (int64_t t = f.stamp_ns()) stats_.observe_latency(double(now_ns - t) * 1e-9);
+    });
+  }
+  if (r.status == net::FlushStatus::kFailed) {
+    if (!c->close_code) c->close_code = ws::close_code::kAbnormal;
+    close_now(c);
+    return;
+  }
+  bool drained = q.empty();
+  if (drained && c->phase == ClientPhase::kClosing && c->close_when_flushed) {
+    close_now(c);
+    return;
+  }
+  uint32_t interest = net::kReadable | (drained ? 0 : net::kWritable);
+  (void)reactor_->modify(c->fd, interest);
+}
+
+void Server::handle_slow_consumer(Client* c) noexcept {
+  ++stats_.slow_consumer_closes;
+  log_limited(log_limiter_, spdlog::level::info, "slow-consumer", "client {}: slow consumer ({} bytes queued), closing",
+              c->id, c->out().bytes());
+  // Frames not yet started are dropped: the close must not wait behind megabytes the
+  // client is not reading. A partly written frame stays, or the stream would break.
+  c->out().drop_unstarted();
+  c->slow_consumer = false;
+  begin_close(c, kSlowConsumerCode, "slow consumer", 2000);
+}
+
+void Server::begin_close(Client* c, uint16_t code, std::string_view reason, int64_t wait_ms) noexcept {
+  if (c->phase == ClientPhase::kClosing || c->phase == ClientPhase::kDead) return;
+  if (c->ws) {
+    channels_of(c).unsubscribe_all(c->subscriber);
+    if (!c->ws->close_sent()) (void)c->ws->send_close(code, reason);
+    if (!c->close_code) c->close_code = code;
+    // We wait for the client's close frame (RFC 6455 §7.1.2) until the deadline.
+    c->close_when_flushed = c->ws->close_received() || c->ws->state() == ws::ProtocolState::kFailed;
+  } else {
+    c->close_when_flushed = true;
+  }
+  c->phase = ClientPhase::kClosing;
+  c->close_deadline_ms = now_ms() + wait_ms;
+  mark_pending(c);
+}
+
+void Server::close_now(Client* c) noexcept {
+  if (c->phase == ClientPhase::kDead) return;
+  if (c->ws) {
+    channels_of(c).unsubscribe_all(c->subscriber);
+    ++stats_.closed_by_code[c->close_code ? c->close_code : ws::close_code::kAbnormal];
+    --ws_clients_;
+  }
+  spdlog::debug("client {} closed (code {})", c->id, c->close_code);
+  reactor_->remove(c->fd);
+  ::close(c->fd);
+  c->fd = -1;
+  c->phase = ClientPhase::kDead;
+  --stats_.connections;
+  // Swap-remove from the live list; the client itself is freed in before-sleep.
+  Client* last = clients_.back();
+  clients_[c->index] = last;
+  last->index = c->index;
+  clients_.pop_back();
+  dead_.push_back(c);
+  if (public_pause_ && public_pause_->is_paused()) public_pause_->resume();
+}
+
+void Server::free_dead() noexcept {
+  for (Client* c : dead_) delete c;
+  dead_.clear();
+}
+
+}  // namespace relay::daemon

@@ -1,0 +1,260 @@
+// HTTP on the public and metrics listeners: request heads, routes, the WebSocket
+// upgrade (origin, subprotocol, limits), HTTP publish, health and metrics answers.
+// Client-caused errors are counted and logged at debug, never at error (nginx does the same).
+#include <charconv>
+
+#include <spdlog/spdlog.h>
+
+#include "demo_page.h"
+#include "http_routes.h"
+#include "origin.h"
+#include "pubsub/channel_name.h"
+#include "server.h"
+
+namespace relay::daemon {
+namespace {
+
+std::span<const std::byte> as_bytes(std::string_view s) {
+  return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
+}
+
+bool is_text_type(std::string_view type) {
+  return type.starts_with("text/") || type.starts_with("application/json");
+}
+
+}  // namespace
+
+void Server::process_http(Client* c) noexcept {
+  const Limits& lim = config_.limits;
+  ws::HttpLimits hl{lim.max_header_bytes, std::min<size_t>(lim.max_headers, ws::kMaxHttpHeaders)};
+  while (c->phase == ClientPhase::kHttp) {
+    if (c->body_needed) {
+      if (c->http_in.size() < c->body_needed) return;
+      handle_publish_body(c, {c->http_in.data(), c->body_needed});
+      c->http_in.consume(c->body_needed);
+      c->body_needed = 0;
+      continue;
+    }
+    if (c->http_in.empty()) {
+      c->http_in.shrink_if_empty();
+      return;
+    }
+    ws::HttpHead req;
+    size_t head_len = 0;
+    switch (ws::parse_request({c->http_in.data(), c->http_in.size()}, hl, &req, &head_len)) {
+      case ws::HttpParse::kNeedMore:
+        if (c->http_in.size() > lim.max_header_bytes) {
+          refuse(c, 431, "request header fields too large\n");
+        }
+        return;
+      case ws::HttpParse::kTooLarge:
+        refuse(c, 431, "request header fields too large\n");
+        return;
+      case ws::HttpParse::kBad:
+        refuse(c, 400, "malformed request\n");
+        return;
+      case ws::HttpParse::kComplete:
+        break;
+    }
+    c->handshake_deadline_ms = 0;
+    c->keep_alive_idle = false;
+    c->keep_alive = req.version == "HTTP/1.1" && !ws::has_token(req.header("connection"), "close");
+    if (!handle_request(c, req, head_len)) return;
+  }
+}
+
+bool Server::handle_request(Client* c, const ws::HttpHead& req, size_t head_len) noexcept {
+  Route route = c->listener == ListenerKind::kMetrics ? route_metrics(req) : route_public(req, config_.demo);
+  bool head_only = req.method == "HEAD";
+  switch (route.kind) {
+    case RouteKind::kHealthz:
+      c->http_in.consume(head_len);
+      respond(c, 200, "text/plain", "ok\n", {}, head_only);
+      return true;
+    case RouteKind::kReadyz:
+      c->http_in.consume(head_len);
+      if (draining_) respond(c, 503, "text/plain", "draining\n", {}, head_only);
+      else respond(c, 200, "text/plain", "ready\n", {}, head_only);
+      return true;
+    case RouteKind::kDemo:
+      c->http_in.consume(head_len);
+      respond(c, 200, "text/html; charset=utf-8", demo_page_html(), {}, head_only);
+      return true;
+    case RouteKind::kMetrics: {
+      c->http_in.consume(head_len);
+      stats_.channels = channel_count();
+      metrics_.update(stats_);
+      std::string body = metrics_.serialize();
+      respond(c, 200, "text/plain; version=0.0.4; charset=utf-8", body, {}, head_only);
+      return true;
+    }
+    case RouteKind::kError: {
+      c->http_in.consume(head_len);
+      std::string extra;
+      if (route.status == 405) extra = "Allow: " + std::string(route.allow) + "\r\n";
+      if (route.status == 426) extra = "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n";
+      std::string body = std::string(ws::status_reason(route.status)) + "\n";
+      if (route.status == 426 || route.status == 404 || route.status == 405) {
+        respond(c, route.status, "text/plain", body, extra, head_only);
+        return true;
+      }
+      refuse(c, route.status, body, extra);
+      return false;
+    }
+    case RouteKind::kUpgradeRaw:
+    case RouteKind::kUpgradeJson:
+      return handle_upgrade(c, req, head_len, route.kind == RouteKind::kUpgradeJson);
+    case RouteKind::kPublish:
+      break;
+  }
+
+  // HTTP publish: POST /channels/{name} with a Content-Length body.
+  std::string channel(route.channel);
+  std::string type(req.header("content-type"));
+  std::string_view cl = req.header("content-length");
+  c->http_in.consume(head_len);
+  if (draining_) {
+    refuse(c, 503, "draining\n");
+    return false;
+  }
+  if (!pubsub::is_valid_channel_name(channel)) {
+    refuse(c, 400, "bad channel name\n");
+    return false;
+  }
+  if (req.has_header("transfer-encoding") || cl.empty()) {
+    refuse(c, 411, "a Content-Length body is required\n");
+    return false;
+  }
+  size_t len = 0;
+  auto [ptr, ec] = std::from_chars(cl.data(), cl.data() + cl.size(), len);
+  if (ec != std::errc() || ptr != cl.data() + cl.size()) {
+    refuse(c, 400, "bad Content-Length\n");
+    return false;
+  }
+  const ChannelOptions& opts = config_.options_for(channel);
+  size_t limit = opts.max_message_bytes ? opts.max_message_bytes : config_.limits.max_message_bytes;
+  if (len > limit) {
+    refuse(c, 413, "message too large\n");
+    return false;
+  }
+  if (opts.publish == PublishRight::kClients) {
+    refuse(c, 403, "HTTP publishing is not allowed on this channel\n");
+    return false;
+  }
+  c->publish_channel = std::move(channel);
+  c->publish_type = std::move(type);
+  c->body_needed = len;
+  if (len == 0) {
+    handle_publish_body(c, {});
+    c->body_needed = 0;
+  }
+  return true;
+}
+
+void Server::handle_publish_body(Client* c, std::span<const std::byte> body) noexcept {
+  bool text = is_text_type(c->publish_type);
+  if (text && !ws::is_valid_utf8(body)) {
+    respond(c, 400, "text/plain", "a text body must be UTF-8\n");
+    return;
+  }
+  ++stats_.published_http;
+  size_t n = publish(c->publish_channel, text ? wire::PayloadKind::kText : wire::PayloadKind::kBinary,
+                     body, nullptr);
+  respond(c, 200, "application/json", "{\"delivered\":" + std::to_string(n) + "}\n");
+}
+
+bool Server::handle_upgrade(Client* c, const ws::HttpHead& req, size_t head_len, bool json) noexcept {
+  std::string_view channel;
+  if (!json) {
+    std::string_view target = req.target;
+    channel = target.substr(sizeof("/channels/") - 1, target.find('?') - (sizeof("/channels/") - 1));
+  }
+  ws::UpgradeRequest up;
+  if (int status = ws::check_upgrade(req, &up); status != 0) {
+    ++stats_.handshake_failures_by_status[status];
+    refuse(c, status, "bad WebSocket upgrade\n",
+           status == 426 ? "Sec-WebSocket-Version: 13\r\n" : "");
+    return false;
+  }
+  auto fail = [&](int status, std::string_view why) {
+    ++stats_.handshake_failures_by_status[status];
+    spdlog::debug("client {}: upgrade refused ({}): {}", c->id, status, why);
+    refuse(c, status, std::string(why) + "\n");
+    return false;
+  };
+  if (draining_) return fail(503, "draining");
+  if (!json && !pubsub::is_valid_channel_name(channel)) return fail(400, "bad channel name");
+  if (!is_origin_allowed(up.origin, up.host, config_.allowed_origins)) return fail(403, "origin not allowed");
+  if (ws_clients_ >= config_.limits.max_connections) return fail(503, "too many connections");
+
+  // Sec-WebSocket-Protocol: answer exactly one offered value, or refuse (RFC 6455 §4.2.2).
+  std::string_view protocol;
+  if (!up.protocols.empty()) {
+    if (config_.subprotocols) {
+      std::vector<std::string_view> supported(config_.subprotocols->begin(), config_.subprotocols->end());
+      protocol = ws::choose_subprotocol(up.protocols, supported);
+      if (protocol.empty()) return fail(400, "no acceptable subprotocol");
+    } else {
+      protocol = up.protocols.substr(0, up.protocols.find(','));
+      while (!protocol.empty() && protocol.back() == ' ') protocol.remove_suffix(1);
+    }
+  }
+  char accept[ws::kAcceptChars + 1];
+  if (!ws::compute_accept(up.key, accept)) return fail(400, "bad Sec-WebSocket-Key");
+
+  std::string response;
+  ws::build_accept_response(&response, accept, protocol);
+  std::string chan(channel);
+  c->http_in.consume(head_len);
+  c->mode = json ? ClientMode::kJson : ClientMode::kRaw;
+  c->raw_channel = std::move(chan);
+  c->ws = std::make_unique<ws::Protocol>(ws::Role::kServer, ws_limits_for(c->raw_channel));
+  // The 101 goes out first, as the head of the WebSocket queue.
+  c->ws->out().push(FrameRef::copy_of(as_bytes(response)));
+  // Bytes the client sent right after its head are already WebSocket frames.
+  if (!c->http_in.empty()) c->ws->feed({c->http_in.data(), c->http_in.size()});
+  c->http_in.clear();
+  c->http_in.shrink_if_empty();
+  c->phase = ClientPhase::kWebSocket;
+  c->handshake_deadline_ms = 0;
+  c->last_input_ms = now_ms();
+  ++ws_clients_;
+  mark_pending(c);
+  spdlog::debug("client {} upgraded ({} {})", c->id, json ? "json" : "raw", c->raw_channel);
+
+  if (!json) {
+    const ChannelOptions& opts = config_.options_for(c->raw_channel);
+    if (opts.max_subscribers && subscriber_count(c->raw_channel) >= opts.max_subscribers) {
+      begin_close(c, ws::close_code::kPolicyViolation, "channel is full", 1000);
+      return false;
+    }
+    (void)raw_channels_.subscribe(c->subscriber, c->raw_channel);
+  }
+  process_ws_events(c);
+  return false;
+}
+
+void Server::respond(Client* c, int status, std::string_view type, std::string_view body,
+                     std::string_view extra, bool head_only) noexcept {
+  std::string out;
+  build_response(&out, status, type, body, c->keep_alive, extra, head_only);
+  c->out().push(FrameRef::copy_of(as_bytes(out)));
+  mark_pending(c);
+  if (!c->keep_alive) {
+    c->phase = ClientPhase::kClosing;
+    c->close_when_flushed = true;
+    c->close_deadline_ms = now_ms() + 5000;
+  } else {
+    c->handshake_deadline_ms = now_ms() + config_.limits.handshake_timeout_ms;
+    c->keep_alive_idle = true;
+  }
+}
+
+void Server::refuse(Client* c, int status, std::string_view body, std::string_view extra) noexcept {
+  c->keep_alive = false;
+  c->http_in.clear();
+  c->body_needed = 0;
+  respond(c, status, "text/plain", body, extra);
+}
+
+}  // namespace relay::daemon

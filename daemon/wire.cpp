@@ -1,0 +1,143 @@
+#include "wire.h"
+
+#include <openssl/evp.h>
+
+#include <nlohmann/json.hpp>
+
+namespace relay::daemon::wire {
+namespace {
+
+using json = nlohmann::json;
+
+std::string quote(std::string_view s) { return json(std::string(s)).dump(); }
+
+std::string_view id_or_null(std::string_view id_json) { return id_json.empty() ? "null" : id_json; }
+
+}  // namespace
+
+std::string base64_encode(std::span<const std::byte> bytes) {
+  std::string out(4 * ((bytes.size() + 2) / 3), '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(bytes.data()),
+                          static_cast<int>(bytes.size()));
+  out.resize(n);
+  return out;
+}
+
+std::optional<std::string> base64_decode(std::string_view text) {
+  if (text.size() % 4 != 0) return std::nullopt;
+  std::string out(3 * text.size() / 4, '\0');
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(text.data()),
+                          static_cast<int>(text.size()));
+  if (n < 0) return std::nullopt;
+  // EVP_DecodeBlock counts the zero bytes that padding stands for; drop them.
+  size_t pad = 0;
+  if (!text.empty() && text.back() == '=') ++pad;
+  if (text.size() > 1 && text[text.size() - 2] == '=') ++pad;
+  out.resize(static_cast<size_t>(n) - pad);
+  return out;
+}
+
+std::optional<Request> parse_request(std::string_view text, Error* err) {
+  json doc = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+  auto bad = [&](int c, std::string reason) -> std::optional<Request> {
+    err->code = c;
+    err->reason = std::move(reason);
+    return std::nullopt;
+  };
+  err->id_json.clear();
+  if (doc.is_discarded()) return bad(code::kBadRequest, "malformed JSON");
+  if (!doc.is_object()) return bad(code::kBadRequest, "a request is a JSON object");
+  Request req;
+  if (auto it = doc.find("id"); it != doc.end()) {
+    if (!it->is_number_integer() && !it->is_string()) return bad(code::kBadRequest, "id must be a number or string");
+    req.id_json = it->dump();
+    err->id_json = req.id_json;
+  }
+  auto op = doc.find("op");
+  if (op == doc.end() || !op->is_string()) return bad(code::kBadRequest, "missing op");
+  const std::string& name = op->get_ref<const std::string&>();
+  if (name == "ping") {
+    req.op = Op::kPing;
+    return req;
+  }
+  if (name == "subscribe") {
+    req.op = Op::kSubscribe;
+  } else if (name == "unsubscribe") {
+    req.op = Op::kUnsubscribe;
+  } else if (name == "publish") {
+    req.op = Op::kPublish;
+  } else {
+    return bad(code::kUnknownOp, "unknown op");
+  }
+  auto ch = doc.find("channel");
+  if (ch == doc.end() || !ch->is_string()) return bad(code::kBadRequest, "missing channel");
+  req.channel = ch->get<std::string>();
+  if (req.op != Op::kPublish) return req;
+
+  auto data = doc.find("data");
+  auto txt = doc.find("text");
+  auto bin = doc.find("binary");
+  int present = (data != doc.end()) + (txt != doc.end()) + (bin != doc.end());
+  if (present != 1) return bad(code::kBadRequest, "publish needs exactly one of data, text, binary");
+  if (data != doc.end()) {
+    req.kind = PayloadKind::kData;
+    req.payload = data->dump();
+  } else if (txt != doc.end()) {
+    if (!txt->is_string()) return bad(code::kBadRequest, "text must be a string");
+    req.kind = PayloadKind::kText;
+    req.payload = txt->get<std::string>();
+  } else {
+    if (!bin->is_string()) return bad(code::kBadRequest, "binary must be a base64 string");
+    auto decoded = base64_decode(bin->get_ref<const std::string&>());
+    if (!decoded) return bad(code::kBadRequest, "binary is not valid base64");
+    req.kind = PayloadKind::kBinary;
+    req.payload = std::move(*decoded);
+  }
+  return req;
+}
+
+std::string encode_ack(std::string_view id_json) {
+  std::string out = "{\"id\":";
+  out.append(id_or_null(id_json)).append(",\"ok\":true}");
+  return out;
+}
+
+std::string encode_publish_ack(std::string_view id_json, size_t delivered) {
+  std::string out = "{\"id\":";
+  out.append(id_or_null(id_json)).append(",\"ok\":true,\"delivered\":");
+  out.append(std::to_string(delivered)).append("}");
+  return out;
+}
+
+std::string encode_error(std::string_view id_json, int c, std::string_view reason) {
+  std::string out = "{\"id\":";
+  out.append(id_or_null(id_json)).append(",\"error\":{\"code\":").append(std::to_string(c));
+  out.append(",\"reason\":").append(quote(reason)).append("}}");
+  return out;
+}
+
+std::string encode_delivery(std::string_view channel, PayloadKind kind,
+                            std::span<const std::byte> payload) {
+  std::string_view text(reinterpret_cast<const char*>(payload.data()), payload.size());
+  std::string out = "{\"channel\":";
+  out.append(quote(channel));
+  switch (kind) {
+    case PayloadKind::kData:
+      out.append(",\"data\":").append(text);  // already JSON text
+      break;
+    case PayloadKind::kText:
+      // Text frames reaching here were validated as UTF-8 by the engine.
+      out.append(",\"text\":").append(json(std::string(text)).dump(-1, ' ', false,
+                                                                  json::error_handler_t::replace));
+      break;
+    case PayloadKind::kBinary:
+      out.append(",\"binary\":\"").append(base64_encode(payload)).append("\"");
+      break;
+  }
+  out.append("}");
+  return out;
+}
+
+}  // namespace relay::daemon::wire

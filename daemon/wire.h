@@ -1,0 +1,63 @@
+// The multiplexed JSON protocol spoken on /ws (README "The JSON protocol on /ws"):
+// parsing client requests and encoding acks, errors and deliveries. No I/O here.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace relay::daemon::wire {
+
+enum class Op : uint8_t { kSubscribe, kUnsubscribe, kPublish, kPing };
+
+// How a published message travels: its frame type and how /ws deliveries show it.
+enum class PayloadKind : uint8_t {
+  kData,    // any JSON value: raw subscribers get its JSON text as a text frame
+  kText,    // a string: a text frame
+  kBinary,  // base64 on the wire: a binary frame
+};
+
+// Error codes of the protocol (HTTP-like, see README).
+namespace code {
+constexpr int kBadRequest = 400;
+constexpr int kForbidden = 403;
+constexpr int kUnknownOp = 404;
+constexpr int kAlreadySubscribed = 409;
+constexpr int kNotSubscribed = 412;
+constexpr int kTooLarge = 413;
+constexpr int kBadChannel = 422;
+constexpr int kLimit = 429;
+}  // namespace code
+
+struct Request {
+  Op op = Op::kPing;
+  std::string id_json;  // the request's id as JSON text ("" = no id)
+  std::string channel;
+  PayloadKind kind = PayloadKind::kData;
+  std::string payload;  // data: its JSON text; text: the string; binary: the decoded bytes
+};
+
+struct Error {
+  std::string id_json;  // "" = no id (encoded as null)
+  int code = code::kBadRequest;
+  std::string reason;
+};
+
+// Parses one text frame. Channel names are not validated here (the caller owns that rule).
+// Returns nullopt and fills *err on a malformed request or unknown op.
+std::optional<Request> parse_request(std::string_view text, Error* err);
+
+std::string encode_ack(std::string_view id_json);
+std::string encode_publish_ack(std::string_view id_json, size_t delivered);
+std::string encode_error(std::string_view id_json, int code, std::string_view reason);
+
+// A delivery to /ws subscribers, encoded once per published message.
+std::string encode_delivery(std::string_view channel, PayloadKind kind,
+                            std::span<const std::byte> payload);
+
+std::string base64_encode(std::span<const std::byte> bytes);
+std::optional<std::string> base64_decode(std::string_view text);
+
+}  // namespace relay::daemon::wire
