@@ -21,11 +21,13 @@ struct ChannelOptions {
   uint32_t max_subscribers = 0;          // 0 = no limit
   uint32_t max_message_bytes = 0;        // 0 = limits.max_message_bytes
   PublishRight publish = PublishRight::kBoth;
+  bool operator==(const ChannelOptions&) const = default;
 };
 
 struct TlsConfig {
   std::string cert;  // PEM file (chain)
   std::string key;   // PEM file
+  bool operator==(const TlsConfig&) const = default;
 };
 
 struct Limits {
@@ -42,6 +44,7 @@ struct Limits {
   uint32_t pong_timeout_ms = 10000;              // no traffic this long after a ping -> close
   uint32_t max_channels_per_client = 100;        // /ws subscriptions per connection
   uint32_t drain_timeout_ms = 10000;             // SIGTERM: wait this long for closes
+  bool operator==(const Limits&) const = default;
 };
 
 struct Config {
@@ -61,6 +64,8 @@ struct Config {
 
   // The options for a channel name (first match, else the defaults).
   const ChannelOptions& options_for(std::string_view name) const noexcept;
+  // Field by field, source_path included (tests; reload diffs).
+  bool operator==(const Config&) const = default;
 };
 
 struct ConfigError {
@@ -83,11 +88,13 @@ struct ConfigResult {
   explicit operator bool() const { return config.has_value(); }
 };
 
-// Parses and validates JSON text against the schema; `source` names it in messages.
+// Parses and validates JSON text against the schema; `source` becomes Config::source_path.
+// Does not call check_config_semantics (the command-line overrides come first).
 ConfigResult parse_config(std::string_view json_text, const std::string& source);
 // Reads a file ("" = the built-in defaults, with no file at all).
 ConfigResult load_config(const std::string& path);
-// Checks what the schema cannot (readable TLS files, listen addresses that parse).
+// Checks what the schema cannot (readable TLS files, listen addresses that parse, origins
+// written the way browsers send them, queue_soft_bytes <= max_queue_bytes).
 std::optional<ConfigError> check_config_semantics(const Config& c);
 
 }  // namespace relay::daemon

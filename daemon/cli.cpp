@@ -1,0 +1,124 @@
+// Command-line parsing for wsrelay (see cli.h). No I/O here except reading the config.
+#include "cli.h"
+
+#include <vector>
+
+#include "listen_address.h"
+
+namespace relay::daemon {
+namespace {
+
+CliResult usage_error(std::string message) {
+  CliResult r;
+  r.error = std::move(message);
+  return r;
+}
+
+// Splits "--name=value" into name and value; `has_value` tells "--name=" from "--name".
+struct Arg {
+  std::string_view name;
+  std::string_view value;
+  bool has_value = false;
+};
+
+Arg split(std::string_view a) {
+  const size_t eq = a.find('=');
+  if (a.rfind("--", 0) != 0 || eq == std::string_view::npos) return {a, {}, false};
+  return {a.substr(0, eq), a.substr(eq + 1), true};
+}
+
+}  // namespace
+
+CliResult parse_cli(std::span<const std::string_view> args) {
+  CliOptions o;
+  bool help = false;
+  bool version = false;
+  bool check = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const Arg a = split(args[i]);
+    const bool takes_value =
+        a.name == "--config" || a.name == "--listen" || a.name == "--metrics-listen";
+    std::string value;
+    if (takes_value) {
+      if (a.has_value) {
+        value = std::string(a.value);
+      } else if (i + 1 < args.size()) {
+        value = std::string(args[++i]);
+      } else {
+        return usage_error(std::string(a.name) + " needs a value");
+      }
+    } else if (a.has_value) {
+      return usage_error(std::string(a.name) + " takes no value");
+    }
+    if (a.name == "--help" || a.name == "-h")
+      help = true;
+    else if (a.name == "--version" || a.name == "-V")
+      version = true;
+    else if (a.name == "--check-config")
+      check = true;
+    else if (a.name == "--config") {
+      if (value.empty()) return usage_error("--config needs a file name");
+      o.config_path = value;
+    } else if (a.name == "--listen" || a.name == "--metrics-listen") {
+      std::string why;
+      const bool may_be_off = a.name == "--metrics-listen" && value.empty();
+      if (!may_be_off && !parse_listen_address(value, &why))
+        return usage_error(std::string(a.name) + " " + value + ": " + why);
+      (a.name == "--listen" ? o.listen : o.metrics_listen) = value;
+    } else {
+      return usage_error("unknown option " + std::string(args[i]));
+    }
+  }
+  if (help)
+    o.action = CliOptions::Action::kHelp;
+  else if (version)
+    o.action = CliOptions::Action::kVersion;
+  else if (check)
+    o.action = CliOptions::Action::kCheckConfig;
+  CliResult r;
+  r.options = std::move(o);
+  return r;
+}
+
+CliResult parse_cli(int argc, char** argv) {
+  std::vector<std::string_view> args;
+  for (int i = 1; i < argc; ++i) args.emplace_back(argv[i]);
+  return parse_cli(std::span<const std::string_view>(args));
+}
+
+std::string usage_text() {
+  return "usage: wsrelay [--config PATH] [--listen HOST:PORT] [--metrics-listen HOST:PORT] "
+         "[--check-config]\n"
+         "       wsrelay --version | --help\n"
+         "\n"
+         "  --config PATH              JSON config file (default: built-in defaults, no file)\n"
+         "  --listen HOST:PORT         public listener, overrides \"listen\" ([V6]:PORT for IPv6)\n"
+         "  --metrics-listen HOST:PORT metrics listener, overrides \"metrics_listen\" (\"\" = "
+         "off)\n"
+         "  --check-config             validate the config and exit: 0 if good, 78 if not\n"
+         "  --version                  print the version and exit\n"
+         "  --help                     print this help and exit\n"
+         "\n"
+         "Signals: SIGTERM/SIGINT drain and exit 0; SIGHUP reloads the config file.\n";
+}
+
+std::string version_text() { return std::string("wsrelay ") + WSRELAY_VERSION; }
+
+void apply_overrides(Config& c, const CliOptions& o) {
+  if (o.listen) c.listen = *o.listen;
+  if (o.metrics_listen) c.metrics_listen = *o.metrics_listen;
+}
+
+ConfigResult load_effective_config(const CliOptions& o) {
+  ConfigResult r = load_config(o.config_path);
+  if (!r) return r;
+  apply_overrides(*r.config, o);
+  if (auto err = check_config_semantics(*r.config)) {
+    ConfigResult bad;
+    bad.error = std::move(*err);
+    return bad;
+  }
+  return r;
+}
+
+}  // namespace relay::daemon

@@ -1,0 +1,394 @@
+// Config loading: JSON text -> nlohmann::json -> valijson against the embedded schema ->
+// Config. The schema is the one source of truth for shapes, types and ranges; this file only
+// turns valijson's first error into "<JSON pointer>: <what was expected>" and copies values.
+// Exceptions (nlohmann, valijson) are caught here; none leave parse_config/load_config.
+#include "config.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <valijson/adapters/nlohmann_json_adapter.hpp>
+#include <valijson/schema.hpp>
+#include <valijson/schema_parser.hpp>
+#include <valijson/validation_results.hpp>
+#include <valijson/validator.hpp>
+
+#include "config_schema.h"
+
+namespace relay::daemon {
+namespace {
+
+using json = nlohmann::json;
+
+constexpr size_t kMaxConfigBytes = 16u << 20;  // a config bigger than this is a mistake
+
+// The parsed schema, built once. valijson::Schema is neither copyable nor movable.
+struct CompiledSchema {
+  json doc;
+  valijson::Schema schema;
+  std::string error;  // non-empty if the embedded schema itself is broken (a build defect)
+  CompiledSchema() {
+    try {
+      doc = json::parse(config_schema_json());
+      valijson::SchemaParser parser(valijson::SchemaParser::kDraft7);
+      valijson::adapters::NlohmannJsonAdapter adapter(doc);
+      parser.populateSchema(adapter, schema);
+    } catch (const std::exception& e) {
+      error = std::string("embedded schema is broken: ") + e.what();
+    }
+  }
+};
+
+const CompiledSchema& compiled_schema() {
+  static const CompiledSchema s;
+  return s;
+}
+
+// RFC 6901: '~' -> "~0", '/' -> "~1".
+std::string escape_token(std::string_view t) {
+  std::string out;
+  for (char c : t) {
+    if (c == '~')
+      out += "~0";
+    else if (c == '/')
+      out += "~1";
+    else
+      out += c;
+  }
+  return out;
+}
+
+std::string to_pointer(const std::vector<std::string>& tokens) {
+  std::string p;
+  for (const auto& t : tokens) p += "/" + escape_token(t);
+  return p;
+}
+
+// valijson contexts look like {"<root>", "[limits]", "[max_connections]"}.
+std::vector<std::string> context_tokens(const std::vector<std::string>& context) {
+  std::vector<std::string> tokens;
+  for (const auto& c : context) {
+    if (c == "<root>") continue;
+    if (c.size() >= 2 && c.front() == '[' && c.back() == ']')
+      tokens.push_back(c.substr(1, c.size() - 2));
+    else
+      tokens.push_back(c);
+  }
+  return tokens;
+}
+
+bool is_prefix(const std::vector<std::string>& a, const std::vector<std::string>& b) {
+  return a.size() < b.size() && std::equal(a.begin(), a.end(), b.begin());
+}
+
+// The valijson error to report: the first one, or a deeper one below it (valijson pushes the
+// specific error and then summaries such as "Failed to validate item #0" for the parents).
+const valijson::ValidationResults::Error& pick_error(const valijson::ValidationResults& results) {
+  auto best = results.begin();
+  for (auto it = results.begin(); it != results.end(); ++it)
+    if (is_prefix(best->context, it->context)) best = it;
+  return *best;
+}
+
+const json* resolve_ref(const json& root, const json* node) {
+  for (int hops = 0; node && node->is_object() && node->contains("$ref") && hops < 8; ++hops) {
+    const std::string ref = (*node)["$ref"].get<std::string>();
+    if (ref.rfind("#", 0) != 0) return nullptr;
+    const json::json_pointer p(ref.substr(1));
+    node = root.contains(p) ? &root.at(p) : nullptr;
+  }
+  return node;
+}
+
+// The schema node that describes the value at `tokens` (follows properties, items, $ref).
+const json* schema_node(const json& root, const std::vector<std::string>& tokens) {
+  const json* node = resolve_ref(root, &root);
+  for (const auto& t : tokens) {
+    if (!node || !node->is_object()) return nullptr;
+    if (node->contains("properties") && (*node)["properties"].contains(t))
+      node = &(*node)["properties"][t];
+    else if (node->contains("items") && (*node)["items"].is_object())
+      node = &(*node)["items"];
+    else
+      return nullptr;
+    node = resolve_ref(root, node);
+  }
+  return node;
+}
+
+const json* value_at(const json& doc, const std::string& pointer) {
+  try {
+    const json::json_pointer p(pointer);
+    return doc.contains(p) ? &doc.at(p) : nullptr;
+  } catch (const json::exception&) {
+    return nullptr;
+  }
+}
+
+bool has_type(const json& v, const std::string& type) {
+  if (type == "object") return v.is_object();
+  if (type == "array") return v.is_array();
+  if (type == "string") return v.is_string();
+  if (type == "boolean") return v.is_boolean();
+  if (type == "integer") return v.is_number_integer();
+  if (type == "number") return v.is_number();
+  if (type == "null") return v.is_null();
+  return false;
+}
+
+std::string type_phrase(const std::string& type) {
+  if (type == "null") return "null";
+  if (type == "object") return "an object";
+  if (type == "array") return "an array";
+  if (type == "integer") return "an integer";
+  return "a " + type;
+}
+
+std::string number_text(const json& n) {
+  return n.is_number_float() ? n.dump() : std::to_string(n.get<int64_t>());
+}
+
+// "What was expected" for a value that failed its schema node, in the words of README.md.
+std::string expectation(const json& node, const json& value, const std::string& fallback) {
+  if (node.contains("type")) {
+    const json& t = node["type"];
+    const std::vector<std::string> types = t.is_array()
+                                               ? t.get<std::vector<std::string>>()
+                                               : std::vector<std::string>{t.get<std::string>()};
+    if (std::none_of(types.begin(), types.end(),
+                     [&](const std::string& x) { return has_type(value, x); })) {
+      std::string phrase;
+      for (const auto& x : types) phrase += (phrase.empty() ? "" : " or ") + type_phrase(x);
+      return "must be " + phrase;
+    }
+  }
+  if (node.contains("enum") &&
+      std::find(node["enum"].begin(), node["enum"].end(), value) == node["enum"].end()) {
+    std::string list;
+    for (const auto& e : node["enum"]) list += (list.empty() ? "" : ", ") + e.dump();
+    return "must be one of " + list;
+  }
+  if (value.is_number()) {
+    const double v = value.get<double>();
+    if (node.contains("minimum") && v < node["minimum"].get<double>())
+      return "must be >= " + number_text(node["minimum"]);
+    if (node.contains("maximum") && v > node["maximum"].get<double>())
+      return "must be <= " + number_text(node["maximum"]);
+  }
+  if (value.is_string()) {
+    const auto len = value.get<std::string>().size();
+    if (node.contains("minLength") && len < node["minLength"].get<size_t>())
+      return len == 0 ? "must not be empty"
+                      : "must be at least " + number_text(node["minLength"]) + " characters";
+    if (node.contains("pattern"))
+      return node.contains("x-expected") ? node["x-expected"].get<std::string>()
+                                         : "must match " + node["pattern"].get<std::string>();
+  }
+  if (value.is_array() && node.contains("maxItems") &&
+      value.size() > node["maxItems"].get<size_t>())
+    return "must have at most " + number_text(node["maxItems"]) + " entries";
+  return fallback;
+}
+
+std::optional<ConfigError> validate(const json& doc) {
+  const CompiledSchema& s = compiled_schema();
+  if (!s.error.empty()) return ConfigError{"", s.error};
+  valijson::Validator validator(valijson::Validator::kStrongTypes);
+  valijson::ValidationResults results;
+  valijson::adapters::NlohmannJsonAdapter target(doc);
+  if (validator.validate(s.schema, target, &results)) return std::nullopt;
+  if (results.numErrors() == 0) return ConfigError{"", "does not match the schema"};
+
+  const auto& err = pick_error(results);
+  std::vector<std::string> tokens = context_tokens(err.context);
+  const std::string& text = err.description;
+  static constexpr std::string_view kUnknown =
+      "Object contains a property that could not be validated";
+  static constexpr std::string_view kMissing = "Missing required property '";
+  if (text.rfind(kUnknown, 0) == 0) {
+    // The key is quoted at the end: "...constraints: 'bogus'."
+    const size_t open = text.rfind(": '");
+    if (open != std::string::npos && text.size() >= open + 5)
+      tokens.push_back(text.substr(open + 3, text.size() - open - 5));
+    return ConfigError{to_pointer(tokens), "unknown key"};
+  }
+  if (text.rfind(kMissing, 0) == 0) {
+    const std::string key = text.substr(kMissing.size(), text.size() - kMissing.size() - 2);
+    return ConfigError{to_pointer(tokens), "missing required key \"" + key + "\""};
+  }
+  const std::string pointer = to_pointer(tokens);
+  const json* node = schema_node(s.doc, tokens);
+  const json* value = value_at(doc, pointer);
+  if (!node || !value) return ConfigError{pointer, text};
+  return ConfigError{pointer, expectation(*node, *value, text)};
+}
+
+// ---- json -> Config (the schema has already vouched for types and ranges) ----
+
+template <typename T>
+void take(const json& obj, const char* key, T* out) {
+  if (auto it = obj.find(key); it != obj.end()) *out = it->get<T>();
+}
+
+std::vector<std::string> take_strings(const json& arr) {
+  std::vector<std::string> out;
+  for (const auto& e : arr) out.push_back(e.get<std::string>());
+  return out;
+}
+
+// Origins compare case-insensitively (RFC 6454 §4 lowercases scheme and host), and browsers
+// send them lowercase, so store them lowercase.
+std::string lowercase(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+PublishRight to_publish_right(const std::string& s) {
+  if (s == "clients") return PublishRight::kClients;
+  if (s == "http") return PublishRight::kHttp;
+  return PublishRight::kBoth;
+}
+
+void fill_limits(const json& j, Limits* l) {
+  take(j, "max_connections", &l->max_connections);
+  take(j, "max_message_bytes", &l->max_message_bytes);
+  take(j, "max_fragments", &l->max_fragments);
+  take(j, "max_queue_bytes", &l->max_queue_bytes);
+  take(j, "queue_soft_bytes", &l->queue_soft_bytes);
+  take(j, "queue_soft_seconds", &l->queue_soft_seconds);
+  take(j, "handshake_timeout_ms", &l->handshake_timeout_ms);
+  take(j, "max_header_bytes", &l->max_header_bytes);
+  take(j, "max_headers", &l->max_headers);
+  take(j, "ping_interval_ms", &l->ping_interval_ms);
+  take(j, "pong_timeout_ms", &l->pong_timeout_ms);
+  take(j, "max_channels_per_client", &l->max_channels_per_client);
+  take(j, "drain_timeout_ms", &l->drain_timeout_ms);
+}
+
+Config to_config(const json& j, const std::string& source) {
+  Config c;
+  c.source_path = source;
+  take(j, "listen", &c.listen);
+  take(j, "metrics_listen", &c.metrics_listen);
+  take(j, "log_level", &c.log_level);
+  take(j, "demo", &c.demo);
+  // null = unset, like leaving the key out.
+  if (auto it = j.find("tls"); it != j.end() && !it->is_null())
+    c.tls = TlsConfig{it->at("cert").get<std::string>(), it->at("key").get<std::string>()};
+  if (auto it = j.find("allowed_origins"); it != j.end() && !it->is_null()) {
+    c.allowed_origins = take_strings(*it);
+    for (auto& o : *c.allowed_origins) o = lowercase(o);
+  }
+  if (auto it = j.find("subprotocols"); it != j.end() && !it->is_null())
+    c.subprotocols = take_strings(*it);
+  if (auto it = j.find("limits"); it != j.end()) fill_limits(*it, &c.limits);
+  if (auto it = j.find("channels"); it != j.end()) {
+    for (const auto& e : *it) {
+      ChannelOptions o;
+      take(e, "match", &o.match);
+      take(e, "echo", &o.echo);
+      take(e, "max_subscribers", &o.max_subscribers);
+      take(e, "max_message_bytes", &o.max_message_bytes);
+      if (auto p = e.find("publish"); p != e.end())
+        o.publish = to_publish_right(p->get<std::string>());
+      c.channels.push_back(std::move(o));
+    }
+  }
+  return c;
+}
+
+ConfigResult failure(std::string pointer, std::string message) {
+  ConfigResult r;
+  r.error = ConfigError{std::move(pointer), std::move(message)};
+  return r;
+}
+
+// nlohmann's what() starts with "[json.exception.parse_error.101] "; keep the rest.
+std::string strip_exception_id(const char* what) {
+  std::string s(what);
+  if (!s.empty() && s[0] == '[') {
+    const size_t close = s.find("] ");
+    if (close != std::string::npos) s.erase(0, close + 2);
+  }
+  return s;
+}
+
+// Reads a whole regular file of at most kMaxConfigBytes; returns 0 or an errno value.
+int read_small_file(const std::string& path, std::string* out) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return errno;
+  struct stat st {};
+  int err = 0;
+  if (::fstat(fd, &st) != 0)
+    err = errno;
+  else if (S_ISDIR(st.st_mode))
+    err = EISDIR;
+  char buf[16384];
+  while (err == 0) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) err = errno;
+    if (n <= 0) break;
+    out->append(buf, static_cast<size_t>(n));
+    if (out->size() > kMaxConfigBytes) err = EFBIG;
+  }
+  ::close(fd);
+  return err;
+}
+
+}  // namespace
+
+std::string ConfigError::to_string() const {
+  return pointer.empty() ? "config: " + message : "config: " + pointer + ": " + message;
+}
+
+const ChannelOptions& Config::options_for(std::string_view name) const noexcept {
+  static const ChannelOptions kDefaults;
+  for (const auto& o : channels) {
+    if (!o.match.empty() && o.match.back() == '*') {
+      std::string_view prefix(o.match.data(), o.match.size() - 1);
+      if (name.substr(0, prefix.size()) == prefix) return o;
+    } else if (name == o.match) {
+      return o;
+    }
+  }
+  return kDefaults;
+}
+
+ConfigResult parse_config(std::string_view json_text, const std::string& source) {
+  try {
+    json doc;
+    try {
+      doc = json::parse(json_text);
+    } catch (const json::parse_error& e) {
+      return failure("", "malformed JSON at byte " + std::to_string(e.byte) + ": " +
+                             strip_exception_id(e.what()));
+    }
+    if (auto err = validate(doc)) return failure(std::move(err->pointer), std::move(err->message));
+    ConfigResult r;
+    r.config = to_config(doc, source);
+    return r;
+  } catch (const std::exception& e) {
+    // Defensive: the schema should have excluded anything that makes to_config() throw.
+    return failure("", std::string("cannot load: ") + e.what());
+  }
+}
+
+ConfigResult load_config(const std::string& path) {
+  if (path.empty()) {
+    ConfigResult r;
+    r.config = Config{};
+    return r;
+  }
+  std::string text;
+  if (int err = read_small_file(path, &text))
+    return failure("", "cannot read " + path + ": " + std::strerror(err));
+  return parse_config(text, path);
+}
+
+}  // namespace relay::daemon

@@ -1,0 +1,131 @@
+// check_config_semantics: what the JSON Schema cannot say. Listen addresses must parse into
+// socket addresses, TLS files must be readable PEM with a key that fits the certificate, and
+// allowed origins must be serialized the way browsers send them (RFC 6454 §6.1).
+// Touches the file system (TLS files) but never binds or connects anything.
+#include <fcntl.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <memory>
+
+#include "config.h"
+#include "listen_address.h"
+
+namespace relay::daemon {
+namespace {
+
+std::optional<ConfigError> check_address(const std::string& text, const char* pointer) {
+  std::string why;
+  if (!parse_listen_address(text, &why)) return ConfigError{pointer, why};
+  return std::nullopt;
+}
+
+// Never prompt on a terminal for an encrypted key: refuse it instead.
+int no_passphrase(char*, int, int, void*) { return -1; }
+
+std::optional<ConfigError> check_readable(const std::string& path, const char* pointer) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ConfigError{pointer, "cannot read " + path + ": " + std::strerror(errno)};
+  ::close(fd);
+  return std::nullopt;
+}
+
+std::optional<ConfigError> check_tls(const TlsConfig& tls) {
+  if (auto e = check_readable(tls.cert, "/tls/cert")) return e;
+  if (auto e = check_readable(tls.key, "/tls/key")) return e;
+  using Bio = std::unique_ptr<BIO, decltype(&BIO_free)>;
+  Bio cert_bio(BIO_new_file(tls.cert.c_str(), "r"), &BIO_free);
+  std::unique_ptr<X509, decltype(&X509_free)> cert(
+      cert_bio ? PEM_read_bio_X509(cert_bio.get(), nullptr, no_passphrase, nullptr) : nullptr,
+      &X509_free);
+  if (!cert) {
+    ERR_clear_error();
+    return ConfigError{"/tls/cert", tls.cert + " holds no PEM certificate"};
+  }
+  Bio key_bio(BIO_new_file(tls.key.c_str(), "r"), &BIO_free);
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
+      key_bio ? PEM_read_bio_PrivateKey(key_bio.get(), nullptr, no_passphrase, nullptr) : nullptr,
+      &EVP_PKEY_free);
+  if (!key) {
+    ERR_clear_error();
+    return ConfigError{"/tls/key", tls.key + " holds no unencrypted PEM private key"};
+  }
+  if (X509_check_private_key(cert.get(), key.get()) != 1) {
+    ERR_clear_error();
+    return ConfigError{"/tls/key", "the key does not match the certificate in /tls/cert"};
+  }
+  return std::nullopt;
+}
+
+// Origin serialization: scheme "://" host [ ":" port ], lowercase, no path, and no port when it
+// is the scheme's default (a browser never sends "https://a.example:443", so it would never match).
+std::optional<std::string> origin_problem(const std::string& o) {
+  if (o == "*") return std::nullopt;
+  if (o == "null") return "\"null\" is never allowed (sandboxed frames and file:// pages send it)";
+  const size_t sep = o.find("://");
+  if (sep == std::string::npos || sep == 0) return "must be \"*\" or scheme://host[:port]";
+  const std::string scheme = o.substr(0, sep);
+  std::string rest = o.substr(sep + 3);
+  std::string host = rest;
+  std::string port;
+  if (!rest.empty() && rest.front() == '[') {
+    const size_t close = rest.find(']');
+    if (close == std::string::npos) return "unterminated [IPv6] host";
+    host = rest.substr(0, close + 1);
+    if (close + 1 < rest.size()) {
+      if (rest[close + 1] != ':') return "must be \"*\" or scheme://host[:port]";
+      port = rest.substr(close + 2);
+    }
+  } else if (const size_t colon = rest.rfind(':'); colon != std::string::npos) {
+    host = rest.substr(0, colon);
+    port = rest.substr(colon + 1);
+  }
+  if (host.empty() || host == "[]") return "the host is empty";
+  if (rest.find_first_of("/?#@ ") != std::string::npos)
+    return "must be \"*\" or scheme://host[:port], no path";
+  if (rest.find(':') != std::string::npos && port.empty()) return "the port is empty";
+  if (!port.empty()) {
+    unsigned n = 0;
+    const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), n);
+    if (ec != std::errc() || end != port.data() + port.size() || n == 0 || n > 65535)
+      return "the port must be a number from 1 to 65535";
+    if ((scheme == "http" && n == 80) || (scheme == "https" && n == 443))
+      return "drop the default port :" + port + " (browsers omit it from Origin)";
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<ConfigError> check_config_semantics(const Config& c) {
+  if (auto e = check_address(c.listen, "/listen")) return e;
+  if (!c.metrics_listen.empty()) {
+    if (auto e = check_address(c.metrics_listen, "/metrics_listen")) return e;
+    const auto pub = parse_listen_address(c.listen);
+    const auto met = parse_listen_address(c.metrics_listen);
+    if (pub->port != 0 && pub->port == met->port &&
+        (pub->host == met->host || pub->host == "0.0.0.0" || met->host == "0.0.0.0" ||
+         pub->host == "::" || met->host == "::"))
+      return ConfigError{"/metrics_listen", "must not be the same port as /listen"};
+  }
+  if (c.tls) {
+    if (auto e = check_tls(*c.tls)) return e;
+  }
+  if (c.allowed_origins) {
+    for (size_t i = 0; i < c.allowed_origins->size(); ++i) {
+      if (auto why = origin_problem((*c.allowed_origins)[i]))
+        return ConfigError{"/allowed_origins/" + std::to_string(i), *why};
+    }
+  }
+  if (c.limits.queue_soft_bytes > c.limits.max_queue_bytes)
+    return ConfigError{"/limits/queue_soft_bytes", "must be <= /limits/max_queue_bytes"};
+  return std::nullopt;
+}
+
+}  // namespace relay::daemon
