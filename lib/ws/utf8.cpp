@@ -1,10 +1,9 @@
-// UTF-8 validation (RFC 3629 §4) as a table-driven DFA that rejects at the first byte
+// UTF-8 validation (RFC 3629 §4) as a shift-based DFA that rejects at the first byte
 // that cannot continue valid UTF-8 (overlongs, surrogates, > U+10FFFF), so a text
 // message fails fast (RFC 6455 §8.1). Runs of ASCII are skipped 8 bytes at a time.
 // Pure computation: no allocation, no syscalls.
 #include "ws/utf8.h"
 
-#include <array>
 #include <cstring>
 
 namespace relay::ws {
@@ -25,10 +24,11 @@ enum : uint8_t {
   kF0,       // F0: next must be 90..BF (else overlong)
   kLead4,    // F1..F3
   kF4,       // F4: next must be 80..8F (else > U+10FFFF)
-  kClasses
 };
 
-// States (stored premultiplied by kClasses so a step is one add and one load).
+// States. In the table each is a bit offset (state * 6) into a 64-bit row, so a step is
+// `state = row[byte] >> state & 63`: the row load does not depend on the state, which
+// keeps the per-byte dependency chain to one shift (a "shift-based DFA").
 enum : uint8_t {
   kAccept,   // between characters
   kReject,   // sticky
@@ -41,59 +41,69 @@ enum : uint8_t {
   kAfterF4,  // F4 seen
   kStates
 };
+constexpr int kBits = 6;
+static_assert(kStates * kBits <= 64);
 
-struct Tables {
-  std::array<uint8_t, 256> cls{};
-  std::array<uint8_t, size_t{kStates} * kClasses> next{};
+constexpr uint8_t byte_class(int b) {
+  if (b <= 0x7F) return kAscii;
+  if (b <= 0x8F) return kCont1;
+  if (b <= 0x9F) return kCont2;
+  if (b <= 0xBF) return kCont3;
+  if (b <= 0xC1) return kInvalid;
+  if (b <= 0xDF) return kLead2;
+  if (b == 0xE0) return kE0;
+  if (b == 0xED) return kED;
+  if (b <= 0xEF) return kLead3;
+  if (b == 0xF0) return kF0;
+  if (b <= 0xF3) return kLead4;
+  if (b == 0xF4) return kF4;
+  return kInvalid;
+}
+
+// RFC 3629 §4 as transitions: the state after a byte of class `c` in state `s`.
+constexpr uint8_t next_state(uint8_t s, uint8_t c) {
+  const bool cont = c == kCont1 || c == kCont2 || c == kCont3;
+  switch (s) {
+    case kAccept:
+      switch (c) {
+        case kAscii: return kAccept;
+        case kLead2: return kNeed1;
+        case kE0: return kAfterE0;
+        case kLead3: return kNeed2;
+        case kED: return kAfterED;
+        case kF0: return kAfterF0;
+        case kLead4: return kNeed3;
+        case kF4: return kAfterF4;
+        default: return kReject;
+      }
+    case kNeed1: return cont ? kAccept : kReject;
+    case kNeed2: return cont ? kNeed1 : kReject;
+    case kNeed3: return cont ? kNeed2 : kReject;
+    case kAfterE0: return c == kCont3 ? kNeed1 : kReject;                 // no overlongs
+    case kAfterED: return c == kCont1 || c == kCont2 ? kNeed1 : kReject;  // no surrogates
+    case kAfterF0: return c == kCont2 || c == kCont3 ? kNeed2 : kReject;  // no overlongs
+    case kAfterF4: return c == kCont1 ? kNeed2 : kReject;                 // <= U+10FFFF
+    default: return kReject;
+  }
+}
+
+struct Table {
+  uint64_t row[256];
 };
 
-constexpr Tables make_tables() {
-  Tables t{};
+constexpr Table make_table() {
+  Table t{};
   for (int b = 0; b < 256; ++b) {
-    uint8_t c = kInvalid;
-    if (b <= 0x7F) c = kAscii;
-    else if (b <= 0x8F) c = kCont1;
-    else if (b <= 0x9F) c = kCont2;
-    else if (b <= 0xBF) c = kCont3;
-    else if (b <= 0xC1) c = kInvalid;
-    else if (b <= 0xDF) c = kLead2;
-    else if (b == 0xE0) c = kE0;
-    else if (b == 0xED) c = kED;
-    else if (b <= 0xEF) c = kLead3;
-    else if (b == 0xF0) c = kF0;
-    else if (b <= 0xF3) c = kLead4;
-    else if (b == 0xF4) c = kF4;
-    t.cls[b] = c;
+    uint64_t row = 0;
+    for (uint8_t s = 0; s < kStates; ++s)
+      row |= uint64_t{next_state(s, byte_class(b))} * kBits << (s * kBits);
+    t.row[b] = row;
   }
-  auto set = [&t](uint8_t from, uint8_t c, uint8_t to) {
-    t.next[from * kClasses + c] = static_cast<uint8_t>(to * kClasses);
-  };
-  for (uint8_t s = 0; s < kStates; ++s)
-    for (uint8_t c = 0; c < kClasses; ++c) set(s, c, kReject);
-  set(kAccept, kAscii, kAccept);
-  set(kAccept, kLead2, kNeed1);
-  set(kAccept, kE0, kAfterE0);
-  set(kAccept, kLead3, kNeed2);
-  set(kAccept, kED, kAfterED);
-  set(kAccept, kF0, kAfterF0);
-  set(kAccept, kLead4, kNeed3);
-  set(kAccept, kF4, kAfterF4);
-  for (uint8_t c : {kCont1, kCont2, kCont3}) {
-    set(kNeed1, c, kAccept);
-    set(kNeed2, c, kNeed1);
-    set(kNeed3, c, kNeed2);
-  }
-  set(kAfterE0, kCont3, kNeed1);
-  set(kAfterED, kCont1, kNeed1);
-  set(kAfterED, kCont2, kNeed1);
-  set(kAfterF0, kCont2, kNeed2);
-  set(kAfterF0, kCont3, kNeed2);
-  set(kAfterF4, kCont1, kNeed2);
   return t;
 }
 
-constexpr Tables kTables = make_tables();
-constexpr uint32_t kRejectState = uint32_t{kReject} * kClasses;
+constexpr Table kTable = make_table();
+constexpr uint32_t kRejectState = uint32_t{kReject} * kBits;
 static_assert(kAccept == 0, "Utf8Validator::complete() relies on accept == 0");
 
 inline uint64_t load64(const uint8_t* p) noexcept {
@@ -103,12 +113,16 @@ inline uint64_t load64(const uint8_t* p) noexcept {
 }
 constexpr uint64_t kHighBits = 0x8080808080808080ull;
 
-// Runs the DFA from `state` over [p, end); returns the final state (kRejectState on
-// the first impossible byte).
+// Runs the DFA from `state` over [p, end); returns the final state (kRejectState from
+// the first impossible byte on).
 uint32_t run(uint32_t state, const uint8_t* p, const uint8_t* end) noexcept {
+  // `st` keeps the whole shifted row; only its low 6 bits are the state. Masking the
+  // shift count with 63 is free on x86-64 (the shift instruction does it), so the chain
+  // from one byte to the next is a single shift.
+  uint64_t st = state;
   while (p < end) {
-    if (state == 0) {
-      // Fast path between characters: skip ASCII 32 bytes, then 8 bytes, at a time.
+    if ((st & 63) == 0 && *p < 0x80) {
+      // Between characters at an ASCII byte: skip ASCII 32, then 8 bytes at a time.
       while (end - p >= 32 &&
              ((load64(p) | load64(p + 8) | load64(p + 16) | load64(p + 24)) & kHighBits) == 0)
         p += 32;
@@ -116,10 +130,10 @@ uint32_t run(uint32_t state, const uint8_t* p, const uint8_t* end) noexcept {
       while (p < end && *p < 0x80) ++p;
       if (p == end) break;
     }
-    state = kTables.next[state + kTables.cls[*p++]];
-    if (state == kRejectState) return state;
+    st = kTable.row[*p++] >> (st & 63);
+    if ((st & 63) == kRejectState) return kRejectState;
   }
-  return state;
+  return static_cast<uint32_t>(st & 63);
 }
 
 }  // namespace
