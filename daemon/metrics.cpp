@@ -1,0 +1,113 @@
+// Stats -> prometheus-cpp families (see metrics.h). Names, types and labels follow README.md.
+#include "metrics.h"
+
+#include <prometheus/text_serializer.h>
+
+#include <algorithm>
+#include <map>
+#include <vector>
+
+namespace relay::daemon {
+namespace {
+
+using prometheus::Counter;
+using prometheus::Family;
+using prometheus::Gauge;
+
+void advance(Counter* c, uint64_t now, uint64_t before) {
+  if (now > before) c->Increment(static_cast<double>(now - before));
+}
+
+// A labelled counter per map key ({code="1000"}), created the first time the key appears.
+void advance_labelled(Family<Counter>* family, const char* label,
+                      const std::map<uint16_t, uint64_t>& now,
+                      const std::map<uint16_t, uint64_t>& before) {
+  for (const auto& [key, value] : now) {
+    const auto it = before.find(key);
+    const uint64_t old = it == before.end() ? 0 : it->second;
+    if (value > old)
+      family->Add({{label, std::to_string(key)}}).Increment(static_cast<double>(value - old));
+  }
+}
+
+}  // namespace
+
+Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
+  auto& r = *registry_;
+  auto counter = [&r](const char* name, const char* help) -> Family<Counter>& {
+    return prometheus::BuildCounter().Name(name).Help(help).Register(r);
+  };
+  auto gauge = [&r](const char* name, const char* help) -> Family<Gauge>& {
+    return prometheus::BuildGauge().Name(name).Help(help).Register(r);
+  };
+  connections_ = &gauge("wsrelay_connections", "Open connections (HTTP and WebSocket).").Add({});
+  accepted_ = &counter("wsrelay_connections_accepted_total", "TCP connections accepted.").Add({});
+  closed_ = &counter(
+      "wsrelay_connections_closed_total",
+      "WebSocket connections closed, by the close code sent or received (1006 = no close frame).");
+  handshake_failures_ =
+      &counter("wsrelay_handshake_failures_total", "Upgrades refused, by HTTP status.");
+  messages_received_ =
+      &counter("wsrelay_messages_received_total", "WebSocket messages received from clients.")
+           .Add({});
+  bytes_received_ =
+      &counter("wsrelay_bytes_received_total", "Payload bytes of the messages received.").Add({});
+  auto& published =
+      counter("wsrelay_messages_published_total", "Messages published, by source (ws or http).");
+  published_ws_ = &published.Add({{"source", "ws"}});
+  published_http_ = &published.Add({{"source", "http"}});
+  delivered_ =
+      &counter("wsrelay_messages_delivered_total", "Deliveries: one per message per subscriber.")
+           .Add({});
+  bytes_delivered_ =
+      &counter("wsrelay_bytes_delivered_total", "Payload bytes of the deliveries.").Add({});
+  slow_consumer_closes_ =
+      &counter("wsrelay_slow_consumer_closes_total", "Clients closed for an over-full queue.")
+           .Add({});
+  channels_ = &gauge("wsrelay_channels", "Channels with at least one subscriber.").Add({});
+  latency_ = &prometheus::BuildHistogram()
+                  .Name("wsrelay_publish_to_write_seconds")
+                  .Help("From a message's arrival to its write to a subscriber's socket.")
+                  .Register(r)
+                  .Add({}, prometheus::Histogram::BucketBoundaries(Stats::kLatencyBounds.begin(),
+                                                                   Stats::kLatencyBounds.end()));
+  auto& reloads =
+      counter("wsrelay_config_reloads_total", "SIGHUP config reloads, by result (ok or error).");
+  reloads_ok_ = &reloads.Add({{"result", "ok"}});
+  reloads_error_ = &reloads.Add({{"result", "error"}});
+}
+
+void Metrics::update(const Stats& s) {
+  connections_->Set(static_cast<double>(s.connections));
+  channels_->Set(static_cast<double>(s.channels));
+  advance(accepted_, s.accepted_total, last_.accepted_total);
+  advance_labelled(closed_, "code", s.closed_by_code, last_.closed_by_code);
+  advance_labelled(handshake_failures_, "status", s.handshake_failures_by_status,
+                   last_.handshake_failures_by_status);
+  advance(messages_received_, s.messages_received, last_.messages_received);
+  advance(bytes_received_, s.bytes_received, last_.bytes_received);
+  advance(published_ws_, s.published_ws, last_.published_ws);
+  advance(published_http_, s.published_http, last_.published_http);
+  advance(delivered_, s.messages_delivered, last_.messages_delivered);
+  advance(bytes_delivered_, s.bytes_delivered, last_.bytes_delivered);
+  advance(slow_consumer_closes_, s.slow_consumer_closes, last_.slow_consumer_closes);
+  advance(reloads_ok_, s.reloads_ok, last_.reloads_ok);
+  advance(reloads_error_, s.reloads_error, last_.reloads_error);
+
+  // Our buckets are already counted (Stats::observe_latency); hand over the new counts.
+  if (s.latency_count > last_.latency_count) {
+    std::vector<double> increments(s.latency_buckets.size());
+    for (size_t i = 0; i < increments.size(); ++i)
+      increments[i] = s.latency_buckets[i] > last_.latency_buckets[i]
+                          ? static_cast<double>(s.latency_buckets[i] - last_.latency_buckets[i])
+                          : 0.0;
+    latency_->ObserveMultiple(increments, std::max(0.0, s.latency_sum - last_.latency_sum));
+  }
+  last_ = s;
+}
+
+std::string Metrics::serialize() const {
+  return prometheus::TextSerializer().Serialize(registry_->Collect());
+}
+
+}  // namespace relay::daemon

@@ -1,0 +1,56 @@
+// Prometheus metrics (README "Metrics"): a prometheus-cpp registry filled from Stats by a
+// periodic update() on the loop thread, and serialized in text format 0.0.4 for GET /metrics
+// on our own listener. The fan-out path never touches the registry (STYLE.md §6).
+// No metric has a per-channel label: channel names are unbounded.
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <memory>
+#include <string>
+
+#include "stats.h"
+
+namespace relay::daemon {
+
+class Metrics {
+ public:
+  Metrics();
+  Metrics(const Metrics&) = delete;
+  Metrics& operator=(const Metrics&) = delete;
+
+  // Copies `s` into the families: gauges are set; counters and the histogram are advanced by
+  // what changed since the previous update() (prometheus-cpp counters only go up).
+  void update(const Stats& s);
+  // The exposition text (Content-Type: text/plain; version=0.0.4; charset=utf-8).
+  std::string serialize() const;
+  prometheus::Registry& registry() noexcept { return *registry_; }
+
+  static constexpr const char* kContentType = "text/plain; version=0.0.4; charset=utf-8";
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+  // Owned by registry_; families live as long as the registry.
+  prometheus::Gauge* connections_ = nullptr;
+  prometheus::Counter* accepted_ = nullptr;
+  prometheus::Family<prometheus::Counter>* closed_ = nullptr;              // {code}
+  prometheus::Family<prometheus::Counter>* handshake_failures_ = nullptr;  // {status}
+  prometheus::Counter* messages_received_ = nullptr;
+  prometheus::Counter* bytes_received_ = nullptr;
+  prometheus::Counter* published_ws_ = nullptr;    // {source="ws"}
+  prometheus::Counter* published_http_ = nullptr;  // {source="http"}
+  prometheus::Counter* delivered_ = nullptr;
+  prometheus::Counter* bytes_delivered_ = nullptr;
+  prometheus::Counter* slow_consumer_closes_ = nullptr;
+  prometheus::Gauge* channels_ = nullptr;
+  prometheus::Histogram* latency_ = nullptr;
+  prometheus::Counter* reloads_ok_ = nullptr;     // {result="ok"}
+  prometheus::Counter* reloads_error_ = nullptr;  // {result="error"}
+  Stats last_;                                    // what the previous update() copied
+};
+
+}  // namespace relay::daemon

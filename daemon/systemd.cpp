@@ -1,0 +1,78 @@
+// sd_notify wrappers (see systemd.h). With libsystemd (WSRELAY_HAVE_SYSTEMD) they call
+// sd_notify()/sd_watchdog_enabled(); without it they compile to no-ops.
+#include "systemd.h"
+
+#include <time.h>
+
+#include <string>
+
+#if WSRELAY_HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
+
+namespace relay::daemon {
+namespace {
+
+// sd_notify returns > 0 when sent, 0 when NOTIFY_SOCKET is unset, < 0 on error.
+bool send(const std::string& state) noexcept {
+#if WSRELAY_HAVE_SYSTEMD
+  return sd_notify(/*unset_environment=*/0, state.c_str()) > 0;
+#else
+  (void)state;
+  return false;
+#endif
+}
+
+uint64_t monotonic_usec() noexcept {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000u + static_cast<uint64_t>(ts.tv_nsec) / 1000u;
+}
+
+}  // namespace
+
+bool systemd_support_built() noexcept {
+#if WSRELAY_HAVE_SYSTEMD
+  return true;
+#else
+  return false;
+#endif
+}
+
+bool notify_ready() noexcept { return send("READY=1"); }
+
+bool notify_status(std::string_view status) noexcept {
+  try {
+    std::string line(status);
+    for (char& c : line)
+      if (c == '\n') c = ' ';  // one assignment per line in the notify protocol
+    return send("STATUS=" + line);
+  } catch (...) {  // allocation failure: a status line is not worth dying for
+    return false;
+  }
+}
+
+bool notify_reloading() noexcept {
+  try {
+    return send("RELOADING=1\nMONOTONIC_USEC=" + std::to_string(monotonic_usec()));
+  } catch (...) {
+    return false;
+  }
+}
+
+bool notify_stopping() noexcept { return send("STOPPING=1"); }
+
+bool notify_watchdog() noexcept { return send("WATCHDOG=1"); }
+
+int64_t watchdog_interval_ms() noexcept {
+#if WSRELAY_HAVE_SYSTEMD
+  uint64_t usec = 0;
+  if (sd_watchdog_enabled(/*unset_environment=*/0, &usec) <= 0 || usec == 0) return 0;
+  const uint64_t half_ms = usec / 2 / 1000;
+  return half_ms > 0 ? static_cast<int64_t>(half_ms) : 1;
+#else
+  return 0;
+#endif
+}
+
+}  // namespace relay::daemon
