@@ -596,8 +596,8 @@ class NodePeer:
             await (self.acks if ev["ev"] == "sent" else self.events).put(ev)
 
     @classmethod
-    async def connect(cls, url, headers=None, protocols=None, expect_open=True, timeout=10.0):
-        opts = {"headers": headers or {}, "protocols": protocols or []}
+    async def connect(cls, url, headers=None, protocols=None, expect_open=True, timeout=10.0, ca=None):
+        opts = {"headers": headers or {}, "protocols": protocols or [], "ca": ca}
         env = dict(os.environ, NODE_PATH=NODE_PATH)
         proc = await asyncio.create_subprocess_exec(
             "node", os.path.join(NODE_DIR, "peer.js"), url, json.dumps(opts),

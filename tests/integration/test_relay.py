@@ -5,8 +5,6 @@ import asyncio
 import base64
 import json
 import os
-import ssl
-import subprocess
 
 import pytest
 import websockets
@@ -171,6 +169,22 @@ def test_subprotocol_first_offer_echoed(relay):
         await node.close()
         async with ws_connect(relay.url("/channels/proto")) as ws:
             assert ws.subprotocol is None
+    run(main())
+
+
+def test_subprotocols_config_list(relay_factory):
+    relay = relay_factory({"subprotocols": ["chat.v1", "chat.v2"]})
+
+    async def main():
+        async with ws_connect(relay.url("/channels/p"), subprotocols=["other", "chat.v2"]) as ws:
+            assert ws.subprotocol == "chat.v2"
+        with pytest.raises(websockets.InvalidStatusCode) as e:
+            async with ws_connect(relay.url("/channels/p"), subprotocols=["other"]):
+                pass
+        assert e.value.status_code == 400
+        node = await NodePeer.connect(relay.url("/channels/p"), protocols=["chat.v1"])
+        assert node.protocol == "chat.v1"
+        await node.close()
     run(main())
 
 
@@ -485,23 +499,3 @@ def test_bad_upgrades(relay):
                                                            "Upgrade": "WebSocket"})
     r = exchange(req)
     assert r.status == 101 and r.headers["sec-websocket-accept"] == harness.accept_for(key), r
-
-
-# --- TLS -----------------------------------------------------------------------------------
-
-def test_tls_relay(relay_factory, tmp_path):
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True, timeout=60)
-    relay = relay_factory({"tls": {"cert": str(cert), "key": str(key)}})
-    ctx = ssl.create_default_context(cafile=str(cert))
-
-    async def main():
-        url = relay.url("/channels/secure", scheme="wss")
-        async with ws_connect(url, ssl=ctx) as a, ws_connect(url, ssl=ctx) as b:
-            await a.send("over tls \u00e9")
-            await a.send(os.urandom(100000)[:60000])
-            assert await asyncio.wait_for(b.recv(), 5) == "over tls \u00e9"
-            assert len(await asyncio.wait_for(b.recv(), 5)) == 60000
-    run(main())

@@ -1,5 +1,5 @@
 // An interactive Node `ws` client for the integration tests (driven by harness.NodePeer).
-// Usage: node peer.js URL '{"headers": {...}, "protocols": [...]}'
+// Usage: node peer.js URL '{"headers": {...}, "protocols": [...], "ca": PEM_PATH}'
 // stdout, one JSON object a line:
 //   {"ev":"open","protocol":P}  {"ev":"message","binary":B,"b64":DATA}  {"ev":"sent"}
 //   {"ev":"close","code":N,"reason":S}  {"ev":"error","message":S}  {"ev":"unexpected-response","status":N}
@@ -15,6 +15,7 @@ const out = (obj) => process.stdout.write(JSON.stringify(obj) + '\n');
 
 const ws = new WebSocket(url, opts.protocols || [], {
   headers: opts.headers || {},
+  ca: opts.ca ? require('fs').readFileSync(opts.ca) : undefined,  // for wss:// with a test CA
   perMessageDeflate: false,
   maxPayload: 256 * 1024 * 1024,
   handshakeTimeout: 10000,
