@@ -47,6 +47,12 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
       "WebSocket connections closed, by the close code sent or received (1006 = no close frame).");
   handshake_failures_ =
       &counter("wsrelay_handshake_failures_total", "Upgrades refused, by HTTP status.");
+  // Series for the codes README.md documents exist from the start at 0, so rate() and alerts
+  // work before the first event; other codes appear when they first happen.
+  for (const char* code : {"1000", "1001", "1002", "1006", "1007", "1008", "1009", "4008"})
+    closed_->Add({{"code", code}});
+  for (const char* status : {"400", "403", "408", "426", "431", "503"})
+    handshake_failures_->Add({{"status", status}});
   messages_received_ =
       &counter("wsrelay_messages_received_total", "WebSocket messages received from clients.")
            .Add({});

@@ -1,0 +1,210 @@
+// daemon/metrics: Stats copied into prometheus-cpp families with the names, types and labels
+// README.md lists, counters advanced by deltas, our own histogram buckets, and the text
+// checked by `promtool check metrics` when the prometheus package is installed.
+#include "metrics.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <map>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "run_binary.h"
+
+namespace relay::daemon {
+namespace {
+
+// The value of the sample whose line starts with `series` ("name{labels}" or "name").
+std::optional<double> sample(const std::string& text, const std::string& series) {
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
+  }
+  return std::nullopt;
+}
+
+struct ReadmeMetric {
+  std::string name;
+  std::string type;
+  std::set<std::string> labels;
+};
+
+// Rows of the README "## Metrics" table: | `name{label}` | type | meaning |
+std::vector<ReadmeMetric> readme_metrics() {
+  std::ifstream in(std::string(RELAY_SOURCE_DIR) + "/README.md");
+  std::vector<ReadmeMetric> out;
+  bool in_section = false;
+  const std::regex row(R"(^\| `([a-z_]+)(\{([a-z_,]+)\})?` \| ([a-z]+) \|)");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("## ", 0) == 0) in_section = line == "## Metrics";
+    std::smatch m;
+    if (!in_section || !std::regex_search(line, m, row)) continue;
+    ReadmeMetric r{m[1], m[4], {}};
+    std::stringstream labels(m[3]);
+    for (std::string l; std::getline(labels, l, ',');) r.labels.insert(l);
+    out.push_back(r);
+  }
+  return out;
+}
+
+Stats busy_stats() {
+  Stats s;
+  s.connections = 3;
+  s.accepted_total = 10;
+  s.closed_by_code[1000] = 4;
+  s.closed_by_code[4008] = 1;
+  s.handshake_failures_by_status[403] = 2;
+  s.messages_received = 7;
+  s.bytes_received = 700;
+  s.published_ws = 6;
+  s.published_http = 1;
+  s.messages_delivered = 20;
+  s.bytes_delivered = 2000;
+  s.slow_consumer_closes = 1;
+  s.channels = 2;
+  s.reloads_ok = 1;
+  s.observe_latency(0.000005);  // first bucket (le=1e-05)
+  s.observe_latency(0.0003);    // le=0.0005
+  s.observe_latency(1.0);       // only +Inf
+  return s;
+}
+
+TEST(Metrics, FreshRegistryHasEveryReadmeFamily) {
+  Metrics m;
+  m.update(Stats{});
+  const std::string text = m.serialize();
+  const auto families = readme_metrics();
+  ASSERT_EQ(families.size(), 13u) << "README Metrics table changed?";
+  for (const auto& f : families) {
+    SCOPED_TRACE(f.name);
+    EXPECT_NE(text.find("# TYPE " + f.name + " " + f.type + "\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("# HELP " + f.name + " "), std::string::npos);
+  }
+  EXPECT_EQ(sample(text, "wsrelay_connections"), 0.0);
+  EXPECT_EQ(sample(text, R"(wsrelay_messages_published_total{source="ws"})"), 0.0);
+  EXPECT_EQ(sample(text, R"(wsrelay_messages_published_total{source="http"})"), 0.0);
+  EXPECT_EQ(sample(text, R"(wsrelay_config_reloads_total{result="error"})"), 0.0);
+  EXPECT_EQ(sample(text, "wsrelay_publish_to_write_seconds_count"), 0.0);
+}
+
+TEST(Metrics, NoFamilyBeyondTheReadme) {
+  Metrics m;
+  m.update(busy_stats());
+  std::set<std::string> documented;
+  for (const auto& f : readme_metrics()) documented.insert(f.name);
+  std::istringstream in(m.serialize());
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("# TYPE ", 0) != 0) continue;
+    const std::string name = line.substr(7, line.find(' ', 7) - 7);
+    EXPECT_TRUE(documented.count(name)) << name << " is not in README.md";
+  }
+}
+
+TEST(Metrics, LabelsAreTheDocumentedOnes) {
+  Metrics m;
+  m.update(busy_stats());
+  const std::string text = m.serialize();
+  for (const auto& f : readme_metrics()) {
+    SCOPED_TRACE(f.name);
+    // Every sample line of this family carries exactly the documented labels (plus le).
+    std::istringstream in(text);
+    int samples = 0;
+    for (std::string line; std::getline(in, line);) {
+      if (line.empty() || line[0] == '#' || line.rfind(f.name, 0) != 0) continue;
+      const std::string series = line.substr(0, line.find(' '));
+      std::string base = series.substr(0, series.find('{'));
+      if (f.type == "histogram") {
+        for (const char* suffix : {"_bucket", "_sum", "_count"})
+          if (base == f.name + suffix) base = f.name;
+      }
+      if (base != f.name) continue;  // a longer name sharing the prefix
+      ++samples;
+      std::set<std::string> labels;
+      const std::regex label(R"(([a-z_]+)=")");
+      for (std::sregex_iterator it(series.begin(), series.end(), label), end; it != end; ++it)
+        if ((*it)[1] != "le") labels.insert((*it)[1]);
+      EXPECT_EQ(labels, f.labels) << line;
+    }
+    EXPECT_GT(samples, 0);
+  }
+}
+
+TEST(Metrics, UpdateCopiesTheStats) {
+  Metrics m;
+  m.update(busy_stats());
+  const std::string t = m.serialize();
+  EXPECT_EQ(sample(t, "wsrelay_connections"), 3.0);
+  EXPECT_EQ(sample(t, "wsrelay_connections_accepted_total"), 10.0);
+  EXPECT_EQ(sample(t, R"(wsrelay_connections_closed_total{code="1000"})"), 4.0);
+  EXPECT_EQ(sample(t, R"(wsrelay_connections_closed_total{code="4008"})"), 1.0);
+  EXPECT_EQ(sample(t, R"(wsrelay_handshake_failures_total{status="403"})"), 2.0);
+  EXPECT_EQ(sample(t, "wsrelay_messages_received_total"), 7.0);
+  EXPECT_EQ(sample(t, "wsrelay_bytes_received_total"), 700.0);
+  EXPECT_EQ(sample(t, R"(wsrelay_messages_published_total{source="ws"})"), 6.0);
+  EXPECT_EQ(sample(t, R"(wsrelay_messages_published_total{source="http"})"), 1.0);
+  EXPECT_EQ(sample(t, "wsrelay_messages_delivered_total"), 20.0);
+  EXPECT_EQ(sample(t, "wsrelay_bytes_delivered_total"), 2000.0);
+  EXPECT_EQ(sample(t, "wsrelay_slow_consumer_closes_total"), 1.0);
+  EXPECT_EQ(sample(t, "wsrelay_channels"), 2.0);
+  EXPECT_EQ(sample(t, R"(wsrelay_config_reloads_total{result="ok"})"), 1.0);
+  EXPECT_EQ(sample(t, R"(wsrelay_config_reloads_total{result="error"})"), 0.0);
+  // Cumulative buckets from our own counts.
+  EXPECT_EQ(sample(t, R"(wsrelay_publish_to_write_seconds_bucket{le="1e-05"})"), 1.0);
+  EXPECT_EQ(sample(t, R"(wsrelay_publish_to_write_seconds_bucket{le="0.00025"})"), 1.0);
+  EXPECT_EQ(sample(t, R"(wsrelay_publish_to_write_seconds_bucket{le="0.0005"})"), 2.0);
+  EXPECT_EQ(sample(t, R"(wsrelay_publish_to_write_seconds_bucket{le="0.25"})"), 2.0);
+  EXPECT_EQ(sample(t, R"(wsrelay_publish_to_write_seconds_bucket{le="+Inf"})"), 3.0);
+  EXPECT_EQ(sample(t, "wsrelay_publish_to_write_seconds_count"), 3.0);
+  EXPECT_NEAR(*sample(t, "wsrelay_publish_to_write_seconds_sum"), 1.000305, 1e-9);
+}
+
+// Stats hold running totals; a second update must not add them twice.
+TEST(Metrics, RepeatedUpdatesAddOnlyTheDifference) {
+  Metrics m;
+  Stats s = busy_stats();
+  m.update(s);
+  m.update(s);  // nothing changed
+  s.accepted_total += 5;
+  s.closed_by_code[1000] += 1;
+  s.closed_by_code[1006] = 2;  // a new label value
+  s.connections = 1;
+  s.observe_latency(0.002);
+  m.update(s);
+  const std::string t = m.serialize();
+  EXPECT_EQ(sample(t, "wsrelay_connections_accepted_total"), 15.0);
+  EXPECT_EQ(sample(t, R"(wsrelay_connections_closed_total{code="1000"})"), 5.0);
+  EXPECT_EQ(sample(t, R"(wsrelay_connections_closed_total{code="1006"})"), 2.0);
+  EXPECT_EQ(sample(t, "wsrelay_connections"), 1.0);
+  EXPECT_EQ(sample(t, "wsrelay_messages_delivered_total"), 20.0);
+  EXPECT_EQ(sample(t, "wsrelay_publish_to_write_seconds_count"), 4.0);
+  EXPECT_EQ(sample(t, R"(wsrelay_publish_to_write_seconds_bucket{le="0.0025"})"), 3.0);
+  EXPECT_NEAR(*sample(t, "wsrelay_publish_to_write_seconds_sum"), 1.002305, 1e-9);
+}
+
+TEST(Metrics, PromtoolAcceptsTheText) {
+  if (access("/usr/bin/promtool", X_OK) != 0) GTEST_SKIP() << "promtool not installed";
+  Metrics m;
+  m.update(busy_stats());
+  testing::TempDir dir;
+  const std::string file = dir.write("metrics.txt", m.serialize());
+  const auto r =
+      testing::run_program("/bin/sh", {"-c", "/usr/bin/promtool check metrics < " + file});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.out + r.err, "") << "promtool lint findings";
+}
+
+// promtool is a real judge: it rejects a counter without the _total suffix.
+TEST(Metrics, PromtoolRejectsALintProblem) {
+  if (access("/usr/bin/promtool", X_OK) != 0) GTEST_SKIP() << "promtool not installed";
+  testing::TempDir dir;
+  const std::string file = dir.write("bad.txt", "# HELP x y\n# TYPE x counter\nx 1\n");
+  const auto r =
+      testing::run_program("/bin/sh", {"-c", "/usr/bin/promtool check metrics < " + file});
+  EXPECT_NE(r.exit_code, 0);
+}
+
+}  // namespace
+}  // namespace relay::daemon
