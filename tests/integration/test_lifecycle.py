@@ -263,6 +263,7 @@ def test_metrics_names_counters_and_promtool(relay):
     assert during[key("wsrelay_connections")] >= 3
     assert during[key("wsrelay_channels")] == 1
     relay.wait_metric("wsrelay_channels", lambda v: v == 0)
+    relay.wait_metric("wsrelay_connections", lambda v: v <= 1)  # the scrape's own connection
     m = parse_metrics(relay.metrics_text())
     get = lambda name, **labels: m.get(key(name, **labels), 0.0)  # noqa: E731
     was = lambda name, **labels: base.get(key(name, **labels), 0.0)  # noqa: E731

@@ -14,7 +14,8 @@ import time
 import pytest
 import websockets
 
-from harness import (HOST, NodePeer, RawWs, close_code_of, expect_silence, free_port, read_http_response,
+from harness import (HOST, NodePeer, RawWs, close_code_of, encode_client_frame, expect_silence,
+                     free_port, read_http_response,
                      recv_json, request, run, upgrade_request, ws_connect, wsrelay_bin)
 
 
@@ -95,21 +96,47 @@ def test_invalid_utf8_closed_1007(relay):
     run(main())
 
 
-def test_protocol_violation_closed_1002(relay):
+def rsv1(frame):
+    return bytes([frame[0] | 0x40]) + frame[1:]
+
+
+PROTOCOL_VIOLATIONS = [
+    ("unmasked client frame", bytes([0x81, 0x02]) + b"hi", 1002),
+    ("reserved opcode 0x3", encode_client_frame(0x3, b"x"), 1002),
+    ("reserved opcode 0xB", encode_client_frame(0xB, b""), 1002),
+    ("RSV1 without an extension", rsv1(encode_client_frame(0x1, b"x")), 1002),
+    ("ping over 125 bytes", encode_client_frame(0x9, b"p" * 126), 1002),
+    ("fragmented ping", encode_client_frame(0x9, b"p", fin=False), 1002),
+    ("continuation without a start", encode_client_frame(0x0, b"x"), 1002),
+    ("new message inside a fragmented one",
+     encode_client_frame(0x1, b"a", fin=False) + encode_client_frame(0x1, b"b"), 1002),
+    ("close code 1005 on the wire", encode_client_frame(0x8, struct.pack("!H", 1005)), 1002),
+    ("close code 999", encode_client_frame(0x8, struct.pack("!H", 999)), 1002),
+    ("one-byte close payload", encode_client_frame(0x8, b"\x03"), 1002),
+    ("64-bit length with the top bit set", bytes([0x82, 0xFF, 0x80]) + b"\0" * 7 + b"mask", 1002),
+    ("close reason not UTF-8", encode_client_frame(0x8, struct.pack("!H", 1000) + b"\xff"), 1007),
+]
+
+
+@pytest.mark.parametrize("name,data,code", PROTOCOL_VIOLATIONS, ids=[v[0] for v in PROTOCOL_VIOLATIONS])
+def test_protocol_violation_closes(relay, name, data, code):
     raw = RawWs(relay.port, "/channels/proto")
     try:
-        raw.sock.sendall(bytes([0x81, 0x02]) + b"hi")  # an unmasked client frame
+        raw.sock.sendall(data)
         frames, eof = raw.read_until_eof(5)
-        assert eof and close_code_of(frames) == 1002, frames
+        assert eof and close_code_of(frames) == code, frames
     finally:
         raw.close()
-    raw = RawWs(relay.port, "/channels/proto")
-    try:
-        raw.send(0x3, b"reserved opcode")
+
+
+def test_client_close_code_echoed(relay):
+    for payload, echoed in [(struct.pack("!H", 4321) + b"bye", 4321), (b"", 1005)]:
+        raw = RawWs(relay.port, "/channels/bye")
+        raw.send(0x8, payload)
         frames, eof = raw.read_until_eof(5)
-        assert eof and close_code_of(frames) == 1002, frames
-    finally:
         raw.close()
+        assert eof and close_code_of(frames) == echoed, frames
+    relay.wait_metric("wsrelay_connections_closed_total", lambda v: v == 1, {"code": "4321"})
 
 
 # --- bad requests ----------------------------------------------------------------------------

@@ -5,12 +5,13 @@ import asyncio
 import base64
 import json
 import os
+import socket
 
 import pytest
 import websockets
 
-from harness import (NodePeer, expect_silence, recv_json, request, run, ws_connect,
-                     upgrade_request, HOST)
+from harness import (HOST, NodePeer, encode_client_frame, expect_silence, recv_json, request, run,
+                     upgrade_request, ws_connect)
 import harness
 
 CONFIG = {
@@ -68,6 +69,30 @@ def test_raw_relay_fragmented_message_reassembled(relay):
             await a.send(iter([b"\x00\x01", b"", b"\xff" * 1000]))
             assert await asyncio.wait_for(b.recv(), 5) == "one two thr\u00e9e"
             assert await asyncio.wait_for(b.recv(), 5) == b"\x00\x01" + b"\xff" * 1000
+    run(main())
+
+
+def test_raw_relay_wire_edge_cases(relay):
+    """Frames sent with the handshake in one write, a frame one byte at a time, and a ping
+    between the fragments of a message all relay intact."""
+    async def main():
+        async with ws_connect(relay.url("/channels/wire")) as sub:
+            s = socket.create_connection((HOST, relay.port), timeout=5)
+            try:
+                req, _ = upgrade_request(relay.port, "/channels/wire")
+                s.sendall(req + encode_client_frame(0x1, b"early") + encode_client_frame(0x2, b"\x00bird"))
+                assert await asyncio.wait_for(sub.recv(), 5) == "early"
+                assert await asyncio.wait_for(sub.recv(), 5) == b"\x00bird"
+                frame = encode_client_frame(0x2, bytes(range(200)) * 2)
+                for i in range(len(frame)):
+                    s.sendall(frame[i:i + 1])
+                    await asyncio.sleep(0.001)
+                assert await asyncio.wait_for(sub.recv(), 5) == bytes(range(200)) * 2
+                s.sendall(encode_client_frame(0x1, b"frag-", fin=False) + encode_client_frame(0x9, b"pp")
+                          + encode_client_frame(0x0, b"ment"))
+                assert await asyncio.wait_for(sub.recv(), 5) == "frag-ment"
+            finally:
+                s.close()
     run(main())
 
 
@@ -477,8 +502,6 @@ def test_http_endpoints(relay):
 
 
 def test_bad_upgrades(relay):
-    import socket
-
     def exchange(req):
         with socket.create_connection((HOST, relay.port), timeout=5) as s:
             s.sendall(req)
