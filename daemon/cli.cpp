@@ -1,6 +1,7 @@
 // Command-line parsing for wsrelay (see cli.h). No I/O here except reading the config.
 #include "cli.h"
 
+#include <cstdlib>
 #include <vector>
 
 #include "listen_address.h"
@@ -36,8 +37,8 @@ CliResult parse_cli(std::span<const std::string_view> args) {
   bool check = false;
   for (size_t i = 0; i < args.size(); ++i) {
     const Arg a = split(args[i]);
-    const bool takes_value =
-        a.name == "--config" || a.name == "--listen" || a.name == "--metrics-listen";
+    const bool takes_value = a.name == "--config" || a.name == "--listen" ||
+                             a.name == "--metrics-listen" || a.name == "--healthcheck";
     std::string value;
     if (takes_value) {
       if (a.has_value) {
@@ -56,14 +57,16 @@ CliResult parse_cli(std::span<const std::string_view> args) {
       version = true;
     else if (a.name == "--check-config")
       check = true;
-    else if (a.name == "--config") {
+    else if (a.name == "--healthcheck") {
+      if (value.empty()) return usage_error("--healthcheck needs a URL");
+      o.healthcheck_url = value;
+    } else if (a.name == "--config") {
       if (value.empty()) return usage_error("--config needs a file name");
       o.config_path = value;
     } else if (a.name == "--listen" || a.name == "--metrics-listen") {
-      std::string why;
       const bool may_be_off = a.name == "--metrics-listen" && value.empty();
-      if (!may_be_off && !parse_listen_address(value, &why))
-        return usage_error(std::string(a.name) + " " + value + ": " + why);
+      if (auto why = may_be_off ? std::nullopt : listen_address_problem(value))
+        return usage_error(std::string(a.name) + " " + value + ": " + *why);
       (a.name == "--listen" ? o.listen : o.metrics_listen) = value;
     } else {
       return usage_error("unknown option " + std::string(args[i]));
@@ -75,6 +78,8 @@ CliResult parse_cli(std::span<const std::string_view> args) {
     o.action = CliOptions::Action::kVersion;
   else if (check)
     o.action = CliOptions::Action::kCheckConfig;
+  else if (!o.healthcheck_url.empty())
+    o.action = CliOptions::Action::kHealthcheck;
   CliResult r;
   r.options = std::move(o);
   return r;
@@ -89,22 +94,29 @@ CliResult parse_cli(int argc, char** argv) {
 std::string usage_text() {
   return "usage: wsrelay [--config PATH] [--listen HOST:PORT] [--metrics-listen HOST:PORT] "
          "[--check-config]\n"
-         "       wsrelay --version | --help\n"
+         "       wsrelay --healthcheck URL | --version | --help\n"
          "\n"
          "  --config PATH              JSON config file (default: built-in defaults, no file)\n"
          "  --listen HOST:PORT         public listener, overrides \"listen\" ([V6]:PORT for IPv6)\n"
          "  --metrics-listen HOST:PORT metrics listener, overrides \"metrics_listen\" (\"\" = "
          "off)\n"
          "  --check-config             validate the config and exit: 0 if good, 78 if not\n"
+         "  --healthcheck URL          GET an http:// URL (e.g. .../healthz): exit 0 on 200, else "
+         "1\n"
          "  --version                  print the version and exit\n"
          "  --help                     print this help and exit\n"
          "\n"
+         "Environment: WSRELAY_LISTEN and WSRELAY_METRICS_LISTEN override the file's listen\n"
+         "addresses (the options above override both).\n"
          "Signals: SIGTERM/SIGINT drain and exit 0; SIGHUP reloads the config file.\n";
 }
 
 std::string version_text() { return std::string("wsrelay ") + WSRELAY_VERSION; }
 
 void apply_overrides(Config& c, const CliOptions& o) {
+  // Containers set addresses through the environment; explicit options win over it.
+  if (const char* e = std::getenv("WSRELAY_LISTEN"); e && *e) c.listen = e;
+  if (const char* e = std::getenv("WSRELAY_METRICS_LISTEN")) c.metrics_listen = e;
   if (o.listen) c.listen = *o.listen;
   if (o.metrics_listen) c.metrics_listen = *o.metrics_listen;
 }

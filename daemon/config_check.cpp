@@ -16,14 +16,27 @@
 
 #include "config.h"
 #include "listen_address.h"
+#include "net/socket.h"
 
 namespace relay::daemon {
 namespace {
 
 std::optional<ConfigError> check_address(const std::string& text, const char* pointer) {
-  std::string why;
-  if (!parse_listen_address(text, &why)) return ConfigError{pointer, why};
+  if (auto why = listen_address_problem(text)) return ConfigError{pointer, *why};
   return std::nullopt;
+}
+
+bool is_any_address(const net::SocketAddress& a) {
+  const std::string s = a.to_string();
+  return s.rfind("0.0.0.0:", 0) == 0 || s.rfind("[::]:", 0) == 0;
+}
+
+// Both listeners on one port can only work if they are on different specific addresses.
+bool same_port_clash(const std::string& public_text, const std::string& metrics_text) {
+  const auto pub = net::parse_address(public_text);
+  const auto met = net::parse_address(metrics_text);
+  if (!pub || !met || pub->port() == 0 || pub->port() != met->port()) return false;
+  return pub->to_string() == met->to_string() || is_any_address(*pub) || is_any_address(*met);
 }
 
 // Never prompt on a terminal for an encrypted key: refuse it instead.
@@ -107,11 +120,7 @@ std::optional<ConfigError> check_config_semantics(const Config& c) {
   if (auto e = check_address(c.listen, "/listen")) return e;
   if (!c.metrics_listen.empty()) {
     if (auto e = check_address(c.metrics_listen, "/metrics_listen")) return e;
-    const auto pub = parse_listen_address(c.listen);
-    const auto met = parse_listen_address(c.metrics_listen);
-    if (pub->port != 0 && pub->port == met->port &&
-        (pub->host == met->host || pub->host == "0.0.0.0" || met->host == "0.0.0.0" ||
-         pub->host == "::" || met->host == "::"))
+    if (same_port_clash(c.listen, c.metrics_listen))
       return ConfigError{"/metrics_listen", "must not be the same port as /listen"};
   }
   if (c.tls) {
