@@ -403,6 +403,7 @@ TEST(WsApi, InvalidArguments) {
   EXPECT_TRUE(einval(ws_send(p.client, 4, "x", 1, soon())));         // unknown flag bit
   EXPECT_TRUE(einval(ws_send(p.client, WS_NOHTTP, "x", 1, soon())));  // attach-time only
   EXPECT_TRUE(einval(ws_send(p.client, 0, nullptr, 5, soon())));
+  EXPECT_TRUE(einval(ws_send(p.client, WS_TEXT, "\xc3", 1, soon())));  // text must be UTF-8
   EXPECT_TRUE(einval(static_cast<int>(ws_recv(p.client, nullptr, nullptr, 5, soon()))));
   EXPECT_TRUE(einval(msend(p.client, nullptr, 1, soon())));
   EXPECT_TRUE(einval(static_cast<int>(mrecv(p.client, nullptr, 1, soon()))));
@@ -732,6 +733,25 @@ TEST(WsApi, DetachReturnsUsableBytestream) {
   EXPECT_EQ(ws_recv(s2, nullptr, buf, sizeof(buf), soon()), 5);
   hclose(s2);
   hclose(c2);
+}
+
+TEST(WsApi, FailedDetachClosesTheHandle) {
+  Pair p = ws_pair();
+  // The client never answers: the closing handshake cannot finish by the deadline.
+  errno = 0;
+  EXPECT_EQ(ws_detach(p.server, 1001, "away", 4, now() + 50), -1);
+  EXPECT_EQ(errno, ETIMEDOUT);
+  errno = 0;
+  EXPECT_EQ(hclose(p.server), -1);  // closed already, as libdill's ws_detach page says
+  EXPECT_EQ(errno, EBADF);
+  // Our close frame went out before the handle (and the socket) were closed.
+  char buf[8];
+  EXPECT_EQ(ws_recv(p.client, nullptr, buf, sizeof(buf), soon()), -1);
+  EXPECT_EQ(errno, EPIPE);
+  int code = 0;
+  EXPECT_EQ(ws_status(p.client, &code, buf, sizeof(buf)), 4);
+  EXPECT_EQ(code, 1001);
+  hclose(p.client);
 }
 
 TEST(WsApi, TcpCloseWaitsForPeerAndBrecvSeesEpipe) {
