@@ -16,11 +16,12 @@ namespace relay::daemon {
 constexpr int kExitUsage = 64;
 
 struct CliOptions {
-  enum class Action : uint8_t { kRun, kCheckConfig, kVersion, kHelp };
+  enum class Action : uint8_t { kRun, kCheckConfig, kVersion, kHelp, kHealthcheck };
   Action action = Action::kRun;
   std::string config_path;                    // "" = built-in defaults
   std::optional<std::string> listen;          // --listen HOST:PORT
   std::optional<std::string> metrics_listen;  // --metrics-listen HOST:PORT ("" = off)
+  std::string healthcheck_url;                // --healthcheck URL (container HEALTHCHECK)
 };
 
 struct CliResult {

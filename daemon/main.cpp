@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "healthcheck.h"
 #include "logging.h"
 #include "server.h"
 
@@ -31,6 +32,8 @@ int run(int argc, char** argv) {
     std::printf("%s\n", d::version_text().c_str());
     return 0;
   }
+
+  if (opts.action == CliOptions::Action::kHealthcheck) return d::run_healthcheck(opts.healthcheck_url);
 
   d::ConfigResult loaded = d::load_effective_config(opts);
   if (!loaded) {
