@@ -557,7 +557,10 @@ def relay_factory(request):
         report = r.stop()
         log = r.log_text()
         if report:
-            problems.append(f"sanitizer report ({report!r}) in wsrelay's stderr:\n{log[-8000:]}")
+            start = log.find(report)
+            summary = [ln for ln in log.splitlines() if ln.startswith("SUMMARY:")]
+            problems.append(f"sanitizer report in wsrelay's stderr ({r.log_path}):\n"
+                            f"{log[max(0, start - 200):start + 3000]}\n...\n{chr(10).join(summary)}")
         elif log:
             # Shown by pytest only when the test fails.
             sys.stderr.write(f"--- wsrelay log ({r.dir}) ---\n{log[-6000:]}\n")
