@@ -1,11 +1,11 @@
 // Tests of the public ws_* API (lib/ws/ws.h) over socketpairs and loopback TCP: every
 // documented error path (ETIMEDOUT, EPIPE, ECONNRESET, EINVAL, EMSGSIZE, EBUSY, EBADF,
-// ENOTSUP, EPROTO, ECANCELED, EAGAIN), the _mem variants, the RFC 6455 key vector,
-// and ws_detach handing back a usable bytestream. Raw peers write frames by hand where
-// a misbehaving peer is needed. Every wait is bounded by a deadline.
+// ENOTSUP, EPROTO, ECANCELED, EAGAIN), pings answered inside ws_recv, and ws_detach
+// handing back a usable bytestream. Raw peers write frames by hand where a misbehaving
+// peer is needed. Every wait is bounded by a deadline. The handshake, keys and _mem
+// variants are in api_handshake_test.cpp; the socket layer in tcp_test.cpp.
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -17,212 +17,12 @@
 
 #include <gtest/gtest.h>
 
+#include "api_helpers.h"
 #include "ws/ws.h"
 
 namespace {
 
-constexpr int64_t kWait = 10000;  // ms: generous bound for a step that should be instant
-
-int64_t soon() { return now() + kWait; }
-
-struct Pair {
-  int server = -1;
-  int client = -1;
-};
-
-// A server and a client ws handle joined by a socketpair, without the HTTP upgrade.
-Pair ws_pair(int server_flags = 0, int client_flags = 0) {
-  int sv[2];
-  EXPECT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-  Pair p;
-  p.server = ws_attach_server(tcp_fromfd(sv[0]), WS_NOHTTP | server_flags, nullptr, 0, nullptr,
-                              0, soon());
-  p.client = ws_attach_client(tcp_fromfd(sv[1]), WS_NOHTTP | client_flags, nullptr, nullptr,
-                              soon());
-  EXPECT_GE(p.server, 0);
-  EXPECT_GE(p.client, 0);
-  return p;
-}
-
-void close_pair(const Pair& p) {
-  hclose(p.server);
-  hclose(p.client);
-}
-
-// A ws server handle whose client is a raw socket the test writes frames into.
-struct RawClient {
-  int ws = -1;
-  int fd = -1;
-};
-RawClient raw_client() {
-  int sv[2];
-  EXPECT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-  RawClient r;
-  r.ws = ws_attach_server(tcp_fromfd(sv[0]), WS_NOHTTP, nullptr, 0, nullptr, 0, soon());
-  r.fd = sv[1];
-  EXPECT_GE(r.ws, 0);
-  return r;
-}
-
-// A client frame (payload < 126 bytes) masked with the key 01 02 03 04, or unmasked.
-std::string frame(uint8_t b0, const std::string& payload, bool masked = true) {
-  std::string f;
-  f.push_back(static_cast<char>(b0));
-  f.push_back(static_cast<char>((masked ? 0x80 : 0) | payload.size()));
-  const char key[4] = {1, 2, 3, 4};
-  if (masked) f.append(key, 4);
-  for (size_t i = 0; i < payload.size(); ++i)
-    f.push_back(masked ? static_cast<char>(payload[i] ^ key[i % 4]) : payload[i]);
-  return f;
-}
-
-void write_raw(int fd, const std::string& bytes) {
-  ASSERT_EQ(write(fd, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
-}
-
-// Reads exactly n bytes from a raw fd, waiting at most kWait in total.
-std::string read_raw(int fd, size_t n) {
-  std::string out;
-  int64_t end = soon();
-  while (out.size() < n && now() < end) {
-    pollfd p{fd, POLLIN, 0};
-    if (poll(&p, 1, 100) <= 0) continue;
-    char buf[256];
-    ssize_t k = read(fd, buf, std::min(sizeof(buf), n - out.size()));
-    if (k <= 0) break;
-    out.append(buf, static_cast<size_t>(k));
-  }
-  return out;
-}
-
-// A connected loopback TCP pair of plain tcp handles.
-Pair tcp_pair() {
-  ipaddr addr;
-  EXPECT_EQ(ipaddr_local(&addr, "127.0.0.1", 0, IPADDR_IPV4), 0);
-  int ls = tcp_listen(&addr, 8);
-  EXPECT_GE(ls, 0);
-  Pair p;
-  p.client = tcp_connect(&addr, soon());
-  p.server = tcp_accept(ls, nullptr, soon());
-  EXPECT_GE(p.client, 0);
-  EXPECT_GE(p.server, 0);
-  hclose(ls);
-  return p;
-}
-
-// Waits until another thread is blocked receiving on `h`: our own try then says EBUSY.
-bool wait_until_busy(int h) {
-  for (int i = 0; i < 5000; ++i) {
-    char b[8];
-    if (ws_recv(h, nullptr, b, sizeof(b), 0) < 0 && errno == EBUSY) return true;
-    usleep(1000);
-  }
-  return false;
-}
-
-// ---------------------------------------------------------------- keys and handshake
-
-TEST(WsApi, ResponseKeyMatchesRfcVector) {
-  char key[WS_KEY_SIZE];
-  ASSERT_EQ(ws_response_key("dGhlIHNhbXBsZSBub25jZQ==", key), 0);  // RFC 6455 §1.3
-  EXPECT_STREQ(key, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
-}
-
-TEST(WsApi, RequestKeyIsFreshAndAccepted) {
-  char a[WS_KEY_SIZE], b[WS_KEY_SIZE], accept[WS_KEY_SIZE];
-  ASSERT_EQ(ws_request_key(a), 0);
-  ASSERT_EQ(ws_request_key(b), 0);
-  EXPECT_EQ(strlen(a), 24u);
-  EXPECT_STRNE(a, b);
-  EXPECT_EQ(ws_response_key(a, accept), 0);  // decodes to 16 bytes
-  EXPECT_EQ(strlen(accept), 28u);
-}
-
-TEST(WsApi, KeyErrors) {
-  char out[WS_KEY_SIZE];
-  errno = 0;
-  EXPECT_EQ(ws_request_key(nullptr), -1);
-  EXPECT_EQ(errno, EINVAL);
-  EXPECT_EQ(ws_response_key(nullptr, out), -1);
-  EXPECT_EQ(errno, EINVAL);
-  EXPECT_EQ(ws_response_key("dGhlIHNhbXBsZSBub25jZQ==", nullptr), -1);
-  EXPECT_EQ(errno, EINVAL);
-  EXPECT_EQ(ws_response_key("c2hvcnQ=", out), -1);  // "short": not a 16-byte nonce
-  EXPECT_EQ(errno, EPROTO);
-}
-
-TEST(WsApi, HttpHandshakeCopiesResourceAndHost) {
-  Pair t = tcp_pair();
-  char resource[64], host[64];
-  int server = -1;
-  std::thread th([&] {
-    server = ws_attach_server(t.server, 0, resource, sizeof(resource), host, sizeof(host), soon());
-  });
-  int client = ws_attach_client(t.client, WS_TEXT, "/chat?room=1", "example.test", soon());
-  th.join();
-  ASSERT_GE(client, 0);
-  ASSERT_GE(server, 0);
-  EXPECT_STREQ(resource, "/chat?room=1");
-  EXPECT_STREQ(host, "example.test");
-  // ws_send's flags override the attach-time type (the seed page's rule).
-  ASSERT_EQ(ws_send(client, WS_BINARY, "\x00\xff", 2, soon()), 0);
-  ASSERT_EQ(ws_send(server, WS_TEXT, "hi", 2, soon()), 0);
-  char buf[8];
-  int flags = -1;
-  EXPECT_EQ(ws_recv(server, &flags, buf, sizeof(buf), soon()), 2);
-  EXPECT_EQ(flags, WS_BINARY);
-  EXPECT_EQ(memcmp(buf, "\x00\xff", 2), 0);
-  EXPECT_EQ(ws_recv(client, &flags, buf, sizeof(buf), soon()), 2);
-  EXPECT_EQ(flags, WS_TEXT);
-  hclose(client);
-  hclose(server);
-}
-
-TEST(WsApi, ServerAnswers400And426) {
-  for (const char* version : {"", "8"}) {
-    int sv[2];
-    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-    std::string req = "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
-    if (*version) req += std::string("Sec-WebSocket-Version: ") + version + "\r\n";
-    else req = "GET / HTTP/1.1\r\nHost: x\r\n";  // no upgrade at all
-    write_raw(sv[1], req + "\r\n");
-    char resource[64], host[64];
-    errno = 0;
-    EXPECT_EQ(ws_attach_server(tcp_fromfd(sv[0]), 0, resource, sizeof(resource), host,
-                               sizeof(host), soon()), -1);
-    EXPECT_EQ(errno, EPROTO);
-    std::string resp = read_raw(sv[1], 12);
-    EXPECT_EQ(resp, *version ? "HTTP/1.1 426" : "HTTP/1.1 400");
-    close(sv[1]);
-  }
-}
-
-TEST(WsApi, ClientRejectsBadResponse) {
-  int sv[2];
-  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-  write_raw(sv[1], "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
-  errno = 0;
-  EXPECT_EQ(ws_attach_client(tcp_fromfd(sv[0]), 0, "/", "x", soon()), -1);
-  EXPECT_EQ(errno, EPROTO);
-  close(sv[1]);
-}
-
-TEST(WsApi, ResourceTooLongIsEmsgsize) {
-  Pair t = tcp_pair();
-  char resource[4], host[64];
-  int server = 0, server_err = 0;
-  std::thread th([&] {
-    server = ws_attach_server(t.server, 0, resource, sizeof(resource), host, sizeof(host), soon());
-    server_err = errno;
-  });
-  errno = 0;
-  EXPECT_EQ(ws_attach_client(t.client, 0, "/longer-than-4", "x", soon()), -1);
-  EXPECT_EQ(errno, EPROTO);  // the server answered an HTTP error
-  th.join();
-  EXPECT_EQ(server, -1);
-  EXPECT_EQ(server_err, EMSGSIZE);
-}
+using namespace api_test;  // NOLINT
 
 // ---------------------------------------------------------------- ETIMEDOUT
 
@@ -260,44 +60,6 @@ TEST(WsApi, SendTimesOutWhenQueueIsFull) {
   EXPECT_EQ(ws_send(p.client, 0, chunk.data(), chunk.size(), now() - 5), -1);
   EXPECT_EQ(errno, ETIMEDOUT);
   close_pair(p);
-}
-
-TEST(WsApi, SocketCallsTimeOut) {
-  ipaddr addr;
-  ASSERT_EQ(ipaddr_local(&addr, "127.0.0.1", 0, IPADDR_IPV4), 0);
-  int ls = tcp_listen(&addr, 8);
-  ASSERT_GE(ls, 0);
-  EXPECT_GT(ipaddr_port(&addr), 0);  // tcp_listen reports the port it got
-  char str[IPADDR_MAXSTRLEN];
-  EXPECT_STREQ(ipaddr_str(&addr, str), "127.0.0.1");
-  errno = 0;
-  EXPECT_EQ(tcp_accept(ls, nullptr, 0), -1);
-  EXPECT_EQ(errno, ETIMEDOUT);
-  EXPECT_EQ(tcp_accept(ls, nullptr, now() - 100), -1);
-  EXPECT_EQ(errno, ETIMEDOUT);
-  // A handshake that never gets its request.
-  int c = tcp_connect(&addr, soon());
-  int s = tcp_accept(ls, nullptr, soon());
-  ASSERT_GE(c, 0);
-  ASSERT_GE(s, 0);
-  char b[4], r[16], h[16];
-  EXPECT_EQ(brecv(s, b, sizeof(b), 0), -1);
-  EXPECT_EQ(errno, ETIMEDOUT);
-  EXPECT_EQ(ws_attach_server(s, 0, r, sizeof(r), h, sizeof(h), now() + 50), -1);
-  EXPECT_EQ(errno, ETIMEDOUT);
-  hclose(c);
-  hclose(ls);
-}
-
-TEST(WsApi, ConnectRefused) {
-  ipaddr addr;
-  ASSERT_EQ(ipaddr_local(&addr, "127.0.0.1", 0, IPADDR_IPV4), 0);
-  int ls = tcp_listen(&addr, 1);
-  ASSERT_GE(ls, 0);
-  hclose(ls);  // the port is free again: nobody listens
-  errno = 0;
-  EXPECT_EQ(tcp_connect(&addr, soon()), -1);
-  EXPECT_EQ(errno, ECONNREFUSED);
 }
 
 // ---------------------------------------------------------------- EPIPE and status
@@ -675,33 +437,7 @@ TEST(WsApi, MrecvChecksAttachTimeType) {
   close_pair(p);
 }
 
-// ---------------------------------------------------------------- _mem and detach
-
-TEST(WsApi, MemVariantsOverHttp) {
-  Pair t = tcp_pair();
-  ws_storage smem, cmem;
-  char resource[32], host[32];
-  int server = -1;
-  std::thread th([&] {
-    server = ws_attach_server_mem(t.server, WS_TEXT, resource, sizeof(resource), host,
-                                  sizeof(host), &smem, soon());
-  });
-  int client = ws_attach_client_mem(t.client, WS_TEXT, "/mem", "mem.test", &cmem, soon());
-  th.join();
-  ASSERT_GE(client, 0);
-  ASSERT_GE(server, 0);
-  EXPECT_STREQ(resource, "/mem");
-  ASSERT_EQ(msend(client, "hello", 5, soon()), 0);
-  char buf[8];
-  EXPECT_EQ(mrecv(server, buf, sizeof(buf), soon()), 5);
-  errno = 0;
-  EXPECT_EQ(ws_attach_server_mem(server, WS_NOHTTP, nullptr, 0, nullptr, 0, nullptr, soon()),
-            -1);
-  EXPECT_EQ(errno, EINVAL);
-  // hclose destroys the objects in place; ASan would flag a free() of caller memory.
-  EXPECT_EQ(hclose(client), 0);
-  EXPECT_EQ(hclose(server), 0);
-}
+// ---------------------------------------------------------------- detach
 
 TEST(WsApi, DetachReturnsUsableBytestream) {
   Pair p = ws_pair();
@@ -752,19 +488,6 @@ TEST(WsApi, FailedDetachClosesTheHandle) {
   EXPECT_EQ(ws_status(p.client, &code, buf, sizeof(buf)), 4);
   EXPECT_EQ(code, 1001);
   hclose(p.client);
-}
-
-TEST(WsApi, TcpCloseWaitsForPeerAndBrecvSeesEpipe) {
-  Pair t = tcp_pair();
-  int rc = -2;
-  std::thread th([&] { rc = tcp_close(t.client, soon()); });
-  char b[4];
-  errno = 0;
-  EXPECT_EQ(brecv(t.server, b, sizeof(b), soon()), -1);  // the stream ended
-  EXPECT_EQ(errno, EPIPE);
-  EXPECT_EQ(tcp_close(t.server, soon()), 0);
-  th.join();
-  EXPECT_EQ(rc, 0);
 }
 
 }  // namespace
