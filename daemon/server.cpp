@@ -90,6 +90,15 @@ int Server::run() {
     spdlog::error("cannot set up signal handling: {}", std::strerror(errno));
     return 1;
   }
+  if (config_.tls) {
+    ConfigError err;
+    tls_ctx_ = make_tls_context(*config_.tls, &err);
+    if (!tls_ctx_) {
+      spdlog::error("{}", err.to_string());
+      return kExitConfig;
+    }
+    spdlog::info("TLS on {}: {}", config_.listen, tls_ctx_->describe_certificate());
+  }
   if (!bind_listeners()) return 1;
   (void)reactor_->add(signal_fd_, net::kReadable, &Server::on_signal_fd, this);
   (void)reactor_->add(public_fd_, net::kReadable, &Server::on_listener, this);
@@ -142,7 +151,17 @@ void Server::accept_from(int listen_fd, ListenerKind kind) noexcept {
     }
     (void)net::set_tcp_nodelay(a.fd);
     auto* c = new Client(this, next_client_id_++, a.fd, kind, now_ms());
+    // The TLS handshake counts against the same deadline as the request head.
     c->handshake_deadline_ms = now_ms() + config_.limits.handshake_timeout_ms;
+    if (kind == ListenerKind::kPublic && tls_ctx_) {
+      c->tls = net::TlsEngine::create(*tls_ctx_, net::TlsEngine::Role::kServer);
+      if (!c->tls) {
+        log_limited(log_limiter_, spdlog::level::err, "tls-alloc", "cannot allocate a TLS connection");
+        ::close(a.fd);
+        delete c;
+        continue;
+      }
+    }
     if (!reactor_->add(a.fd, net::kReadable, &Server::on_client_io, c)) {
       ::close(a.fd);
       delete c;
@@ -183,6 +202,14 @@ void Server::sweep() noexcept {
     Client* c = clients_[i];
     switch (c->phase) {
       case ClientPhase::kHttp:
+        if (c->handshake_deadline_ms && now >= c->handshake_deadline_ms && c->tls &&
+            !c->tls->is_established()) {
+          // No 408 without a TLS session to send it in: just drop the connection.
+          spdlog::debug("client {}: TLS handshake not complete in time", c->id);
+          ++stats_.handshake_failures_by_status[408];
+          close_now(c);
+          break;
+        }
         if (c->handshake_deadline_ms && now >= c->handshake_deadline_ms) {
           if (c->http_in.empty() && !c->body_needed && c->keep_alive_idle) {
             close_now(c);  // an idle keep-alive connection: nothing to answer
@@ -205,7 +232,7 @@ void Server::sweep() noexcept {
           c->ping_sent_ms = now;
           mark_pending(c);
         }
-        size_t queued = c->out().bytes();
+        size_t queued = c->queued_bytes();
         if (queued > lim.queue_soft_bytes) {
           if (!c->soft_over_since_ms) c->soft_over_since_ms = now;
           if (now - c->soft_over_since_ms >= int64_t(lim.queue_soft_seconds) * 1000) {
@@ -230,6 +257,7 @@ void Server::on_metrics_timer(void* data) noexcept {
   auto* self = static_cast<Server*>(data);
   self->stats_.channels = self->channel_count();
   self->metrics_.update(self->stats_);
+  log_suppressed(self->log_limiter_, self->now_ms());  // the tail of a burst of repeated errors
   static int ticks = 0;
   if (++ticks % 5 == 0) self->update_status();
 }
@@ -291,6 +319,23 @@ void Server::reload() noexcept {
     return;
   }
   Config next = std::move(*r.config);
+  // TLS: the files are read again (a renewed certificate) into a new context for new
+  // connections; a bad file fails the whole reload. Turning TLS on or off needs a restart.
+  if (next.tls.has_value() != config_.tls.has_value()) {
+    spdlog::warn("reload: turning 'tls' on or off takes a restart");
+    next.tls = config_.tls;
+  }
+  std::unique_ptr<net::TlsContext> next_tls;
+  if (next.tls) {
+    ConfigError err;
+    next_tls = make_tls_context(*next.tls, &err);
+    if (!next_tls) {
+      ++stats_.reloads_error;
+      spdlog::error("reload failed, keeping the running config: {}", err.to_string());
+      notify_ready();
+      return;
+    }
+  }
   if (next.listen != config_.listen) spdlog::warn("reload: 'listen' changes only on restart");
   if (next.metrics_listen != config_.metrics_listen)
     spdlog::warn("reload: 'metrics_listen' changes only on restart");
@@ -298,6 +343,10 @@ void Server::reload() noexcept {
   next.metrics_listen = config_.metrics_listen;
   config_ = std::move(next);
   set_log_level(config_.log_level);
+  if (next_tls) {
+    tls_ctx_ = std::move(next_tls);
+    spdlog::info("TLS certificate reloaded: {}", tls_ctx_->describe_certificate());
+  }
   // Limits apply to open connections too.
   for (Client* c : clients_) {
     if (c->ws) c->ws->set_limits(ws_limits_for(c->mode == ClientMode::kRaw ? c->raw_channel : ""));
