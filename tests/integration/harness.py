@@ -279,7 +279,8 @@ def close_code_of(frames):
 class Relay:
     """One running wsrelay process."""
 
-    def __init__(self, config=None, args=(), env=None, watchdog_usec=None, config_text=None):
+    def __init__(self, config=None, args=(), env=None, watchdog_usec=None, config_text=None,
+                 config_file=True):
         self.dir = tempfile.mkdtemp(prefix="wsrelay-it-")  # short: AF_UNIX paths are < 108 bytes
         self.config_path = os.path.join(self.dir, "config.json")
         self.log_path = os.path.join(self.dir, "stderr.log")
@@ -289,6 +290,7 @@ class Relay:
         self.watchdog_usec = watchdog_usec
         self.user_config = config or {}
         self.config_text = config_text
+        self.config_file = config_file  # False: no --config, addresses given as --listen flags
         self.proc = None
         self.notifications = []  # (monotonic time, {key: value}, raw text)
         self.notify_cond = threading.Condition()
@@ -324,7 +326,7 @@ class Relay:
             self.write_config(text=self.config_text)
             self.open_notify_socket()
             env = {k: v for k, v in os.environ.items()
-                   if not k.startswith(("NOTIFY_", "WATCHDOG_", "LISTEN_"))}
+                   if not k.startswith(("NOTIFY_", "WATCHDOG_", "LISTEN_", "WSRELAY_"))}
             env["NOTIFY_SOCKET"] = self.notify_path
             env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0:quarantine_size_mb=16")
             env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
@@ -332,7 +334,11 @@ class Relay:
                 env["WATCHDOG_USEC"] = str(self.watchdog_usec)
             env.update(self.extra_env)
             self.log = open(self.log_path, "ab")
-            self.proc = subprocess.Popen([wsrelay_bin(), "--config", self.config_path] + self.args,
+            if self.config_file:
+                argv = ["--config", self.config_path]
+            else:
+                argv = ["--listen", f"{HOST}:{self.port}", "--metrics-listen", f"{HOST}:{self.metrics_port}"]
+            self.proc = subprocess.Popen([wsrelay_bin()] + argv + self.args,
                                          stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log,
                                          env=env)
             _LIVE.add(self)

@@ -13,8 +13,8 @@ import time
 import pytest
 import websockets
 
-from harness import (NodePeer, RawWs, close_code_of, metric_names, parse_metrics, request,
-                     run, ws_connect)
+from harness import (NodePeer, RawWs, close_code_of, free_port, metric_names, parse_metrics,
+                     request, run, ws_connect, wsrelay_bin)
 
 README_METRICS = [
     "wsrelay_connections",
@@ -178,6 +178,62 @@ def test_failed_reload_keeps_old_config(relay_factory):
     # And a good file afterwards still applies.
     relay.reload(good)
     relay.wait_metric("wsrelay_config_reloads_total", lambda v: v == 1, {"result": "ok"})
+
+
+def test_reload_of_listen_needs_restart(relay_factory):
+    relay = relay_factory({})
+    cfg = json.loads(json.dumps(relay.config))
+    cfg["listen"] = f"127.0.0.1:{free_port()}"
+    relay.reload(cfg)
+    assert relay.http("GET", "/healthz").status == 200  # still on the old address
+    assert "restart" in relay.log_text()
+    relay.wait_metric("wsrelay_config_reloads_total", lambda v: v == 1, {"result": "ok"})
+
+
+def test_reload_changes_allowed_origins_live(relay_factory):
+    relay = relay_factory({"allowed_origins": ["https://a.example"]})
+
+    async def status(origin):
+        try:
+            async with ws_connect(relay.url("/channels/o"), origin=origin):
+                return 101
+        except websockets.InvalidStatusCode as e:
+            return e.status_code
+
+    assert run(status("https://a.example")) == 101
+    assert run(status("https://b.example")) == 403
+    cfg = json.loads(json.dumps(relay.config))
+    cfg["allowed_origins"] = ["https://b.example"]
+    relay.reload(cfg)
+    assert run(status("https://a.example")) == 403
+    assert run(status("https://b.example")) == 101
+
+
+# --- command line ------------------------------------------------------------------------------
+
+def test_no_config_file_listen_flags(relay_factory):
+    """`wsrelay --listen HOST:PORT` works with no file at all, demo page included."""
+    relay = relay_factory(config_file=False)
+    r = relay.http("GET", "/")
+    assert r.status == 200 and b"<" in r.body, r
+    assert relay.http("GET", "/metrics", metrics=True).status == 200
+
+    async def main():
+        async with ws_connect(relay.url("/channels/demo")) as a, ws_connect(relay.url("/channels/demo")) as b:
+            await a.send("no file")
+            assert await asyncio.wait_for(b.recv(), 5) == "no file"
+    run(main())
+    relay.send_signal(signal.SIGTERM)
+    assert relay.wait_exit(15) == 0
+
+
+def test_version_and_help():
+    p = subprocess.run([wsrelay_bin(), "--version"], capture_output=True, text=True, timeout=20)
+    assert p.returncode == 0 and p.stdout.startswith("wsrelay "), p
+    p = subprocess.run([wsrelay_bin(), "--help"], capture_output=True, text=True, timeout=20)
+    assert p.returncode == 0 and "--config" in p.stdout + p.stderr, p
+    p = subprocess.run([wsrelay_bin(), "--no-such-option"], capture_output=True, text=True, timeout=20)
+    assert p.returncode != 0 and "--no-such-option" in p.stdout + p.stderr, p
 
 
 # --- sd_notify ---------------------------------------------------------------------------------

@@ -61,6 +61,30 @@ def test_raw_relay_python_byte_exact_type_preserved_sender_excluded(relay):
     run(main())
 
 
+def test_channel_options_first_match_wins(relay_factory):
+    relay = relay_factory({"channels": [{"match": "room.quiet", "echo": False},
+                                        {"match": "room.*", "echo": True},
+                                        {"match": "room.loud", "echo": False}]})
+
+    async def echoes(name):
+        async with ws_connect(relay.url("/channels/" + name)) as ws:
+            await ws.send("me")
+            try:
+                return await asyncio.wait_for(ws.recv(), 0.5) == "me"
+            except asyncio.TimeoutError:
+                return False
+
+    assert run(echoes("room.loud")) is True  # "room.*" comes first
+    assert run(echoes("room.quiet")) is False  # the exact entry comes first
+    assert run(echoes("room")) is False  # "room.*" needs the dot
+    assert run(echoes("other")) is False
+
+
+def test_demo_page_off(relay_factory):
+    relay = relay_factory({"demo": False})
+    assert relay.http("GET", "/").status == 404
+
+
 def test_raw_relay_fragmented_message_reassembled(relay):
     async def main():
         url = relay.url("/channels/frag")
