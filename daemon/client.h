@@ -11,6 +11,7 @@
 
 #include "base/byte_buffer.h"
 #include "base/out_queue.h"
+#include "net/tls_engine.h"
 #include "pubsub/channel_registry.h"
 #include "ws/protocol.h"
 
@@ -43,6 +44,9 @@ struct Client final : pubsub::Sink {
   // WebSocket protocol's (the 101 response is its first entry).
   OutQueue& out() noexcept { return ws ? ws->out() : http_out; }
   bool is_websocket() const noexcept { return ws != nullptr; }
+  // What the client has not taken yet, for the slow-consumer limits: the queue, plus the
+  // ciphertext the TLS engine holds (at most one record, net::kTlsOutputBuffer).
+  size_t queued_bytes() noexcept { return out().bytes() + (tls ? tls->pending_output() : 0); }
 
   Server* server;
   uint64_t id;
@@ -55,6 +59,11 @@ struct Client final : pubsub::Sink {
   bool slow_consumer = false;       // over a queue limit: close with 4008 at the next flush
   uint16_t close_code = 0;          // for metrics: the code sent or received (1006 = none)
   size_t index = 0;                 // position in Server::clients_
+
+  // wss: the connection's TLS engine (null on plain connections). Plaintext goes through
+  // the same http_in / ws paths; tls_session.cpp moves the ciphertext.
+  std::unique_ptr<net::TlsEngine> tls;
+  bool tls_want_output = false;  // the engine stopped for room in its output: resume after a flush
 
   ByteBuffer http_in;
   OutQueue http_out;

@@ -26,12 +26,14 @@ Client::~Client() = default;
 void Client::deliver(const FrameRef& frame) noexcept {
   if (phase != ClientPhase::kWebSocket || slow_consumer) return;
   (void)ws->send_prepared(frame);
-  if (ws->out().bytes() > server->config().limits.max_queue_bytes) slow_consumer = true;
+  if (queued_bytes() > server->config().limits.max_queue_bytes) slow_consumer = true;
   server->mark_pending(this);
 }
 
 void Server::on_readable(Client* c) noexcept {
-  if (c->ws) {
+  if (c->tls) {
+    read_tls(c);
+  } else if (c->ws) {
     read_ws(c);
   } else {
     read_http(c);
@@ -48,6 +50,10 @@ void Server::read_http(Client* c) noexcept {
   }
   if (n < 0) return;
   c->http_in.commit(size_t(n));
+  after_http_input(c);
+}
+
+void Server::after_http_input(Client* c) noexcept {
   c->last_input_ms = now_ms();
   if (c->phase == ClientPhase::kHttp) process_http(c);
   else c->http_in.clear();  // closing: whatever else arrives is ignored
@@ -64,6 +70,10 @@ void Server::read_ws(Client* c) noexcept {
   }
   if (n < 0) return;
   c->ws->commit_input(size_t(n));
+  after_ws_input(c);
+}
+
+void Server::after_ws_input(Client* c) noexcept {
   c->last_input_ms = now_ms();
   c->ping_sent_ms = 0;  // any traffic proves the client is alive
   process_ws_events(c);
@@ -84,7 +94,10 @@ void Server::flush(Client* c) noexcept {
   if (c->slow_consumer && c->phase == ClientPhase::kWebSocket) handle_slow_consumer(c);
   OutQueue& q = c->out();
   net::FlushResult r;
-  if (!q.empty()) {
+  if (c->tls) {
+    r = flush_tls(c);
+    if (c->phase == ClientPhase::kDead) return;  // a resumed handshake failed
+  } else if (!q.empty()) {
     int64_t now_ns = monotonic_ns();
     r = net::writev_queue(c->fd, q, [&](const FrameRef& f) {
       if (int64_t t = f.stamp_ns()) stats_.observe_latency(double(now_ns - t) * 1e-9);
@@ -95,12 +108,15 @@ void Server::flush(Client* c) noexcept {
     close_now(c);
     return;
   }
-  bool drained = q.empty();
+  // c->out(), not q: a resumed TLS handshake may have upgraded the client meanwhile.
+  bool drained = c->out().empty() && !(c->tls && c->tls->has_pending_output());
   if (drained && c->phase == ClientPhase::kClosing && c->close_when_flushed) {
     close_now(c);
     return;
   }
-  uint32_t interest = net::kReadable | (drained ? 0 : net::kWritable);
+  // TLS: plaintext waiting for the handshake is no reason to wait for kWritable.
+  bool want_write = c->tls ? tls_wants_write(c) : !drained;
+  uint32_t interest = net::kReadable | (want_write ? net::kWritable : 0);
   (void)reactor_->modify(c->fd, interest);
 }
 
@@ -139,6 +155,7 @@ void Server::close_now(Client* c) noexcept {
     --ws_clients_;
   }
   spdlog::debug("client {} closed (code {})", c->id, c->close_code);
+  if (c->tls) send_tls_goodbye(c);
   reactor_->remove(c->fd);
   ::close(c->fd);
   c->fd = -1;

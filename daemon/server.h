@@ -4,6 +4,7 @@
 //   client_io.cpp     reading, flushing and closing a client's socket
 //   http_session.cpp  HTTP requests: routes, upgrades, HTTP publish, health, metrics
 //   ws_session.cpp    WebSocket events: raw relay, the JSON protocol, fan-out
+//   tls_session.cpp   wss: ciphertext in and out of a client's TLS engine, the TLS context
 #pragma once
 
 #include <functional>
@@ -17,6 +18,8 @@
 #include "metrics.h"
 #include "net/accept_pause.h"
 #include "net/reactor.h"
+#include "net/socket.h"
+#include "net/tls_engine.h"
 #include "pubsub/channel_registry.h"
 #include "stats.h"
 #include "wire.h"
@@ -74,6 +77,20 @@ class Server {
   void close_now(Client* c) noexcept;
   void free_dead() noexcept;
   void handle_slow_consumer(Client* c) noexcept;
+  // After bytes arrived in http_in / the ws protocol (plain recv or decrypted TLS).
+  void after_http_input(Client* c) noexcept;
+  void after_ws_input(Client* c) noexcept;
+
+  // tls_session.cpp
+  // A TLS context from the config's files; null with *error naming /tls/cert or /tls/key.
+  static std::unique_ptr<net::TlsContext> make_tls_context(const TlsConfig& tls, ConfigError* error);
+  void read_tls(Client* c) noexcept;
+  void decrypt(Client* c) noexcept;  // plaintext -> http_in / ws, then process it
+  // Encrypts the client's queue and writes the ciphertext (the TLS half of flush()).
+  net::FlushResult flush_tls(Client* c) noexcept;
+  bool tls_wants_write(Client* c) noexcept;  // ciphertext waits, or plaintext can be encrypted
+  void fail_tls(Client* c) noexcept;         // handshake or record error: drop the client
+  void send_tls_goodbye(Client* c) noexcept; // close_notify (or a pending alert), best effort
 
   // http_session.cpp
   void process_http(Client* c) noexcept;
@@ -112,6 +129,9 @@ class Server {
   int signal_fd_ = -1;
   std::unique_ptr<net::AcceptPause> public_pause_;
   std::unique_ptr<net::AcceptPause> metrics_pause_;
+  // wss on the public listener: the context new connections get. A reload replaces it;
+  // open connections keep the one they started with (each SSL holds a reference).
+  std::unique_ptr<net::TlsContext> tls_ctx_;
 
   // Raw-relay and JSON subscribers are kept apart: each registry fans out its own
   // prepared frame (the raw bytes, or the JSON delivery), each encoded once.
