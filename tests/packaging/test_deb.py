@@ -10,6 +10,7 @@ import asyncio
 import glob
 import os
 import re
+import select
 import signal
 import subprocess
 import sys
@@ -37,14 +38,14 @@ def run(args, timeout=120, **kw):
     return subprocess.run(args, capture_output=True, text=True, timeout=timeout, **kw)
 
 
-def the_deb():
-    debs = [d for d in glob.glob(str(DEB_DIR / "wsrelay_*.deb"))]
-    assert len(debs) == 1, f"expected one wsrelay_*.deb in {DEB_DIR}, found {debs}"
+def the_deb(package="wsrelay"):
+    debs = glob.glob(str(DEB_DIR / f"{package}_*.deb"))
+    assert len(debs) == 1, f"expected one {package}_*.deb in {DEB_DIR}, found {debs}"
     return debs[0]
 
 
-def is_installed():
-    r = run(["dpkg-query", "-W", "-f=${Status}", "wsrelay"])
+def is_installed(package="wsrelay"):
+    r = run(["dpkg-query", "-W", "-f=${Status}", package])
     return r.returncode == 0 and "install ok installed" in r.stdout
 
 
@@ -52,16 +53,18 @@ def is_installed():
 def installed():
     if os.geteuid() != 0:
         pytest.fail("the package test installs a .deb: run it as root (CI does)")
-    deb = the_deb()
-    was_installed = is_installed()
-    r = run(["dpkg", "-i", deb], timeout=300)
+    packages = ["wsrelay", "libwsrelay-dev"]
+    was_installed = [p for p in packages if is_installed(p)]
+    r = run(["dpkg", "-i", *[the_deb(p) for p in packages]], timeout=300)
     assert r.returncode == 0, r.stdout + r.stderr
-    assert is_installed()
-    yield deb
-    if not was_installed and not os.environ.get("WSRELAY_KEEP_INSTALLED"):
-        r = run(["dpkg", "--purge", "wsrelay"], timeout=300)
+    assert all(is_installed(p) for p in packages)
+    yield the_deb()
+    purge = [p for p in packages if p not in was_installed]
+    if purge and not os.environ.get("WSRELAY_KEEP_INSTALLED"):
+        r = run(["dpkg", "--purge", *purge], timeout=300)
         assert r.returncode == 0, r.stdout + r.stderr
-        assert not Path(BIN).exists() and not Path(CONFFILE).exists()
+        if "wsrelay" in purge:
+            assert not Path(BIN).exists() and not Path(CONFFILE).exists()
 
 
 def test_package_installs_binary_units_conffile_and_man_pages(installed):
@@ -150,6 +153,29 @@ def test_installed_binary_relays_an_http_publish_and_drains_on_sigterm(installed
         assert asyncio.run(drain()) == 1001  # RFC 6455 §7.4.1: going away
         assert relay.stop() == 0, relay.stderr()
         assert relay.saw("STOPPING=1"), relay.notifications
+
+
+def test_dev_package_builds_the_engine_examples_that_then_talk(installed, tmp_path):
+    """libwsrelay-dev: <ws/ws.h> + libwsrelay.a through pkg-config, compiled as C by gcc."""
+    flags = run(["pkg-config", "--cflags", "--libs", "wsrelay"])
+    assert flags.returncode == 0, flags.stderr
+    exes = {}
+    for name in ("echo_server", "seed_example"):
+        exes[name] = str(tmp_path / name)
+        cc = run(["gcc", "-std=c11", "-Wall", "-Werror", "-o", exes[name],
+                  str(ROOT / "lib/examples" / f"{name}.c"), *flags.stdout.split()])
+        assert cc.returncode == 0, cc.stderr
+    server = subprocess.Popen([exes["echo_server"], "0"], stdout=subprocess.PIPE, text=True)
+    try:
+        ready, _, _ = select.select([server.stdout], [], [], 30)
+        assert ready, "echo_server printed nothing in 30 s"
+        line = server.stdout.readline()  # "PORT <n>" once listening
+        assert line.startswith("PORT "), line
+        client = run([exes["seed_example"], line.split()[1]], timeout=60)
+        assert client.returncode == 0, client.stdout + client.stderr
+    finally:
+        server.kill()
+        server.wait(timeout=5)
 
 
 if __name__ == "__main__":
