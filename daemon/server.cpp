@@ -76,9 +76,22 @@ bool Server::bind_listeners() {
     spdlog::info("listening on {} ({}, port {})", where, what, port ? *port : 0);
     return true;
   };
-  if (!listen_on(config_.listen, "public", &public_fd_)) return false;
-  if (!config_.metrics_listen.empty() &&
-      !listen_on(config_.metrics_listen, "metrics", &metrics_fd_)) {
+  // Socket activation: a listener systemd passed in replaces binding that one ourselves,
+  // so connections wait in its accept queue while wsrelay restarts (wsrelay.socket).
+  ActivatedListeners passed = take_activated_listeners();
+  for (const std::string& why : passed.ignored) spdlog::warn("socket activation: ignoring {}", why);
+  auto take_passed = [&](int fd, const char* what, const std::string& configured, int* fd_out) {
+    *fd_out = fd;
+    auto port = net::local_port(fd);
+    spdlog::info("listening on the {} socket passed by systemd (fd {}, port {}) instead of '{}'", what, fd,
+                 port ? *port : 0, configured);
+  };
+  if (passed.public_fd >= 0) take_passed(passed.public_fd, "public", config_.listen, &public_fd_);
+  else if (!listen_on(config_.listen, "public", &public_fd_)) return false;
+  if (passed.metrics_fd >= 0) {
+    take_passed(passed.metrics_fd, "metrics", config_.metrics_listen, &metrics_fd_);
+  } else if (!config_.metrics_listen.empty() &&
+             !listen_on(config_.metrics_listen, "metrics", &metrics_fd_)) {
     return false;
   }
   return true;

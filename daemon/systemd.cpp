@@ -2,8 +2,12 @@
 // sd_notify()/sd_watchdog_enabled(); without it they compile to no-ops.
 #include "systemd.h"
 
+#include <fcntl.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
+#include <cstdlib>
 #include <string>
 
 #if WSRELAY_HAVE_SYSTEMD
@@ -73,6 +77,45 @@ int64_t watchdog_interval_ms() noexcept {
 #else
   return 0;
 #endif
+}
+
+ActivatedListeners take_activated_listeners() noexcept {
+  ActivatedListeners out;
+#if WSRELAY_HAVE_SYSTEMD
+  char** names = nullptr;
+  // unset_environment=1: LISTEN_PID/LISTEN_FDS/LISTEN_FDNAMES are gone afterwards.
+  const int n = sd_listen_fds_with_names(/*unset_environment=*/1, &names);
+  if (n <= 0) return out;
+  try {
+    for (int i = 0; i < n; ++i) {
+      const int fd = SD_LISTEN_FDS_START + i;
+      const std::string name = names && names[i] ? names[i] : "unknown";
+      // Without FileDescriptorName= systemd names a socket after its unit (or "unknown"):
+      // a single socket is the public listener whatever its name.
+      const bool is_public = name == "public" || (n == 1 && name != "metrics");
+      const bool is_metrics = name == "metrics";
+      int* slot = is_public ? &out.public_fd : is_metrics ? &out.metrics_fd : nullptr;
+      std::string why;
+      if (!slot) why = "not named \"public\" or \"metrics\"";
+      else if (*slot >= 0) why = "a second socket with that name";
+      else if (sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, /*listening=*/1) <= 0)
+        why = "not a listening stream socket";
+      else if (::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK) < 0 ||
+               ::fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+        why = "cannot make it nonblocking";
+      if (why.empty()) {
+        *slot = fd;
+      } else {
+        out.ignored.push_back(name + " (fd " + std::to_string(fd) + "): " + why);
+        ::close(fd);
+      }
+    }
+  } catch (...) {  // allocation failure: keep what was taken
+  }
+  for (int i = 0; names && i < n; ++i) std::free(names[i]);
+  std::free(names);
+#endif
+  return out;
 }
 
 }  // namespace relay::daemon

@@ -1,10 +1,13 @@
-// systemd service notifications (sd_notify(3)) for Type=notify units. Every function is a
-// no-op returning false when NOTIFY_SOCKET is unset, and in builds without libsystemd.
+// systemd service notifications (sd_notify(3)) for Type=notify units, and the listening
+// sockets of socket activation. Every notify function is a no-op returning false when
+// NOTIFY_SOCKET is unset, and in builds without libsystemd.
 // Called from the event loop only: each is one non-blocking datagram send.
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace relay::daemon {
 
@@ -21,5 +24,20 @@ bool notify_watchdog() noexcept;                       // "WATCHDOG=1"
 // How often to call notify_watchdog(): half of WATCHDOG_USEC when the watchdog is on for this
 // process (WATCHDOG_PID unset or ours), else 0. Rounded down to whole ms, at least 1.
 int64_t watchdog_interval_ms() noexcept;
+
+// Listening sockets passed by systemd (socket activation: LISTEN_PID, LISTEN_FDS,
+// LISTEN_FDNAMES, read with sd_listen_fds_with_names(3)).
+struct ActivatedListeners {
+  int public_fd = -1;   // named "public"; or the only socket passed, whatever its name
+  int metrics_fd = -1;  // named "metrics"
+  // Sockets passed but not used, closed: "name (fd N): why", for a warning each.
+  std::vector<std::string> ignored;
+};
+
+// Takes the sockets systemd passed to this process and unsets the LISTEN_* variables, so
+// a child never takes them again. The sockets used are listening stream sockets, made
+// nonblocking and close-on-exec. None passed (or no libsystemd): both fds are -1 and the
+// caller binds its listeners itself.
+ActivatedListeners take_activated_listeners() noexcept;
 
 }  // namespace relay::daemon
