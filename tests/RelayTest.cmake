@@ -24,8 +24,12 @@ function(relay_add_test name)
     # Replay the committed corpus (every file once), then fuzz briefly.
     add_test(NAME ${name} COMMAND ${name} -runs=0 ${corpus})
     set_tests_properties(${name} PROPERTIES LABELS fuzz TIMEOUT 300)
+    # New inputs go to a scratch directory in the build tree (libFuzzer writes into the
+    # first corpus directory), so a test run never adds files to the committed corpus.
+    set(scratch ${CMAKE_CURRENT_BINARY_DIR}/${name}_corpus)
+    file(MAKE_DIRECTORY ${scratch})
     add_test(NAME ${name}_short COMMAND ${name} -max_total_time=30
-             -dict=${PROJECT_SOURCE_DIR}/tests/fuzz/ws.dict ${corpus})
+             -dict=${PROJECT_SOURCE_DIR}/tests/fuzz/ws.dict ${scratch} ${corpus})
     set_tests_properties(${name}_short PROPERTIES LABELS fuzz TIMEOUT 120)
   elseif(T_KIND STREQUAL "bench")
     if(NOT RELAY_BENCH)
