@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# Runs every scenario of issue 5 against wsrelay and, in the same run, against the
+# reference relay on Node's `ws` (node_relay.js): the relay pinned to core 0, the load
+# generator (wsrelay-bench) to core 1, 3 runs each, alternating relays so both see the
+# same machine. Writes tests/bench/RESULTS.md (medians, targets, machine) and
+# tests/bench/results.svg (gnuplot). Loopback only; every run is bounded in time.
+#
+#   bash tests/bench/run_all.sh                # full scale, about 8 minutes
+#   RUNS=1 SCALE=small bash tests/bench/run_all.sh   # a quick check of the script
+#
+# Environment: RUNS (3), SCALE (full|small), BUILD_DIR (build-bench), OUT_DIR
+# (tests/bench), RAW (where the JSON lines go; default $OUT_DIR/results.jsonl).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+build=${BUILD_DIR:-$root/build-bench}
+runs=${RUNS:-3}
+scale=${SCALE:-full}
+out=${OUT_DIR:-$here}
+raw=${RAW:-$out/results.jsonl}
+py=/usr/bin/python3  # Debian's python (not a pyenv one on PATH)
+
+log() { echo "run_all: $*" >&2; }
+
+as_root() {
+  if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi
+}
+
+# ---- what the run needs ---------------------------------------------------------------
+need_pkgs=()
+command -v gnuplot >/dev/null || need_pkgs+=(gnuplot-nox)
+command -v taskset >/dev/null || need_pkgs+=(util-linux)
+command -v node >/dev/null || need_pkgs+=(nodejs npm)
+command -v cmake >/dev/null || need_pkgs+=(cmake)
+command -v ninja >/dev/null || need_pkgs+=(ninja-build)
+if ((${#need_pkgs[@]})); then
+  log "installing ${need_pkgs[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_pkgs[@]}"
+fi
+# npm ci replaces node_modules; the tests share that tree, so only when ws is missing.
+if [[ ! -d $root/tests/node/node_modules/ws ]]; then
+  log "npm ci in tests/node"
+  (cd "$root/tests/node" && npm ci --no-audit --no-fund)
+fi
+
+log "building Release in $build"
+cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+ninja -C "$build" -j2 wsrelay wsrelay-bench >/dev/null
+relay_bin=$build/daemon/wsrelay
+bench_bin=$build/tests/bench/wsrelay-bench
+
+# 10,000 connections on each side of F3 and C1, plus listeners and spares.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+if (($(ulimit -n) < 10100)); then
+  log "ulimit -n is $(ulimit -n): F3 and C1 need more than 10,100 descriptors"
+  exit 1
+fi
+ncpu=$(nproc)
+if ((ncpu < 2)); then
+  log "this needs two cores (relay on 0, load on 1)"
+  exit 1
+fi
+
+# ---- the scenarios ------------------------------------------------------------------------
+# key | scenario | arguments
+if [[ $scale == small ]]; then
+  scenarios=(
+    "F1-W32|F1|--subscribers 50 --window 32 --duration 1 --warmup 0.2"
+    "F1-W256|F1|--subscribers 50 --window 256 --duration 1 --warmup 0.2"
+    "F2-2k|F2|--channels 10 --rate 2000 --duration 1 --warmup 0.2"
+    "F2-10k|F2|--channels 10 --rate 10000 --duration 1 --warmup 0.2"
+    "F3|F3|--subscribers 500 --duration 1 --warmup 0.2"
+    "C1|C1|--connections 500"
+    "H1|H1|--duration 1 --warmup 0.2"
+  )
+else
+  scenarios=(
+    "F1-W32|F1|--window 32"
+    "F1-W256|F1|--window 256"
+    "F2-2k|F2|--rate 2000"
+    "F2-10k|F2|--rate 10000"
+    "F3|F3|"
+    "C1|C1|"
+    "H1|H1|"
+  )
+fi
+
+free_port() { "$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+wait_port() {
+  for _ in $(seq 200); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+    sleep 0.05
+  done
+  return 1
+}
+
+work=$(mktemp -d)
+relay_pid=
+cleanup() {
+  if [[ -n $relay_pid ]]; then kill "$relay_pid" 2>/dev/null || true; wait "$relay_pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# start_relay NAME PORT: the relay alone on core 0; sets relay_pid.
+start_relay() {
+  local name=$1 port=$2
+  if [[ $name == wsrelay ]]; then
+    cat >"$work/relay.json" <<EOF
+{"listen": "127.0.0.1:$port", "metrics_listen": "", "log_level": "warn", "demo": false,
+ "limits": {"max_connections": 30000}}
+EOF
+    taskset -c 0 "$relay_bin" --config "$work/relay.json" 2>>"$work/relay.log" &
+  else
+    taskset -c 0 node "$here/node_relay.js" "$port" >/dev/null 2>>"$work/relay.log" &
+  fi
+  relay_pid=$!
+  wait_port "$port" || { log "$name did not start"; cat "$work/relay.log" >&2; exit 1; }
+}
+
+stop_relay() {
+  kill "$relay_pid" 2>/dev/null || true
+  wait "$relay_pid" 2>/dev/null || true
+  relay_pid=
+}
+
+mkdir -p "$(dirname "$raw")"
+: >"$raw"
+started=$(date +%s)
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+for run in $(seq "$runs"); do
+  for entry in "${scenarios[@]}"; do
+    IFS='|' read -r key scenario args <<<"$entry"
+    for relay in wsrelay node; do
+      port=$(free_port)
+      start_relay "$relay" "$port"
+      # shellcheck disable=SC2086  # args is a word list
+      line=$(taskset -c 1 timeout 180 "$bench_bin" "$scenario" --port "$port" --relay-pid "$relay_pid" \
+               --label "$relay" $args) || true
+      stop_relay
+      if [[ -z $line ]]; then
+        line="{\"scenario\":\"$scenario\",\"relay\":\"$relay\",\"ok\":false,\"error\":\"no output\"}"
+      fi
+      # The key and the run number go in front: {"key":..,"run":..,<the bench's fields>}.
+      echo "{\"key\":\"$key\",\"run\":$run,${line#\{}" >>"$raw"
+      log "run $run $key $relay: $(echo "$line" | "$py" -c 'import json,sys; r=json.load(sys.stdin); print("ok" if r.get("ok") else "NOT OK", "noisy" if r.get("noisy") else "")')"
+    done
+  done
+done
+elapsed=$(($(date +%s) - started))
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+
+commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [[ -n $(git -C "$root" status --porcelain -- lib daemon 2>/dev/null) ]]; then commit="$commit (lib/ or daemon/ modified)"; fi
+"$py" "$here/summarize.py" --raw "$raw" --md "$out/RESULTS.md" --svg "$out/results.svg" \
+  --cpu "$(lscpu | sed -n 's/^Model name: *//p' | head -1)" --cores "$ncpu" \
+  --kernel "$(uname -r)" --date "$(date -u +%Y-%m-%dT%H:%MZ)" --commit "$commit" \
+  --runs "$runs" --scale "$scale" --elapsed "$elapsed" \
+  --load "$load_before -> $load_after" \
+  --command "bash tests/bench/run_all.sh$([[ $scale == small ]] && echo ' (SCALE=small)' || true)"
+log "wrote $out/RESULTS.md and $out/results.svg in ${elapsed}s"

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# CTest "bench" smoke run of wsrelay-bench: starts a wsrelay on a free loopback port,
+# runs every scenario at a tiny scale for about a second, and checks that each printed
+# one valid JSON line with the figures and with no message lost, duplicated, reordered,
+# re-typed, corrupted or misrouted. Speed is never judged here (tests/bench/run_all.sh
+# measures). With Node and tests/node/node_modules it also runs F1 and H1 against the
+# reference relay (node_relay.js), so the comparison keeps working.
+#   usage: smoke.sh WSRELAY WSRELAY_BENCH
+set -euo pipefail
+
+relay_bin=$1
+bench_bin=$2
+here=$(cd "$(dirname "$0")" && pwd)
+py=/usr/bin/python3
+work=$(mktemp -d)
+relay_pid=
+cleanup() {
+  if [[ -n $relay_pid ]]; then kill "$relay_pid" 2>/dev/null || true; wait "$relay_pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { "$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# Waits up to 10 s until the port accepts connections.
+wait_port() {
+  for _ in $(seq 100); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+    sleep 0.1
+  done
+  echo "smoke: nothing listens on port $1" >&2
+  return 1
+}
+
+# check LINE SCENARIO: valid JSON, the scenario's figures present, no message errors.
+check() {
+  "$py" - "$1" "$2" <<'EOF'
+import json, sys
+line, scenario = sys.argv[1], sys.argv[2]
+r = json.loads(line)
+assert r["scenario"] == scenario, r
+need = ["relay_cpu_util", "other_cpu_util", "noisy", "ok"]
+if scenario == "C1":
+    need += ["connects_per_s", "handshake_us", "rss_per_connection_bytes", "connections"]
+else:
+    need += ["deliveries", "deliveries_per_s", "latency_us", "last_subscriber_us",
+             "relay_cpu_ns_per_delivery", "drained"]
+    assert r["deliveries"] > 0, "no deliveries"
+    assert r["latency_us"]["count"] == r["deliveries"], r["latency_us"]
+if scenario == "H1":
+    need += ["publishes_per_s"]
+    assert r["publishes"] > 0
+for k in need:
+    assert k in r, "missing " + k
+for k in ["lost", "duplicated", "reordered", "retyped", "corrupt", "misrouted", "disconnects",
+          "http_bad_responses"]:
+    assert r[k] == 0, "%s = %s" % (k, r[k])
+assert r["ok"] is True, r
+print("smoke: %s %s ok" % (r["relay"], scenario))
+EOF
+}
+
+# run_scenario LABEL PORT PID SCENARIO ARGS...
+run_scenario() {
+  local label=$1 port=$2 pid=$3 scenario=$4
+  shift 4
+  local line
+  line=$(timeout 60 "$bench_bin" "$scenario" --port "$port" --relay-pid "$pid" --label "$label" \
+           --setup-timeout 20 --drain-timeout 5 "$@")
+  echo "$line"
+  check "$line" "$scenario"
+}
+
+run_all() {
+  local label=$1 port=$2 pid=$3
+  run_scenario "$label" "$port" "$pid" F1 --subscribers 20 --window 8 --duration 1 --warmup 0.1
+  [[ $label == node ]] || run_scenario "$label" "$port" "$pid" F2 --channels 4 --subscribers 5 --rate 400 --duration 1 --warmup 0.1
+  [[ $label == node ]] || run_scenario "$label" "$port" "$pid" F3 --subscribers 200 --rate 10 --duration 1 --warmup 0.1
+  [[ $label == node ]] || run_scenario "$label" "$port" "$pid" C1 --connections 200
+  run_scenario "$label" "$port" "$pid" H1 --subscribers 10 --http-conns 2 --pipeline 4 --duration 1 --warmup 0.1
+}
+
+port=$(free_port)
+cat >"$work/relay.json" <<EOF
+{"listen": "127.0.0.1:$port", "metrics_listen": "", "log_level": "warn", "demo": false}
+EOF
+"$relay_bin" --config "$work/relay.json" &
+relay_pid=$!
+wait_port "$port"
+run_all wsrelay "$port" "$relay_pid"
+# SIGTERM drains and exits 0; anything else (a sanitizer report included) fails.
+kill "$relay_pid"
+status=0
+wait "$relay_pid" || status=$?
+relay_pid=
+if ((status != 0)); then
+  echo "smoke: wsrelay exited with status $status" >&2
+  exit 1
+fi
+
+if command -v node >/dev/null && [[ -d $here/../node/node_modules/ws ]]; then
+  port=$(free_port)
+  node "$here/node_relay.js" "$port" >/dev/null &
+  relay_pid=$!
+  wait_port "$port"
+  run_all node "$port" "$relay_pid"
+fi
+echo "smoke: all scenarios ok"

@@ -1,0 +1,261 @@
+#!/usr/bin/python3
+"""Turns the JSON lines of tests/bench/run_all.sh into RESULTS.md and results.svg.
+
+Each figure is the median over the runs of one relay; error counts (lost, duplicated,
+reordered, re-typed, corrupt, misrouted, dropped connections) are summed over all runs.
+The targets are issue 5's, for wsrelay.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import tempfile
+
+RELAYS = [("wsrelay", "wsrelay"), ("node", "Node `ws`")]
+ERRORS = ["lost", "duplicated", "reordered", "retyped", "corrupt", "misrouted", "disconnects",
+          "http_bad_responses"]
+
+
+def get(rec, path):
+    for part in path.split("."):
+        if not isinstance(rec, dict) or part not in rec:
+            return None
+        rec = rec[part]
+    return rec
+
+
+class Results:
+    def __init__(self, lines):
+        self.by = {}
+        for rec in lines:
+            self.by.setdefault((rec["key"], rec["relay"]), []).append(rec)
+
+    def runs(self, key, relay):
+        return self.by.get((key, relay), [])
+
+    def median(self, key, relay, path):
+        vals = [get(r, path) for r in self.runs(key, relay)]
+        vals = [v for v in vals if isinstance(v, (int, float))]
+        return statistics.median(vals) if vals else None
+
+    def errors(self, key, relay):
+        runs = self.runs(key, relay)
+        if not runs:
+            return None
+        total = 0
+        for r in runs:
+            if not r.get("ok") and all(get(r, e) is None for e in ERRORS):
+                return None  # the run did not happen (setup failed)
+            total += sum(get(r, e) or 0 for e in ERRORS)
+            if r.get("drained") is False:
+                total += 1
+        return total
+
+    def noisy(self, key, relay):
+        runs = self.runs(key, relay)
+        return sum(1 for r in runs if r.get("noisy")), len(runs)
+
+
+# (key, label, path, unit scale, decimals, target check on wsrelay or None)
+#   check(value, node_value) -> (text, met)
+def le(limit, text):
+    return lambda v, n: (text, v is not None and v <= limit)
+
+
+def ge(limit, text):
+    return lambda v, n: (text, v is not None and v >= limit)
+
+
+def ratio_ge(k, text):
+    return lambda v, n: (text, v is not None and n not in (None, 0) and v >= k * n)
+
+
+ROWS = [
+    ("F1-W32", "deliveries/s", "deliveries_per_s", 1, 0, ratio_ge(25, "≥ 25× Node")),
+    ("F1-W32", "relay CPU per delivery (ns)", "relay_cpu_ns_per_delivery", 1, 0, le(300, "≤ 300")),
+    ("F1-W32", "relay CPU use (cores)", "relay_cpu_util", 1, 2, None),
+    ("F1-W32", "last subscriber p50 (ms)", "last_subscriber_us.p50", 1e-3, 2, None),
+    ("F1-W32", "last subscriber p99 (ms)", "last_subscriber_us.p99", 1e-3, 2, None),
+    ("F1-W256", "deliveries/s", "deliveries_per_s", 1, 0, None),
+    ("F1-W256", "relay CPU per delivery (ns)", "relay_cpu_ns_per_delivery", 1, 0, le(200, "≤ 200")),
+    ("F1-W256", "last subscriber p99 (ms)", "last_subscriber_us.p99", 1e-3, 2, None),
+    ("F2-2k", "latency p50 (µs)", "latency_us.p50", 1, 0, None),
+    ("F2-2k", "latency p99 (µs)", "latency_us.p99", 1, 0, None),
+    ("F2-2k", "relay CPU per delivery (ns)", "relay_cpu_ns_per_delivery", 1, 0, None),
+    ("F2-10k", "latency p50 (µs)", "latency_us.p50", 1, 0, None),
+    ("F2-10k", "latency p99 (µs)", "latency_us.p99", 1, 0, le(2500, "≤ 2,500")),
+    ("F2-10k", "relay CPU per delivery (ns)", "relay_cpu_ns_per_delivery", 1, 0, None),
+    ("F3", "last subscriber p50 (ms)", "last_subscriber_us.p50", 1e-3, 1, None),
+    ("F3", "last subscriber p99 (ms)", "last_subscriber_us.p99", 1e-3, 1, le(180e3, "≤ 180")),
+    ("F3", "relay CPU per delivery (ns)", "relay_cpu_ns_per_delivery", 1, 0, None),
+    ("C1", "relay RSS per idle connection (bytes)", "rss_per_connection_bytes", 1, 0, le(700, "≤ 700")),
+    ("C1", "connects/s", "connects_per_s", 1, 0, ge(25000, "≥ 25,000")),
+    ("C1", "handshake p99 (ms)", "handshake_us.p99", 1e-3, 2, None),
+    ("H1", "publishes/s", "publishes_per_s", 1, 0, None),
+    ("H1", "deliveries/s", "deliveries_per_s", 1, 0, None),
+    ("H1", "relay CPU per delivery (ns)", "relay_cpu_ns_per_delivery", 1, 0, None),
+]
+
+SCENARIOS = [
+    ("F1-W32", "F1 fan-out, W=32", "1 channel, 1,000 subscribers, 1 publisher, 64 B, closed loop of 32 in flight"),
+    ("F1-W256", "F1 fan-out, W=256", "the same with 256 in flight"),
+    ("F2-2k", "F2 many channels, 2,000 msg/s", "100 channels × 10 subscribers, 100 publishers, 256 B"),
+    ("F2-10k", "F2 many channels, 10,000 msg/s", "the same at 10,000 msg/s"),
+    ("F3", "F3 wide", "1 channel, 10,000 subscribers, 10 msg/s, 32 B"),
+    ("C1", "C1 idle", "10,000 idle connections"),
+    ("H1", "H1 HTTP publish", "POST /channels/h1 (4 connections × 16 pipelined) to 100 subscribers, 64 B"),
+]
+
+
+def fmt(v, scale, dec):
+    if v is None:
+        return "—"
+    v = v * scale
+    return f"{v:,.{dec}f}"
+
+
+def write_md(res, args):
+    out = []
+    out.append("# wsrelay benchmark results\n")
+    out.append(f"Written by `{args.command}` on {args.date} (commit {args.commit}). "
+               f"Medians of {args.runs} runs per relay ({args.scale} scale); the relay "
+               "pinned to core 0, the load generator (`wsrelay-bench`) to core 1, loopback only. "
+               "Both relays ran in the same session, alternating run by run.\n")
+    out.append("| machine | |\n|---|---|")
+    out.append(f"| CPU | {args.cpu} ({args.cores} cores) |")
+    out.append(f"| kernel | {args.kernel} |")
+    out.append(f"| load average before → after | {args.load} |")
+    out.append(f"| wall time of the whole run | {args.elapsed} s |\n")
+    out.append("## Scenarios\n")
+    for key, name, what in SCENARIOS:
+        out.append(f"- **{key}** ({name}): {what}.")
+    out.append("")
+    out.append("## Figures\n")
+    out.append("Relay CPU is utime + stime of the relay process (`/proc/PID/stat`) over the "
+               "measured phase divided by the deliveries in it; it does not depend on how fast "
+               "the load generator is. Latencies are from the publisher's send time (in the "
+               "payload) to the subscriber's read; *last subscriber* is the time until every "
+               "subscriber has a message. Errors sum lost, duplicated, reordered, re-typed, "
+               "corrupt and misrouted messages and dropped connections over all runs.\n")
+    out.append("| scenario | figure | wsrelay | Node `ws` | wsrelay ÷ Node | target | met |")
+    out.append("|---|---|---:|---:|---:|---|---|")
+    met_all = []
+    for key, label, path, scale, dec, check in ROWS:
+        w = res.median(key, "wsrelay", path)
+        n = res.median(key, "node", path)
+        ratio = "—"
+        if w is not None and n not in (None, 0):
+            ratio = f"{w / n:,.2f}"
+        target, met = "", ""
+        if check:
+            text, ok = check(w, n)
+            target = text
+            met = "yes" if ok else "**no**"
+            met_all.append((key, label, ok))
+        out.append(f"| {key} | {label} | {fmt(w, scale, dec)} | {fmt(n, scale, dec)} | {ratio} | {target} | {met} |")
+    for key, _, _ in SCENARIOS:
+        ew, en = res.errors(key, "wsrelay"), res.errors(key, "node")
+        ok = ew == 0
+        met_all.append((key, "errors", ok))
+        out.append(f"| {key} | errors (all runs) | {'—' if ew is None else ew} | "
+                   f"{'—' if en is None else en} | | 0 | {'yes' if ok else '**no**'} |")
+    out.append("")
+    out.append("## Runs disturbed by other processes\n")
+    out.append("A run is flagged when, over its measured phase, processes other than the relay "
+               "and the load generator used more than 0.1 core on average (`/proc/stat` busy "
+               "time minus both) or the hypervisor stole more than 0.05 core.\n")
+    out.append("| scenario | wsrelay runs flagged | Node runs flagged |")
+    out.append("|---|---|---|")
+    total_flagged = 0
+    for key, _, _ in SCENARIOS:
+        fw, nw = res.noisy(key, "wsrelay")
+        fn, nn = res.noisy(key, "node")
+        total_flagged += fw + fn
+        out.append(f"| {key} | {fw} of {nw} | {fn} of {nn} |")
+    out.append("")
+    if total_flagged:
+        out.append(f"**{total_flagged} runs were flagged**: the machine was shared while they "
+                   "ran, so their latencies and rates are pessimistic; CPU time per delivery is "
+                   "the figure least affected.\n")
+    out.append("## Targets\n")
+    missed = [f"{k} {l}" for k, l, ok in met_all if not ok]
+    out.append(f"{sum(1 for m in met_all if m[2])} of {len(met_all)} checks met." +
+               (" Missed: " + "; ".join(missed) + "." if missed else "") + "\n")
+    out.append("![wsrelay vs Node ws](results.svg)\n")
+    out.append("Raw JSON lines of every run: `results.jsonl` next to this file.\n")
+    with open(args.md, "w") as f:
+        f.write("\n".join(out))
+
+
+PANELS = [
+    ("Deliveries per second (higher is better)", "deliveries_per_s", 1,
+     [("F1-W32", "F1 W=32"), ("F1-W256", "F1 W=256"), ("H1", "H1")]),
+    ("Relay CPU per delivery, ns (lower is better)", "relay_cpu_ns_per_delivery", 1,
+     [("F1-W32", "F1 W=32"), ("F1-W256", "F1 W=256"), ("F2-2k", "F2 2k/s"), ("F2-10k", "F2 10k/s"),
+      ("F3", "F3"), ("H1", "H1")]),
+    ("Latency p99, ms (lower is better)", None, 1e-3,
+     [("F2-2k", "F2 2k/s", "latency_us.p99"), ("F2-10k", "F2 10k/s", "latency_us.p99"),
+      ("F3", "F3 last sub", "last_subscriber_us.p99"), ("F1-W32", "F1 W=32 last sub", "last_subscriber_us.p99")]),
+    ("C1: relay RSS per idle connection, bytes (lower is better)", "rss_per_connection_bytes", 1,
+     [("C1", "C1")]),
+    ("C1: connects per second (higher is better)", "connects_per_s", 1, [("C1", "C1")]),
+    ("H1: HTTP publishes per second (higher is better)", "publishes_per_s", 1, [("H1", "H1")]),
+]
+
+
+def write_svg(res, args):
+    with tempfile.TemporaryDirectory() as tmp:
+        plots = []
+        for i, (title, path, scale, items) in enumerate(PANELS):
+            dat = os.path.join(tmp, f"p{i}.dat")
+            with open(dat, "w") as f:
+                for item in items:
+                    key, label = item[0], item[1]
+                    p = item[2] if len(item) > 2 else path
+                    vals = []
+                    for relay, _ in RELAYS:
+                        v = res.median(key, relay, p)
+                        vals.append("NaN" if v is None else f"{v * scale:.6g}")
+                    f.write(f'"{label}" {vals[0]} {vals[1]}\n')
+            plots.append((title, dat))
+        gp = [
+            'set terminal svg size 1500,850 dynamic enhanced font "sans,11" background rgb "white"',
+            f'set output "{args.svg}"',
+            f'set multiplot layout 2,3 title "wsrelay vs Node ws: medians of {args.runs} runs, relay on core 0, load on core 1 ({args.date}, {args.commit})"',
+            "set style data histograms",
+            "set style histogram clustered gap 1",
+            "set style fill solid 0.85 border -1",
+            "set boxwidth 0.9",
+            "set grid ytics",
+            "set key top right",
+            "set logscale y",
+            "set yrange [*:*]",
+            "set xtics nomirror",
+        ]
+        for title, dat in plots:
+            gp.append(f'set title "{title}"')
+            gp.append(f'plot "{dat}" using 2:xtic(1) title "wsrelay" lc rgb "#1f77b4", '
+                      f'"" using 3 title "Node ws" lc rgb "#ff7f0e"')
+        gp.append("unset multiplot")
+        script = os.path.join(tmp, "plot.gp")
+        with open(script, "w") as f:
+            f.write("\n".join(gp) + "\n")
+        subprocess.run(["gnuplot", script], check=True)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    for a in ["raw", "md", "svg", "cpu", "cores", "kernel", "date", "commit", "runs", "scale",
+              "elapsed", "load", "command"]:
+        ap.add_argument("--" + a, required=True)
+    args = ap.parse_args()
+    with open(args.raw) as f:
+        lines = [json.loads(l) for l in f if l.strip()]
+    res = Results(lines)
+    write_md(res, args)
+    write_svg(res, args)
+
+
+if __name__ == "__main__":
+    main()

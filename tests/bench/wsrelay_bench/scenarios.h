@@ -1,0 +1,11 @@
+// Runs the scenario opts.scenario against the relay at opts.host:opts.port and prints
+// its JSON line on stdout. Returns the exit status: 0 clean, 1 when a message was
+// lost, duplicated, reordered, re-typed, corrupted or misrouted (or a connection
+// dropped), 2 when the connections could not be set up.
+#pragma once
+
+#include "options.h"
+
+namespace relay::bench {
+int run_scenario(const Options& opts);
+}  // namespace relay::bench
