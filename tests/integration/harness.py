@@ -55,10 +55,20 @@ def wsrelay_bin():
     return path
 
 
+def free_ports(n):
+    """n distinct free loopback ports (all held open while picking, so they differ)."""
+    socks = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(n)]
+    try:
+        for s in socks:
+            s.bind((HOST, 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
 def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
+    return free_ports(1)[0]
 
 
 def deep_merge(base, extra):
@@ -322,7 +332,7 @@ class Relay:
 
     def start(self, wait_ready=True):
         for attempt in range(3):
-            self.port, self.metrics_port = free_port(), free_port()
+            self.port, self.metrics_port = free_ports(2)
             self.write_config(text=self.config_text)
             self.open_notify_socket()
             env = {k: v for k, v in os.environ.items()
@@ -348,7 +358,7 @@ class Relay:
                 return self
             code = self.proc.poll()
             text = self.log_text()
-            if code is not None and "in use" in text and attempt < 2:
+            if code is not None and ("in use" in text or "same port" in text) and attempt < 2:
                 self.close_notify_socket()
                 continue  # lost a port race with another test; try new ports
             self.kill()
