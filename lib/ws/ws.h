@@ -64,6 +64,11 @@ int tcp_close(int s, int64_t deadline);
 /* Extension: wrap a connected stream socket fd (ownership passes to the handle). */
 int tcp_fromfd(int fd);
 
+/* Extension: TLS client over bytestream `s` (tcp): handshake, server certificate verified
+ * for `hostname` against the PEM file in $WSRELAY_CA_FILE or the system store; the new
+ * bytestream handle owns `s`. ws_attach_client on it speaks wss://. See doc/tls_attach_client.md. */
+int tls_attach_client(int s, const char* hostname, int64_t deadline);
+
 /* Bytestream calls on tcp handles (and on what ws_detach returns), as in libdill:
  * bsend writes all len bytes, brecv reads exactly len bytes (EPIPE at end of stream). */
 int bsend(int s, const void* buf, size_t len, int64_t deadline);

@@ -77,20 +77,19 @@ class Pki:
                       "-addext", "basicConstraints=critical,CA:TRUE",
                       "-addext", "keyUsage=critical,keyCertSign,cRLSign",
                       "-keyout", str(dir / "ca.key"), "-out", self.ca)
-        (dir / "server.ext").write_text(
-            "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n")
 
     def _openssl(self, *args):
         subprocess.run(["openssl", *args], check=True, capture_output=True, timeout=60)
 
-    def server_cert(self, name, serial):
+    def server_cert(self, name, serial, san="DNS:localhost,IP:127.0.0.1"):
         """Writes name.crt / name.key signed by the CA; returns (cert path, key path)."""
         key, csr, crt = (str(self.dir / f"{name}.{ext}") for ext in ("key", "csr", "crt"))
+        (self.dir / f"{name}.ext").write_text(f"subjectAltName={san}\nextendedKeyUsage=serverAuth\n")
         self._openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
                       "-subj", "/CN=localhost", "-keyout", key, "-out", csr)
         self._openssl("x509", "-req", "-in", csr, "-CA", self.ca, "-CAkey", str(self.dir / "ca.key"),
                       "-set_serial", str(serial), "-days", "2",
-                      "-extfile", str(self.dir / "server.ext"), "-out", crt)
+                      "-extfile", str(self.dir / f"{name}.ext"), "-out", crt)
         return crt, key
 
     def context(self):
@@ -102,10 +101,10 @@ def pki(tmp_path):
     return Pki(tmp_path)
 
 
-def tls_relay(relay_factory, pki, extra=None, serial=0x1001):
-    """A wsrelay serving wss with a fresh certificate at fixed paths (live.crt / live.key)."""
-    crt, key = pki.server_cert("first", serial)
-    live_crt, live_key = str(pki.dir / "live.crt"), str(pki.dir / "live.key")
+def tls_relay(relay_factory, pki, extra=None, serial=0x1001, san="DNS:localhost,IP:127.0.0.1", name="live"):
+    """A wsrelay serving wss with a fresh certificate at fixed paths (name.crt / name.key)."""
+    crt, key = pki.server_cert(f"{name}-first", serial, san)
+    live_crt, live_key = str(pki.dir / f"{name}.crt"), str(pki.dir / f"{name}.key")
     shutil.copy(crt, live_crt)
     shutil.copy(key, live_key)
     config = {"tls": {"cert": live_crt, "key": live_key}}
@@ -344,3 +343,60 @@ def test_socket_activation_with_systemd_socket_activate(pki, tmp_path):
     text = (tmp_path / "stderr.log").read_text(errors="replace")
     assert code == 0, text
     assert sanitizer_report(text) is None, text
+
+
+# ---------------------------------------------------------------------------------------------
+# The engine's own client over wss: lib/examples/wss_client (tcp_connect -> tls_attach_client
+# -> ws_attach_client) against wsrelay.
+
+def wss_client_bin():
+    path = os.environ.get("WSS_CLIENT_BIN") or os.path.join(
+        os.path.dirname(os.path.dirname(os.path.abspath(wsrelay_bin()))), "lib", "examples", "wss_client")
+    if not os.access(path, os.X_OK):
+        pytest.fail(f"wss_client not found: {path} (set WSS_CLIENT_BIN)")
+    return path
+
+
+def test_engine_client_speaks_wss(relay_factory, pki):
+    relay = tls_relay(relay_factory, pki)
+
+    async def main():
+        url = relay.url("/channels/engine", scheme="wss")
+        async with ws_connect(url, ssl=pki.context()) as a:
+            client = await asyncio.create_subprocess_exec(
+                wss_client_bin(), "localhost", str(relay.port), "/channels/engine", "2",
+                "hello from the engine", "second",
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+                env=dict(os.environ, WSRELAY_CA_FILE=pki.ca))
+            try:
+                assert await asyncio.wait_for(a.recv(), 10) == "hello from the engine"
+                assert await asyncio.wait_for(a.recv(), 10) == "second"
+                await a.send("reply one")
+                await a.send("reply two " + "x" * 40000)  # several TLS records
+                out, err = await asyncio.wait_for(client.communicate(), 20)
+            finally:
+                if client.returncode is None:
+                    client.kill()
+                    await client.wait()
+            assert client.returncode == 0, err.decode()
+            assert out.decode().splitlines() == ["text reply one", "text reply two " + "x" * 40000]
+    run(main())
+
+
+def test_engine_client_refuses_an_untrusted_or_misnamed_server(relay_factory, pki, tmp_path):
+    relay = tls_relay(relay_factory, pki)
+    (tmp_path / "other-ca").mkdir()
+    other = Pki(tmp_path / "other-ca")
+    misnamed = tls_relay(relay_factory, pki, san="DNS:elsewhere.example", name="misnamed")
+
+    def attach(port, ca):
+        p = subprocess.run([wss_client_bin(), "localhost", str(port), "/channels/x", "0"],
+                           capture_output=True, text=True, timeout=20,
+                           env=dict(os.environ, WSRELAY_CA_FILE=ca))
+        return p.returncode, p.stderr
+
+    assert attach(relay.port, pki.ca) == (0, "")
+    code, err = attach(relay.port, other.ca)  # signed by a CA the client does not trust
+    assert code == 1 and "tls_attach_client: Permission denied" in err, err
+    code, err = attach(misnamed.port, pki.ca)  # trusted, but not for "localhost"
+    assert code == 1 and "tls_attach_client: Permission denied" in err, err

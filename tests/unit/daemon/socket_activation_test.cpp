@@ -35,12 +35,23 @@ bool is_open(int fd) { return fcntl(fd, F_GETFD) >= 0; }
 
 class SocketActivation : public ::testing::Test {
  protected:
+  // Passed sockets start at fd 3 (SD_LISTEN_FDS_START): whatever the test runner left at
+  // 3..5 is parked on a high fd meanwhile and put back afterwards.
   void SetUp() override {
     if (!systemd_support_built()) GTEST_SKIP() << "built without libsystemd";
-    for (int fd = 3; fd < 6; ++fd) ASSERT_FALSE(is_open(fd)) << "fd " << fd << " is taken in this test";
+    for (int fd = 3; fd < 6; ++fd) {
+      saved_[fd - 3] = is_open(fd) ? fcntl(fd, F_DUPFD_CLOEXEC, 100) : -1;
+      close(fd);
+    }
   }
   void TearDown() override {
-    for (int fd = 3; fd < 6; ++fd) close(fd);
+    for (int fd = 3; fd < 6; ++fd) {
+      close(fd);
+      if (saved_[fd - 3] >= 0) {
+        dup2(saved_[fd - 3], fd);
+        close(saved_[fd - 3]);
+      }
+    }
     unsetenv("LISTEN_PID");
     unsetenv("LISTEN_FDS");
     unsetenv("LISTEN_FDNAMES");
@@ -51,6 +62,7 @@ class SocketActivation : public ::testing::Test {
     if (names) setenv("LISTEN_FDNAMES", names, 1);
     else unsetenv("LISTEN_FDNAMES");
   }
+  int saved_[3] = {-1, -1, -1};
 };
 
 TEST_F(SocketActivation, NothingPassed) {
