@@ -17,6 +17,7 @@
 #include "config.h"
 #include "listen_address.h"
 #include "net/socket.h"
+#include "net/tls_engine.h"
 
 namespace relay::daemon {
 namespace {
@@ -73,6 +74,11 @@ std::optional<ConfigError> check_tls(const TlsConfig& tls) {
     ERR_clear_error();
     return ConfigError{"/tls/key", "the key does not match the certificate in /tls/cert"};
   }
+  // The context the server will build, so --check-config also refuses what OpenSSL's
+  // security level refuses (a 1024-bit RSA key: "ee key too small").
+  net::TlsContextError err;
+  if (!net::TlsContext::create_server(tls.cert, tls.key, &err))
+    return ConfigError{err.file == net::TlsFile::kKey ? "/tls/key" : "/tls/cert", err.message};
   return std::nullopt;
 }
 

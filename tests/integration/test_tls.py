@@ -280,7 +280,12 @@ def test_reload_with_a_bad_certificate_keeps_the_old_one(relay_factory, pki):
 def test_unusable_tls_files_are_config_errors(pki, tmp_path):
     crt, key = pki.server_cert("a", 1)
     _, other_key = pki.server_cert("b", 2)
+    weak_crt, weak_key = str(tmp_path / "weak.crt"), str(tmp_path / "weak.key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:1024", "-nodes", "-days", "1",
+                    "-subj", "/CN=localhost", "-keyout", weak_key, "-out", weak_crt],
+                   check=True, capture_output=True, timeout=60)
     cases = [({"cert": str(tmp_path / "missing.crt"), "key": key}, "/tls/cert"),
+             ({"cert": weak_crt, "key": weak_key}, "/tls/cert"),  # below OpenSSL's security level
              ({"cert": crt, "key": str(tmp_path / "missing.key")}, "/tls/key"),
              ({"cert": key, "key": key}, "/tls/cert"),      # a key where the cert should be
              ({"cert": crt, "key": other_key}, "/tls/key")]  # a key for another certificate
