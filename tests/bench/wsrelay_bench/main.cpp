@@ -25,7 +25,7 @@ void print_usage() {
                "  --channels N         F2: channels (one publisher each)\n"
                "  --window W           F1: messages in flight\n"
                "  --rate R             F2/F3: messages per second in total\n"
-               "  --size B             payload bytes (>= 32)\n"
+               "  --size B             payload bytes (32 to 65536)\n"
                "  --duration S         measured seconds\n"
                "  --warmup S           unmeasured seconds before\n"
                "  --concurrency N      connects in progress at once\n"
@@ -34,6 +34,8 @@ void print_usage() {
                "  --type binary|text|mixed  message types (mixed: odd sequence numbers are text)\n"
                "  --read-chunk B       bytes per recv()\n"
                "  --setup-timeout S    --drain-timeout S\n"
+               "  --warmup-conns N     C1: connections opened (and kept) before measuring\n"
+               "  --hold S             C1: keep the idle connections S seconds after measuring\n"
                "Defaults (issue 5): F1 1000 subscribers, W=32, 64 B; F2 100 channels x 10,\n"
                "10000 msg/s, 256 B; F3 10000 subscribers, 10 msg/s, 32 B; C1 10000 connections;\n"
                "H1 100 subscribers, 4 connections x 16 pipelined, 64 B.\n");
@@ -95,7 +97,7 @@ bool parse_options(int argc, char** argv, Options* o) {
     else if (arg == "--channels") ok = parse_number(v, &o->channels) && o->channels > 0;
     else if (arg == "--window") ok = parse_number(v, &o->window) && o->window > 0;
     else if (arg == "--rate") ok = parse_number(v, &o->rate) && o->rate > 0;
-    else if (arg == "--size") ok = parse_number(v, &o->size) && o->size >= kMinPayload;
+    else if (arg == "--size") ok = parse_number(v, &o->size) && o->size >= kMinPayload && o->size <= kMaxPayload;
     else if (arg == "--duration") ok = parse_number(v, &o->duration_s) && o->duration_s > 0;
     else if (arg == "--warmup") ok = parse_number(v, &o->warmup_s) && o->warmup_s >= 0;
     else if (arg == "--concurrency") ok = parse_number(v, &o->concurrency) && o->concurrency > 0;
@@ -104,6 +106,8 @@ bool parse_options(int argc, char** argv, Options* o) {
     else if (arg == "--type") ok = parse_type_mode(v, &o->type);
     else if (arg == "--read-chunk") ok = parse_number(v, &o->read_chunk) && o->read_chunk >= 512;
     else if (arg == "--setup-timeout") ok = parse_number(v, &o->setup_timeout_s) && o->setup_timeout_s > 0;
+    else if (arg == "--warmup-conns") ok = parse_number(v, &o->warmup_conns);
+    else if (arg == "--hold") ok = parse_number(v, &o->hold_s) && o->hold_s >= 0;
     else if (arg == "--drain-timeout") ok = parse_number(v, &o->drain_timeout_s) && o->drain_timeout_s > 0;
     else {
       std::fprintf(stderr, "wsrelay-bench: unknown option %s\n", argv[i - 1]);

@@ -33,6 +33,8 @@ struct Options {
   size_t read_chunk = 16384;     // bytes per recv()
   double setup_timeout_s = 120;
   double drain_timeout_s = 10;   // after the measured phase: wait for stragglers
+  uint32_t warmup_conns = 100;   // C1: connected (and kept) before measuring
+  double hold_s = 0;             // C1: keep the connections open this long after measuring
 };
 
 // Fills the defaults of opts.scenario, then applies argv; false (with a message on

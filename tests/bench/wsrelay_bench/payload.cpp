@@ -2,6 +2,8 @@
 #include "payload.h"
 
 #include <array>
+#include <cstring>
+#include <string>
 
 namespace relay::bench {
 namespace {
@@ -36,6 +38,17 @@ bool get_hex(const char* in, int digits, uint64_t* v) noexcept {
   return (bad & 0x80) == 0;
 }
 
+// "abc...zabc...": the filler of sequence number s is kFiller + s % 26, so encoding
+// is one memcpy and checking one memcmp.
+const char* filler() noexcept {
+  static const std::string f = [] {
+    std::string s(kMaxPayload + 26, 'a');
+    for (size_t i = 0; i < s.size(); ++i) s[i] = char('a' + i % 26);
+    return s;
+  }();
+  return f.data();
+}
+
 }  // namespace
 
 bool parse_type_mode(std::string_view s, TypeMode* out) noexcept {
@@ -59,22 +72,14 @@ void encode_payload(char* out, size_t size, const MessageId& id) noexcept {
   put_hex(out, uint64_t(id.sent_ns), 16);
   put_hex(out + 16, id.publisher, 8);
   put_hex(out + 24, id.seq, 8);
-  uint32_t k = id.seq % 26;
-  for (size_t i = kMinPayload; i < size; ++i) {
-    out[i] = char('a' + k);
-    k = k == 25 ? 0 : k + 1;
-  }
+  std::memcpy(out + kMinPayload, filler() + id.seq % 26, size - kMinPayload);
 }
 
 bool decode_payload(const char* in, size_t size, size_t expected_size, MessageId* id) noexcept {
   if (size != expected_size || size < kMinPayload) return false;
   uint64_t ts = 0, pub = 0, seq = 0;
   if (!get_hex(in, 16, &ts) || !get_hex(in + 16, 8, &pub) || !get_hex(in + 24, 8, &seq)) return false;
-  uint32_t k = uint32_t(seq % 26);
-  for (size_t i = kMinPayload; i < size; ++i) {
-    if (in[i] != char('a' + k)) return false;
-    k = k == 25 ? 0 : k + 1;
-  }
+  if (std::memcmp(in + kMinPayload, filler() + seq % 26, size - kMinPayload) != 0) return false;
   id->sent_ns = int64_t(ts);
   id->publisher = uint32_t(pub);
   id->seq = uint32_t(seq);

@@ -16,6 +16,7 @@
 namespace relay::bench {
 
 inline constexpr size_t kMinPayload = 32;
+inline constexpr size_t kMaxPayload = 64 * 1024;
 
 enum class TypeMode : uint8_t { kBinary, kText, kMixed };  // kMixed: odd seq = text
 
