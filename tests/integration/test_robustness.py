@@ -2,7 +2,6 @@
 body, ambiguous request framing. The server must answer or refuse, never crash or hang."""
 
 import asyncio
-import json
 import socket
 import time
 
@@ -19,8 +18,8 @@ def test_deeply_nested_publish_data(relay):
                 await pub.send('{"op":"publish","channel":"deep","id":1,"data":' + doc + "}")
                 reply = await recv_json(pub)
                 if reply.get("ok"):
-                    got = json.loads(await asyncio.wait_for(sub.recv(), 5), )
-                    assert got["channel"] == "deep"
+                    got = await asyncio.wait_for(sub.recv(), 5)  # too deep for python's json
+                    assert '"channel":"deep"' in got.replace(" ", "") and doc in got, got[:200]
                 else:
                     assert reply["error"]["code"] == 400, reply
             assert await request(pub, {"op": "ping", "id": 2}) == {"id": 2, "ok": True}
