@@ -55,8 +55,14 @@ CliResult parse_cli(std::span<const std::string_view> args) {
       help = true;
     else if (a.name == "--version" || a.name == "-V")
       version = true;
-    else if (a.name == "--check-config")
+    else if (a.name == "--check-config") {
       check = true;
+      // `--check-config PATH` reads as `--config PATH --check-config` (as nginx -t -c).
+      if (i + 1 < args.size() && !args[i + 1].starts_with("-")) {
+        if (!o.config_path.empty()) return usage_error("--check-config PATH and --config both name a file");
+        o.config_path = std::string(args[++i]);
+      }
+    }
     else if (a.name == "--healthcheck") {
       if (value.empty()) return usage_error("--healthcheck needs a URL");
       o.healthcheck_url = value;
@@ -93,14 +99,14 @@ CliResult parse_cli(int argc, char** argv) {
 
 std::string usage_text() {
   return "usage: wsrelay [--config PATH] [--listen HOST:PORT] [--metrics-listen HOST:PORT] "
-         "[--check-config]\n"
+         "[--check-config [PATH]]\n"
          "       wsrelay --healthcheck URL | --version | --help\n"
          "\n"
          "  --config PATH              JSON config file (default: built-in defaults, no file)\n"
          "  --listen HOST:PORT         public listener, overrides \"listen\" ([V6]:PORT for IPv6)\n"
          "  --metrics-listen HOST:PORT metrics listener, overrides \"metrics_listen\" (\"\" = "
          "off)\n"
-         "  --check-config             validate the config and exit: 0 if good, 78 if not\n"
+         "  --check-config [PATH]      validate the config (PATH or --config) and exit: 0 if good, 78 if not\n"
          "  --healthcheck URL          GET an http:// URL (e.g. .../healthz): exit 0 on 200, else "
          "1\n"
          "  --version                  print the version and exit\n"

@@ -49,7 +49,7 @@ struct Limits {
 
 struct Config {
   std::string listen = "127.0.0.1:8080";
-  std::string metrics_listen = "127.0.0.1:9090";  // "" = no metrics listener
+  std::string metrics_listen = "127.0.0.1:9464";  // "" = no metrics listener
   std::string log_level = "info";                 // trace debug info warn error critical off
   std::optional<TlsConfig> tls;                   // on the public listener
   // Origins allowed to open WebSockets: exact "scheme://host[:port]" or "*".

@@ -99,7 +99,7 @@ def effective_listen():
     """The public/metrics addresses inside the container: compose env over the file."""
     c, env = host_config(), compose_env()
     return (env.get("WSRELAY_LISTEN", c.get("listen", "127.0.0.1:8080")),
-            env.get("WSRELAY_METRICS_LISTEN", c.get("metrics_listen", "127.0.0.1:9090")))
+            env.get("WSRELAY_METRICS_LISTEN", c.get("metrics_listen", "127.0.0.1:9464")))
 
 
 def duration_seconds(text):

@@ -104,7 +104,7 @@ TEST(Cli, OverrideWorksWithoutAFile) {
   ConfigResult r = load_effective_config(o);
   ASSERT_TRUE(r) << r.error.to_string();
   EXPECT_EQ(r.config->listen, "0.0.0.0:9000");
-  EXPECT_EQ(r.config->metrics_listen, "127.0.0.1:9090");
+  EXPECT_EQ(r.config->metrics_listen, "127.0.0.1:9464");
 }
 
 // The semantic checks run after the overrides: an override can clash with the file.
@@ -143,10 +143,24 @@ TEST(CliBinary, CheckConfigWithOverrides) {
   const auto ok = testing::run_wsrelay({"--check-config", "--listen", "0.0.0.0:9000"});
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
   EXPECT_EQ(ok.out, "wsrelay: config ok (built-in defaults)\n");
-  const auto clash = testing::run_wsrelay({"--check-config", "--listen", "127.0.0.1:9090"});
+  const auto clash = testing::run_wsrelay({"--check-config", "--listen", "127.0.0.1:9464"});
   EXPECT_EQ(clash.exit_code, kExitConfig);
   EXPECT_EQ(clash.err, "wsrelay: config: /metrics_listen: must not be the same port as /listen\n");
 }
 
 }  // namespace
 }  // namespace relay::daemon
+
+TEST(Cli, CheckConfigTakesAnOptionalPath) {
+  const std::vector<std::string_view> with_path = {"--check-config", "/etc/wsrelay/config.json"};
+  auto r = relay::daemon::parse_cli(std::span<const std::string_view>(with_path));
+  ASSERT_TRUE(r) << r.error;
+  EXPECT_EQ(r.options->action, relay::daemon::CliOptions::Action::kCheckConfig);
+  EXPECT_EQ(r.options->config_path, "/etc/wsrelay/config.json");
+  const std::vector<std::string_view> both = {"--config", "a.json", "--check-config", "b.json"};
+  EXPECT_FALSE(relay::daemon::parse_cli(std::span<const std::string_view>(both)));
+  const std::vector<std::string_view> bare = {"--check-config", "--listen", "127.0.0.1:1"};
+  r = relay::daemon::parse_cli(std::span<const std::string_view>(bare));
+  ASSERT_TRUE(r) << r.error;
+  EXPECT_EQ(r.options->config_path, "");
+}

@@ -45,7 +45,7 @@ TEST(Config, BuiltInDefaultsNeedNoFile) {
   ASSERT_TRUE(r);
   EXPECT_EQ(*r.config, Config{});
   EXPECT_EQ(r.config->listen, "127.0.0.1:8080");
-  EXPECT_EQ(r.config->metrics_listen, "127.0.0.1:9090");
+  EXPECT_EQ(r.config->metrics_listen, "127.0.0.1:9464");
   EXPECT_EQ(r.config->limits.max_message_bytes, 65536u);
   EXPECT_FALSE(check_config_semantics(*r.config).has_value());
 }
@@ -211,7 +211,7 @@ const BadCase kBadCases[] = {
      "port must be a number from 0 to 65535"},
     {"bad listen address (IPv6)", R"({"listen": "[1::2::3]:80"})", "/listen",
      "not a numeric IPv6 address"},
-    {"bad metrics address", R"({"metrics_listen": "example.com:9090"})", "/metrics_listen",
+    {"bad metrics address", R"({"metrics_listen": "example.com:9464"})", "/metrics_listen",
      "HOST:PORT"},
     {"metrics on the public port",
      R"({"listen": "0.0.0.0:8080", "metrics_listen": "127.0.0.1:8080"})", "/metrics_listen",
