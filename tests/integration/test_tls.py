@@ -16,9 +16,10 @@ import subprocess
 import time
 
 import pytest
+import websockets
 
-from harness import (HOST, NodePeer, free_port, read_http_response, run, sanitizer_report, ws_connect,
-                     wsrelay_bin)
+from harness import (HOST, NodePeer, free_port, read_http_response, run, sanitizer_report,
+                     upgrade_request, ws_connect, wsrelay_bin)
 
 
 def make_cert(tmp_path):
@@ -405,3 +406,56 @@ def test_engine_client_refuses_an_untrusted_or_misnamed_server(relay_factory, pk
     assert code == 1 and "tls_attach_client: Permission denied" in err, err
     code, err = attach(misnamed.port, pki.ca)  # trusted, but not for "localhost"
     assert code == 1 and "tls_attach_client: Permission denied" in err, err
+
+
+def test_slow_wss_consumer_is_closed_others_keep_up(relay_factory, pki):
+    relay = tls_relay(relay_factory, pki, {"limits": {"max_queue_bytes": 262144,
+                                                      "queue_soft_bytes": 131072,
+                                                      "queue_soft_seconds": 60}})
+    ctx = pki.context()
+    # A wss client that upgrades and then reads nothing (small receive buffer).
+    raw = socket.socket()
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    raw.settimeout(5)
+    raw.connect((HOST, relay.port))
+    slow = ctx.wrap_socket(raw, server_hostname="localhost")
+    req, _ = upgrade_request(relay.port, "/channels/slow")
+    slow.sendall(req)
+    assert read_http_response(slow, head_only=True).status == 101
+    count, size, window = 600, 16384, 8  # ~10 MB: far over the slow client's buffers + queue
+
+    async def main():
+        url = relay.url("/channels/slow", scheme="wss")
+        async with ws_connect(url, ssl=ctx) as fast, ws_connect(url, ssl=ctx) as pub:
+            got = 0
+            for seq in range(count):
+                await pub.send(seq.to_bytes(4, "big") + b"\x5a" * (size - 4))
+                while seq - got >= window:  # the honest subscriber is never far behind
+                    msg = await asyncio.wait_for(fast.recv(), 20)
+                    assert int.from_bytes(msg[:4], "big") == got and len(msg) == size
+                    got += 1
+            while got < count:
+                msg = await asyncio.wait_for(fast.recv(), 20)
+                assert int.from_bytes(msg[:4], "big") == got
+                got += 1
+    run(main(), timeout=120)
+    relay.wait_metric("wsrelay_slow_consumer_closes_total", lambda v: v >= 1)
+    relay.wait_metric("wsrelay_connections_closed_total", lambda v: v >= 1, {"code": "4008"})
+    slow.close()
+
+
+def test_sigterm_drains_wss_clients_with_1001(relay_factory, pki):
+    relay = tls_relay(relay_factory, pki)
+
+    async def main():
+        url = relay.url("/channels/d", scheme="wss")
+        node = await NodePeer.connect(url, ca=pki.ca)
+        async with ws_connect(url, ssl=pki.context()) as a:
+            relay.send_signal(signal.SIGTERM)
+            with pytest.raises(websockets.ConnectionClosed):
+                await asyncio.wait_for(a.recv(), 5)
+            assert a.close_code == 1001
+            assert (await node.expect_close(5))[0] == 1001
+        await node.finish()
+    run(main())
+    assert relay.wait_exit(10) == 0
