@@ -18,6 +18,22 @@ std::span<const std::byte> as_bytes(std::string_view s) {
   return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
 }
 
+// The body length of a publish: 0 and *len, or the status to refuse it with: 411 without
+// Content-Length (or with Transfer-Encoding, which we do not take), 400 for a bad value or
+// differing values (RFC 9112 §6.3: the length is then unknowable).
+int content_length_of(const ws::HttpHead& req, size_t* len) {
+  if (req.has_header("transfer-encoding")) return 411;
+  std::string_view cl = req.header("content-length");
+  if (cl.empty()) return 411;
+  auto [ptr, ec] = std::from_chars(cl.data(), cl.data() + cl.size(), *len);
+  if (ec != std::errc() || ptr != cl.data() + cl.size()) return 400;
+  for (size_t i = 0; i < req.header_count; ++i) {
+    const ws::HttpHeader& h = req.headers[i];
+    if (h.name.size() == 14 && ws::has_token(h.name, "content-length") && h.value != cl) return 400;
+  }
+  return 0;
+}
+
 bool is_text_type(std::string_view type) {
   return type.starts_with("text/") || type.starts_with("application/json");
 }
@@ -44,10 +60,12 @@ void Server::process_http(Client* c) noexcept {
     switch (ws::parse_request({c->http_in.data(), c->http_in.size()}, hl, &req, &head_len)) {
       case ws::HttpParse::kNeedMore:
         if (c->http_in.size() > lim.max_header_bytes) {
+          ++stats_.handshake_failures_by_status[431];
           refuse(c, 431, "request header fields too large\n");
         }
         return;
       case ws::HttpParse::kTooLarge:
+        ++stats_.handshake_failures_by_status[431];
         refuse(c, 431, "request header fields too large\n");
         return;
       case ws::HttpParse::kBad:
@@ -108,10 +126,13 @@ bool Server::handle_request(Client* c, const ws::HttpHead& req, size_t head_len)
       break;
   }
 
-  // HTTP publish: POST /channels/{name} with a Content-Length body.
+  // HTTP publish: POST /channels/{name} with a Content-Length body. Everything read from
+  // the head is taken before the head leaves the buffer.
   std::string channel(route.channel);
   std::string type(req.header("content-type"));
-  std::string_view cl = req.header("content-length");
+  const bool expects_continue = ws::has_token(req.header("expect"), "100-continue");
+  size_t len = 0;
+  int head_status = content_length_of(req, &len);
   c->http_in.consume(head_len);
   if (draining_) {
     refuse(c, 503, "draining\n");
@@ -121,14 +142,9 @@ bool Server::handle_request(Client* c, const ws::HttpHead& req, size_t head_len)
     refuse(c, 400, "bad channel name\n");
     return false;
   }
-  if (req.has_header("transfer-encoding") || cl.empty()) {
-    refuse(c, 411, "a Content-Length body is required\n");
-    return false;
-  }
-  size_t len = 0;
-  auto [ptr, ec] = std::from_chars(cl.data(), cl.data() + cl.size(), len);
-  if (ec != std::errc() || ptr != cl.data() + cl.size()) {
-    refuse(c, 400, "bad Content-Length\n");
+  if (head_status != 0) {
+    refuse(c, head_status, head_status == 411 ? "a Content-Length body is required\n"
+                                              : "bad or conflicting Content-Length\n");
     return false;
   }
   const ChannelOptions& opts = config_.options_for(channel);
@@ -147,6 +163,16 @@ bool Server::handle_request(Client* c, const ws::HttpHead& req, size_t head_len)
   if (len == 0) {
     handle_publish_body(c, {});
     c->body_needed = 0;
+    return true;
+  }
+  // The body must arrive in time too (a slow body is a slow-loris like a slow head).
+  c->handshake_deadline_ms = now_ms() + config_.limits.handshake_timeout_ms;
+  // RFC 9110 §10.1.1: a client that sent `Expect: 100-continue` waits for this (curl
+  // does for bodies over 1 KiB) before it sends the body.
+  if (expects_continue && c->http_in.size() < len) {
+    static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    c->out().push(FrameRef::copy_of(as_bytes(kContinue)));
+    mark_pending(c);
   }
   return true;
 }

@@ -213,6 +213,10 @@ void Server::sweep() noexcept {
   // Backwards: close_now() swap-removes, moving an already visited client into slot i.
   for (size_t i = clients_.size(); i-- > 0;) {
     Client* c = clients_[i];
+    if (c->tls) {  // idle for a whole sweep: give its TLS I/O buffers back
+      if (!c->tls_active) c->tls->release_buffers();
+      c->tls_active = false;
+    }
     switch (c->phase) {
       case ClientPhase::kHttp:
         if (c->handshake_deadline_ms && now >= c->handshake_deadline_ms && c->tls &&
@@ -271,16 +275,18 @@ void Server::on_metrics_timer(void* data) noexcept {
   self->stats_.channels = self->channel_count();
   self->metrics_.update(self->stats_);
   log_suppressed(self->log_limiter_, self->now_ms());  // the tail of a burst of repeated errors
-  static int ticks = 0;
-  if (++ticks % 5 == 0) self->update_status();
+  self->update_status();
 }
 
+// STATUS= for `systemctl status`, sent when the counts changed (at most once a second).
 void Server::update_status() noexcept {
   std::string s = "connections=" + std::to_string(stats_.connections) +
                   " websockets=" + std::to_string(ws_clients_) +
                   " channels=" + std::to_string(channel_count());
   if (draining_) s += " draining";
+  if (s == last_status_) return;
   notify_status(s);
+  last_status_ = std::move(s);
 }
 
 void Server::on_watchdog(void*) noexcept { notify_watchdog(); }

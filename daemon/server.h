@@ -144,6 +144,7 @@ class Server {
   uint64_t next_client_id_ = 1;
   uint64_t ws_clients_ = 0;
 
+  std::string last_status_;  // the last STATUS= sent
   bool draining_ = false;
   int exit_status_ = 0;
   net::Timer sweep_timer_;

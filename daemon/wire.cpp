@@ -2,6 +2,8 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 namespace relay::daemon::wire {
@@ -39,7 +41,35 @@ std::optional<std::string> base64_decode(std::string_view text) {
   return out;
 }
 
+// The deepest nesting of arrays and objects in JSON text (strings skipped). Checked before
+// parsing: serialising a deeply nested value recurses, and a client must not be able to
+// exhaust the stack with a 60 KiB message of brackets.
+size_t nesting_depth(std::string_view text) {
+  size_t depth = 0, deepest = 0;
+  bool in_string = false, escaped = false;
+  for (char ch : text) {
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (ch == '\\') escaped = true;
+      else if (ch == '"') in_string = false;
+    } else if (ch == '"') {
+      in_string = true;
+    } else if (ch == '[' || ch == '{') {
+      deepest = std::max(deepest, ++depth);
+    } else if ((ch == ']' || ch == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
 std::optional<Request> parse_request(std::string_view text, Error* err) {
+  if (nesting_depth(text) > kMaxDepth) {
+    err->id_json.clear();
+    err->code = code::kBadRequest;
+    err->reason = "JSON nested too deeply";
+    return std::nullopt;
+  }
   json doc = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
   auto bad = [&](int c, std::string reason) -> std::optional<Request> {
     err->code = c;

@@ -31,6 +31,9 @@ constexpr int kBadChannel = 422;
 constexpr int kLimit = 429;
 }  // namespace code
 
+// Requests nested deeper than this (arrays and objects) are refused with 400.
+constexpr size_t kMaxDepth = 64;
+
 struct Request {
   Op op = Op::kPing;
   std::string id_json;  // the request's id as JSON text ("" = no id)
