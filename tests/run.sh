@@ -14,9 +14,13 @@ if [ ! -d "$root/tests/node/node_modules" ] ||
   (cd "$root/tests/node" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
+# The .deb tests install the package (dpkg -i), so they run only as root (as in CI).
+packaging=OFF
+[ "$(id -u)" -eq 0 ] && packaging=ON
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
   -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
-  -DRELAY_SANITIZE=address,undefined -DRELAY_FUZZ=ON -DRELAY_WERROR=ON >/dev/null
+  -DRELAY_SANITIZE=address,undefined -DRELAY_FUZZ=ON -DRELAY_WERROR=ON \
+  -DRELAY_PACKAGING_TESTS=$packaging >/dev/null
 cmake --build "$build" -j "$(nproc)"
 
 # Services the tests need, started here and stopped on exit whatever happens.
