@@ -64,6 +64,7 @@ struct Client final : pubsub::Sink {
   // the same http_in / ws paths; tls_session.cpp moves the ciphertext.
   std::unique_ptr<net::TlsEngine> tls;
   bool tls_want_output = false;  // the engine stopped for room in its output: resume after a flush
+  bool tls_active = false;       // bytes moved since the last sweep (else its buffers are freed)
 
   ByteBuffer http_in;
   OutQueue http_out;

@@ -74,6 +74,7 @@ void Server::read_tls(Client* c) noexcept {
   }
   if (n < 0) return;
   c->tls->commit_input(size_t(n));
+  c->tls_active = true;
   decrypt(c);
 }
 
@@ -123,6 +124,7 @@ net::FlushResult Server::flush_tls(Client* c) noexcept {
   for (int i = 0; i < kMaxRecordsPerFlush; ++i) {
     net::FlushResult r = send_ciphertext(c->fd, tls);
     total.bytes += r.bytes;
+    if (r.bytes) c->tls_active = true;
     if (r.status != net::FlushStatus::kDrained) {
       total.status = r.status;
       total.error = r.error;

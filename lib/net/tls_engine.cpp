@@ -186,16 +186,11 @@ std::unique_ptr<TlsEngine> TlsEngine::create(const TlsContext& ctx, Role role, s
     ERR_clear_error();
     return nullptr;
   }
-  BIO* internal = nullptr;
-  BIO* network = nullptr;
-  // bio1 (internal) buffers what SSL writes: the ciphertext for the socket;
-  // bio2 (network) buffers what we write: the ciphertext from the socket.
-  if (BIO_new_bio_pair(&internal, kTlsOutputBuffer, &network, kTlsInputBuffer) != 1) {
+  BIO* network = attach_bio_pair(ssl);
+  if (!network) {
     SSL_free(ssl);
-    ERR_clear_error();
     return nullptr;
   }
-  SSL_set_bio(ssl, internal, internal);  // one reference, used for both directions
   if (role == Role::kServer) {
     SSL_set_accept_state(ssl);
   } else {
@@ -221,6 +216,29 @@ std::unique_ptr<TlsEngine> TlsEngine::create(const TlsContext& ctx, Role role, s
     return nullptr;
   }
   return std::unique_ptr<TlsEngine>(e);
+}
+
+BIO* TlsEngine::attach_bio_pair(SSL* ssl) noexcept {
+  BIO* internal = nullptr;
+  BIO* network = nullptr;
+  // bio1 (internal) buffers what SSL writes: the ciphertext for the socket;
+  // bio2 (network) buffers what we write: the ciphertext from the socket.
+  if (BIO_new_bio_pair(&internal, kTlsOutputBuffer, &network, kTlsInputBuffer) != 1) {
+    ERR_clear_error();
+    return nullptr;
+  }
+  SSL_set_bio(ssl, internal, internal);  // one reference, used for both directions
+  return network;
+}
+
+bool TlsEngine::release_buffers() noexcept {
+  if (unfinished_record_ || pending_output() || BIO_ctrl_wpending(network_) != 0) return false;
+  BIO* old = network_;
+  BIO* fresh = attach_bio_pair(ssl_);  // frees SSL's end of the old pair
+  if (!fresh) return false;
+  network_ = fresh;
+  BIO_free(old);
+  return true;
 }
 
 TlsEngine::~TlsEngine() {

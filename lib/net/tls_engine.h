@@ -131,6 +131,12 @@ class TlsEngine {
   size_t pending_output() const noexcept;
   bool has_pending_output() const noexcept { return pending_output() != 0; }
 
+  // Frees the BIO pair's buffers (about 33 KiB) when nothing is buffered in either
+  // direction, so an idle connection holds no I/O buffers (SSL_MODE_RELEASE_BUFFERS does the
+  // same for OpenSSL's record buffers). The next byte allocates them again. False when
+  // something is buffered (nothing changes), or when OpenSSL cannot allocate the new pair.
+  bool release_buffers() noexcept;
+
   // Queues our close_notify (once); send output() afterwards.
   void shutdown() noexcept;
   bool shutdown_sent() const noexcept { return shutdown_sent_; }
@@ -146,6 +152,8 @@ class TlsEngine {
 
  private:
   TlsEngine(ssl_st* ssl, bio_st* network) noexcept : ssl_(ssl), network_(network) {}
+  // A fresh BIO pair for ssl (its buffers allocated on first use); returns our end.
+  static bio_st* attach_bio_pair(ssl_st* ssl) noexcept;
   // Room for one record of `plaintext` bytes in the output buffer.
   bool has_room_for(size_t plaintext) const noexcept;
   // Encrypts `in` (at most one record); the caller checked has_room_for(). kWantOutput

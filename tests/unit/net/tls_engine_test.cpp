@@ -498,6 +498,46 @@ TEST(TlsEngine, CloseNotifyBothWays) {
   EXPECT_TRUE(b.client_closed);
 }
 
+TEST(TlsEngine, IdleBuffersAreReleasedAndComeBack) {
+  auto ctx = server_context();
+  Pair p(*ctx);
+  p.run();
+  ASSERT_TRUE(p.engine().is_established());
+  EXPECT_TRUE(p.engine().release_buffers());  // idle: nothing buffered either way
+  for (int round = 0; round < 3; ++round) {
+    std::string up = pattern(40000, unsigned(round));
+    ASSERT_TRUE(p.client_write(up));
+    p.run();
+    EXPECT_EQ(p.server_got, up);
+    p.server_got.clear();
+    EXPECT_TRUE(p.engine().release_buffers());
+    std::string down = pattern(20000, unsigned(round) + 10);
+    size_t off = 0;
+    for (int i = 0; i < 10 && off < down.size(); ++i) {
+      TlsIo w = p.engine().write(as_bytes(down).subspan(off));
+      off += w.bytes;
+      if (i == 0) {
+        EXPECT_FALSE(p.engine().release_buffers());  // ciphertext waits: kept
+      }
+      p.run();
+    }
+    EXPECT_EQ(p.client_got, down);
+    p.client_got.clear();
+    EXPECT_TRUE(p.engine().release_buffers());
+  }
+  // Ciphertext from the client that the engine has not decrypted yet: kept too.
+  ASSERT_TRUE(p.client_write("pending"));
+  std::string cipher;
+  char buf[4096];
+  for (int n; (n = BIO_read(SSL_get_wbio(p.client()), buf, sizeof buf)) > 0;) cipher.append(buf, size_t(n));
+  auto space = p.engine().input_space();
+  std::memcpy(space.data(), cipher.data(), cipher.size());
+  p.engine().commit_input(cipher.size());
+  EXPECT_FALSE(p.engine().release_buffers());
+  p.run();
+  EXPECT_EQ(p.server_got, "pending");
+}
+
 TEST(TlsEngine, OpenConnectionKeepsItsContextWhenReplaced) {
   auto old_ctx = server_context();
   Pair p(*old_ctx);
