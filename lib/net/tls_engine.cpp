@@ -232,13 +232,21 @@ BIO* TlsEngine::attach_bio_pair(SSL* ssl) noexcept {
 }
 
 bool TlsEngine::release_buffers() noexcept {
+  if (!network_) return true;
   if (unfinished_record_ || pending_output() || BIO_ctrl_wpending(network_) != 0) return false;
-  BIO* old = network_;
-  BIO* fresh = attach_bio_pair(ssl_);  // frees SSL's end of the old pair
-  if (!fresh) return false;
-  network_ = fresh;
-  BIO_free(old);
+  SSL_set_bio(ssl_, nullptr, nullptr);  // frees SSL's end of the pair
+  BIO_free(network_);
+  network_ = nullptr;
   return true;
+}
+
+bool TlsEngine::ensure_bio() noexcept {
+  if (network_) return true;
+  network_ = attach_bio_pair(ssl_);
+  if (network_) return true;
+  failed_ = true;
+  error_ = "out of memory";
+  return false;
 }
 
 TlsEngine::~TlsEngine() {
@@ -253,6 +261,7 @@ std::span<std::byte> TlsEngine::staging() noexcept {
 }
 
 std::span<std::byte> TlsEngine::input_space() noexcept {
+  if (!ensure_bio()) return {};
   char* p = nullptr;
   int n = BIO_nwrite0(network_, &p);
   if (n <= 0) {
@@ -270,6 +279,7 @@ void TlsEngine::commit_input(size_t n) noexcept {
 }
 
 std::span<const std::byte> TlsEngine::output() noexcept {
+  if (!network_) return {};
   char* p = nullptr;
   long n = BIO_nread0(network_, &p);
   if (n <= 0) {
@@ -286,7 +296,7 @@ void TlsEngine::consume_output(size_t n) noexcept {
   RELAY_ASSERT(done == int(n));
 }
 
-size_t TlsEngine::pending_output() const noexcept { return BIO_ctrl_pending(network_); }
+size_t TlsEngine::pending_output() const noexcept { return network_ ? BIO_ctrl_pending(network_) : 0; }
 
 bool TlsEngine::has_room_for(size_t plaintext) const noexcept {
   return BIO_ctrl_get_write_guarantee(SSL_get_wbio(ssl_)) >= plaintext + kRecordOverhead;
@@ -309,7 +319,7 @@ TlsStatus TlsEngine::classify(int ret) noexcept {
 }
 
 TlsIo TlsEngine::handshake() noexcept {
-  if (failed_) return {TlsStatus::kFailed, 0};
+  if (failed_ || !ensure_bio()) return {TlsStatus::kFailed, 0};
   if (established_) return {TlsStatus::kOk, 0};
   ERR_clear_error();
   int rc = SSL_do_handshake(ssl_);
@@ -363,7 +373,7 @@ TlsIo TlsEngine::write(std::span<const std::byte> in) noexcept {
 void TlsEngine::shutdown() noexcept {
   if (shutdown_sent_) return;
   shutdown_sent_ = true;
-  if (!established_ || failed_) return;
+  if (!established_ || failed_ || !ensure_bio()) return;
   ERR_clear_error();
   (void)SSL_shutdown(ssl_);  // 0: close_notify queued; we do not wait for the reply
   ERR_clear_error();

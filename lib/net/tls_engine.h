@@ -131,10 +131,10 @@ class TlsEngine {
   size_t pending_output() const noexcept;
   bool has_pending_output() const noexcept { return pending_output() != 0; }
 
-  // Frees the BIO pair's buffers (about 33 KiB) when nothing is buffered in either
+  // Frees the BIO pair and its buffers (about 33 KiB) when nothing is buffered in either
   // direction, so an idle connection holds no I/O buffers (SSL_MODE_RELEASE_BUFFERS does the
-  // same for OpenSSL's record buffers). The next byte allocates them again. False when
-  // something is buffered (nothing changes), or when OpenSSL cannot allocate the new pair.
+  // same for OpenSSL's record buffers). The next call that moves bytes makes a new pair.
+  // False when something is buffered (nothing changes).
   bool release_buffers() noexcept;
 
   // Queues our close_notify (once); send output() afterwards.
@@ -152,8 +152,10 @@ class TlsEngine {
 
  private:
   TlsEngine(ssl_st* ssl, bio_st* network) noexcept : ssl_(ssl), network_(network) {}
-  // A fresh BIO pair for ssl (its buffers allocated on first use); returns our end.
+  // A fresh BIO pair for ssl (both buffers allocated now); returns our end, or null.
   static bio_st* attach_bio_pair(ssl_st* ssl) noexcept;
+  // The BIO pair back after release_buffers(); false (and failed) if it cannot be allocated.
+  bool ensure_bio() noexcept;
   // Room for one record of `plaintext` bytes in the output buffer.
   bool has_room_for(size_t plaintext) const noexcept;
   // Encrypts `in` (at most one record); the caller checked has_room_for(). kWantOutput
@@ -168,7 +170,7 @@ class TlsEngine {
   static std::span<std::byte> staging() noexcept;  // one 16 KiB buffer per thread
 
   ssl_st* ssl_;
-  bio_st* network_;  // our end of the BIO pair; SSL owns the other end
+  bio_st* network_;  // our end of the BIO pair (null while released); SSL owns the other end
   bool established_ = false;
   bool failed_ = false;
   bool shutdown_sent_ = false;
@@ -180,6 +182,7 @@ template <typename OnSent>
 TlsIo TlsEngine::write_queue(OutQueue& q, OnSent&& on_sent) noexcept {
   TlsIo r;
   if (!established_) return {failed_ ? TlsStatus::kFailed : TlsStatus::kWantInput, 0};
+  if (!ensure_bio()) return {TlsStatus::kFailed, 0};
   const std::span<std::byte> stage = staging();
   while (!q.empty()) {
     if (TlsIo p = finish_record(); p.status != TlsStatus::kOk) return {p.status, r.bytes};
