@@ -4,25 +4,35 @@
 
 namespace relay {
 
+OutQueue::~OutQueue() {
+  if (!is_inline()) delete[] ring_;
+}
+
 void OutQueue::push(FrameRef f) {
-  if (count_ == ring_.size()) grow();
+  if (count_ > mask_) grow();
   bytes_ += f.size();
-  ring_[(head_ + count_) & (ring_.size() - 1)] = Entry{std::move(f), 0};
+  Entry& e = ring_[(head_ + count_) & mask_];
+  e.frame = std::move(f);
+  e.offset = 0;
   ++count_;
 }
 
 void OutQueue::grow() {
-  size_t cap = ring_.empty() ? 8 : ring_.size() * 2;
-  std::vector<Entry> next(cap);
-  for (size_t i = 0; i < count_; ++i) next[i] = std::move(ring_[(head_ + i) & (ring_.size() - 1)]);
-  ring_ = std::move(next);
+  // From the inline entry straight to 8: a queue that ever holds two frames is a
+  // busy one, and small steps would only copy more.
+  const uint32_t cap = is_inline() ? 8 : (mask_ + 1) * 2;
+  Entry* next = new Entry[cap];
+  for (uint32_t i = 0; i < count_; ++i) next[i] = std::move(ring_[(head_ + i) & mask_]);
+  if (!is_inline()) delete[] ring_;
+  ring_ = next;
+  mask_ = cap - 1;
   head_ = 0;
 }
 
 int OutQueue::gather(iovec* iov, int max) const noexcept {
   int n = 0;
-  const size_t mask = ring_.size() - 1;
-  for (size_t i = 0; i < count_ && n < max; ++i) {
+  const uint32_t mask = mask_;
+  for (uint32_t i = 0; i < count_ && n < max; ++i) {
     const Entry& e = ring_[(head_ + i) & mask];
     size_t len = e.frame.size() - e.offset;
     if (len == 0) continue;
@@ -34,14 +44,15 @@ int OutQueue::gather(iovec* iov, int max) const noexcept {
 }
 
 void OutQueue::clear() noexcept {
-  for (size_t i = 0; i < count_; ++i) ring_[(head_ + i) & (ring_.size() - 1)].frame.reset();
-  head_ = count_ = bytes_ = 0;
+  for (uint32_t i = 0; i < count_; ++i) ring_[(head_ + i) & mask_].frame.reset();
+  head_ = count_ = 0;
+  bytes_ = 0;
 }
 
 void OutQueue::drop_unstarted() noexcept {
-  size_t keep = front_started() ? 1 : 0;
-  const size_t mask = ring_.size() - 1;
-  for (size_t i = keep; i < count_; ++i) {
+  const uint32_t keep = front_started() ? 1 : 0;
+  const uint32_t mask = mask_;
+  for (uint32_t i = keep; i < count_; ++i) {
     Entry& e = ring_[(head_ + i) & mask];
     bytes_ -= e.frame.size();
     e.frame.reset();

@@ -1,14 +1,17 @@
 // OutQueue: the bytes waiting to be written to one connection, as a ring of
 // {FrameRef, offset} entries. It is flushed with one writev of many entries, so a
-// burst of frames costs one syscall. The ring grows by doubling and never shrinks
-// below its high-water mark, so a steady flow allocates nothing per frame.
+// burst of frames costs one syscall. The ring starts as one inline entry, so a queue
+// that never holds more than one frame at a time (an idle connection's 101 answer, a
+// subscriber of a quiet channel) allocates nothing; past that it moves to the heap,
+// grows by doubling and never shrinks below its high-water mark, so a steady flow
+// allocates nothing per frame either.
 // No syscalls here: gather() fills an iovec array for the caller's writev.
 #pragma once
 
 #include <sys/uio.h>
 
 #include <cstddef>
-#include <vector>
+#include <cstdint>
 
 #include "base/frame_ref.h"
 
@@ -17,8 +20,9 @@ namespace relay {
 class OutQueue {
  public:
   OutQueue() = default;
-  OutQueue(const OutQueue&) = delete;
+  OutQueue(const OutQueue&) = delete;  // nor movable: ring_ may point at inline_
   OutQueue& operator=(const OutQueue&) = delete;
+  ~OutQueue();
 
   void push(FrameRef f);
   bool empty() const noexcept { return count_ == 0; }
@@ -26,6 +30,8 @@ class OutQueue {
   size_t bytes() const noexcept { return bytes_; }  // queued and not yet written
   // True while the front frame is partly written: nothing may be put before it.
   bool front_started() const noexcept { return count_ && ring_[head_].offset != 0; }
+  // Entries the ring holds without growing (1 until a second frame is queued).
+  size_t capacity() const noexcept { return size_t(mask_) + 1; }
 
   // Fills iov[0..max) with the unwritten bytes from the front; returns entries used.
   int gather(iovec* iov, int max) const noexcept;
@@ -47,16 +53,19 @@ class OutQueue {
     size_t offset = 0;  // bytes of frame already written
   };
   void grow();
-  std::vector<Entry> ring_;  // capacity is a power of two (or 0)
-  size_t head_ = 0;
-  size_t count_ = 0;
+  bool is_inline() const noexcept { return ring_ == &inline_; }
+  Entry inline_;             // the ring of capacity 1, before the first growth
+  Entry* ring_ = &inline_;   // capacity mask_ + 1, a power of two
+  uint32_t mask_ = 0;
+  uint32_t head_ = 0;
+  uint32_t count_ = 0;       // bounded by the daemon's queue limits, far below 2^32
   size_t bytes_ = 0;
 };
 
 template <typename F>
 void OutQueue::consume(size_t n, F&& on_sent) {
   bytes_ -= n;
-  const size_t mask = ring_.size() - 1;
+  const uint32_t mask = mask_;
   while (n > 0) {
     Entry& e = ring_[head_];
     size_t left = e.frame.size() - e.offset;
