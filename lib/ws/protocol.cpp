@@ -22,7 +22,7 @@ bool is_known_opcode(uint8_t op) noexcept { return op <= 0x2 || (op >= 0x8 && op
 
 }  // namespace
 
-Protocol::Protocol(Role role, const Limits& limits) : role_(role), limits_(limits) {}
+Protocol::Protocol(Role role, const Limits& limits) : limits_(limits), role_(role) {}
 
 // ---------------------------------------------------------------------------- input
 

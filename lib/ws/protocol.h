@@ -130,26 +130,28 @@ class Protocol {
   // frame_done_ payload bytes have been unmasked (and UTF-8 checked) since.
   // In-place frames (a single-frame message, a control frame) keep their payload in
   // in_ until it is whole and is returned as a view; fragments stream into message_.
+  // Members are ordered by size (8-byte fields, then the small ones together), so a
+  // connection's Protocol is 232 bytes, not 272: every idle connection holds one.
   FrameHeader frame_;
-  bool frame_active_ = false;   // frame_ holds a decoded header
-  bool frame_in_place_ = false; // payload stays in in_ (else appended to message_)
   uint64_t frame_done_ = 0;     // payload bytes of frame_ processed so far
-  Role role_;
   Limits limits_;
-  ProtocolState state_ = ProtocolState::kOpen;
   ByteBuffer in_;
   size_t pending_consume_ = 0;  // bytes of in_ behind the last returned event
   ByteBuffer message_;          // reassembly of a fragmented message
+  size_t message_fragments_ = 0;
+  OutQueue out_;
+  std::string peer_reason_;
+  Utf8Validator utf8_;
+  uint16_t peer_code_ = 0;
+  uint16_t failure_code_ = 0;
+  Role role_;
+  ProtocolState state_ = ProtocolState::kOpen;
+  bool frame_active_ = false;   // frame_ holds a decoded header
+  bool frame_in_place_ = false; // payload stays in in_ (else appended to message_)
   bool in_message_ = false;     // a fragmented message has started
   bool message_text_ = false;
-  size_t message_fragments_ = 0;
-  Utf8Validator utf8_;
-  OutQueue out_;
   bool close_sent_ = false;
   bool close_received_ = false;
-  uint16_t peer_code_ = 0;
-  std::string peer_reason_;
-  uint16_t failure_code_ = 0;
 };
 
 }  // namespace relay::ws
