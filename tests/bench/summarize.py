@@ -71,7 +71,8 @@ def ge(limit, text):
 
 
 def ratio_ge(k, text):
-    return lambda v, n: (text, v is not None and n not in (None, 0) and v >= k * n)
+    # None (not False) when there is no Node figure to compare with.
+    return lambda v, n: (text, None if n in (None, 0) else (v is not None and v >= k * n))
 
 
 ROWS = [
@@ -153,6 +154,7 @@ def write_md(res, args):
         target, met = "", ""
         if check:
             text, ok = check(w, n)
+            ok = bool(ok)  # no Node figure: the comparison cannot be met
             target = text
             met = "yes" if ok else "**no**"
             met_all.append((key, label, ok))
@@ -191,7 +193,7 @@ def write_md(res, args):
             target, met = "", ""
             if check and w is not None:
                 text, ok = check(w, n)
-                target, met = text, ("yes" if ok else "**no**")
+                target, met = text, ("—" if ok is None else "yes" if ok else "**no**")
             out.append(f"| {key} | {label} | {fmt(w, scale, dec)} ({qw}) | {fmt(n, scale, dec)} ({qn}) | {target} | {met} |")
         out.append("")
     out.append("## Targets\n")
