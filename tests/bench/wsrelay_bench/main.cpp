@@ -78,7 +78,7 @@ bool parse_number(std::string_view s, T* out) {
 }  // namespace
 
 bool parse_options(int argc, char** argv, Options* o) {
-  if (argc < 2) return false;
+  if (argc < 2 || std::string_view(argv[1]) == "--help") return false;
   o->scenario = argv[1];
   set_defaults(o);
   for (int i = 2; i < argc; ++i) {
