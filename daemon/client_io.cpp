@@ -77,7 +77,8 @@ void Server::after_ws_input(Client* c) noexcept {
   c->last_input_ms = now_ms();
   c->ping_sent_ms = 0;  // any traffic proves the client is alive
   process_ws_events(c);
-  if (c->ws && !c->ws->has_buffered_input()) c->ws->shrink_idle();
+  // The input buffer stays while the client is active (no malloc/free per read); the
+  // sweep gives it back once the client has been quiet for a sweep period.
 }
 
 void Server::flush_pending() noexcept {

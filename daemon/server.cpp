@@ -213,6 +213,9 @@ void Server::sweep() noexcept {
   // Backwards: close_now() swap-removes, moving an already visited client into slot i.
   for (size_t i = clients_.size(); i-- > 0;) {
     Client* c = clients_[i];
+    if (c->ws && now - c->last_input_ms >= kSweepMs && !c->ws->has_buffered_input()) {
+      c->ws->shrink_idle();  // quiet for a sweep period: give its input buffer back
+    }
     if (c->tls) {  // idle for a whole sweep: give its TLS I/O buffers back
       if (!c->tls_active) c->tls->release_buffers();
       c->tls_active = false;
