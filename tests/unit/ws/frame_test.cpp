@@ -105,7 +105,9 @@ TEST(FrameHeader, EveryPrefixNeedsMore) {
       EXPECT_EQ(out.payload_len, len);
       EXPECT_EQ(out.header_len, h.size());
       EXPECT_EQ(out.masked, k != nullptr);
-      if (k) EXPECT_EQ(out.mask_key, key);
+      if (k) {
+        EXPECT_EQ(out.mask_key, key);
+      }
     }
   }
 }
