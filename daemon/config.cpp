@@ -211,8 +211,9 @@ std::optional<ConfigError> validate(const json& doc) {
       "Object contains a property that could not be validated";
   static constexpr std::string_view kMissing = "Missing required property '";
   if (text.rfind(kUnknown, 0) == 0) {
-    // The key is quoted at the end: "...constraints: 'bogus'."
-    const size_t open = text.rfind(": '");
+    // The key is quoted at the end: "...constraints: 'bogus'." The first ": '" is ours: the
+    // key itself may contain one ({"it's: 'x'": 1}).
+    const size_t open = text.find(": '");
     if (open != std::string::npos && text.size() >= open + 5)
       tokens.push_back(text.substr(open + 3, text.size() - open - 5));
     return ConfigError{to_pointer(tokens), "unknown key"};
@@ -362,6 +363,10 @@ const ChannelOptions& Config::options_for(std::string_view name) const noexcept 
 
 ConfigResult parse_config(std::string_view json_text, const std::string& source) {
   try {
+    // nlohmann's lexer takes a NUL byte for the end of input and would ignore what follows;
+    // JSON text never holds one (RFC 8259 §7).
+    if (const size_t nul = json_text.find('\0'); nul != std::string_view::npos)
+      return failure("", "malformed JSON at byte " + std::to_string(nul + 1) + ": a NUL byte");
     json doc;
     try {
       doc = json::parse(json_text);

@@ -26,8 +26,19 @@ std::string base64_encode(std::span<const std::byte> bytes) {
   return out;
 }
 
+// Strict RFC 4648 §4 only: EVP_DecodeBlock alone skips leading blanks and trailing
+// blanks, newlines and '-', and decodes '=' anywhere as zero bits, which would turn
+// "QQ==\n\n\n\n" or "QQ==QUJD" into bytes the client never encoded.
 std::optional<std::string> base64_decode(std::string_view text) {
   if (text.size() % 4 != 0) return std::nullopt;
+  size_t body = text.size();
+  for (int i = 0; i < 2 && body > 0 && text[body - 1] == '='; ++i) --body;
+  for (size_t i = 0; i < body; ++i) {
+    const char ch = text[i];
+    const bool ok = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+                    (ch >= '0' && ch <= '9') || ch == '+' || ch == '/';
+    if (!ok) return std::nullopt;
+  }
   std::string out(3 * text.size() / 4, '\0');
   int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
                           reinterpret_cast<const unsigned char*>(text.data()),
@@ -77,7 +88,10 @@ std::optional<Request> parse_request(std::string_view text, Error* err) {
     return std::nullopt;
   };
   err->id_json.clear();
-  if (doc.is_discarded()) return bad(code::kBadRequest, "malformed JSON");
+  // nlohmann's lexer takes a NUL byte for the end of input and would ignore what follows;
+  // JSON text never holds one (RFC 8259 §7: control characters in strings are escaped).
+  if (doc.is_discarded() || text.find('\0') != std::string_view::npos)
+    return bad(code::kBadRequest, "malformed JSON");
   if (!doc.is_object()) return bad(code::kBadRequest, "a request is a JSON object");
   Request req;
   if (auto it = doc.find("id"); it != doc.end()) {
