@@ -1,11 +1,12 @@
 # relay_add_test(name KIND unit|fuzz|bench SOURCES ... [LIBS ...] [ARGS ...])
 #   unit:  a GoogleTest binary registered with CTest under the label "unit".
 #   fuzz:  a libFuzzer target (only with RELAY_FUZZ=ON and clang); CTest replays
-#          tests/fuzz/corpus/<name>/ under the label "fuzz".
+#          tests/fuzz/corpus/<name>/ under the label "fuzz". DICT names a dictionary
+#          in tests/fuzz/ (default ws.dict).
 #   bench: a Google Benchmark program; CTest runs it briefly (label "bench")
 #          to prove it works, never to judge speed.
 function(relay_add_test name)
-  cmake_parse_arguments(T "" "KIND" "SOURCES;LIBS;ARGS" ${ARGN})
+  cmake_parse_arguments(T "" "KIND;DICT" "SOURCES;LIBS;ARGS" ${ARGN})
   if(T_KIND STREQUAL "unit")
     find_package(GTest REQUIRED)
     add_executable(${name} ${T_SOURCES})
@@ -21,6 +22,9 @@ function(relay_add_test name)
     target_link_options(${name} PRIVATE -fsanitize=fuzzer)
     target_link_libraries(${name} PRIVATE ${T_LIBS})
     set(corpus ${PROJECT_SOURCE_DIR}/tests/fuzz/corpus/${name})
+    if(NOT T_DICT)
+      set(T_DICT ws.dict)
+    endif()
     # Replay the committed corpus (every file once), then fuzz briefly.
     add_test(NAME ${name} COMMAND ${name} -runs=0 ${corpus})
     set_tests_properties(${name} PROPERTIES LABELS fuzz TIMEOUT 300)
@@ -29,7 +33,7 @@ function(relay_add_test name)
     set(scratch ${CMAKE_CURRENT_BINARY_DIR}/${name}_corpus)
     file(MAKE_DIRECTORY ${scratch})
     add_test(NAME ${name}_short COMMAND ${name} -max_total_time=30
-             -dict=${PROJECT_SOURCE_DIR}/tests/fuzz/ws.dict ${scratch} ${corpus})
+             -dict=${PROJECT_SOURCE_DIR}/tests/fuzz/${T_DICT} ${scratch} ${corpus})
     set_tests_properties(${name}_short PROPERTIES LABELS fuzz TIMEOUT 120)
   elseif(T_KIND STREQUAL "bench")
     if(NOT RELAY_BENCH)

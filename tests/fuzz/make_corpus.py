@@ -8,8 +8,13 @@ frame_parser_fuzz.cpp), then the byte stream one side receives (RFC 6455 §5.7 e
 every protocol-error class, fragments with interleaved control frames, UTF-8 edges).
 tests/fuzz/corpus/handshake_fuzz/seed_*: byte 0 = limits mode, then an HTTP head
 (real browser requests, the RFC example, responses, malformed heads).
+tests/fuzz/corpus/wire_fuzz/seed_*: one /ws text frame (README examples, every error).
+tests/fuzz/corpus/config_fuzz/seed_*: a config file (the example, every key, every error).
+tests/fuzz/corpus/http_request_fuzz/seed_*: byte 0 = limits/demo/origins mode, then a
+request head for each route of the public and metrics listeners.
 Files not named seed_* in those directories (crashers, minimised finds) are left alone.
 """
+import json
 import os
 import struct
 
@@ -151,6 +156,148 @@ HEADS = {
 }
 
 
+# One /ws text frame each (README "The JSON protocol on /ws").
+def nest(depth, inner="1"):
+    return "[" * depth + inner + "]" * depth
+
+
+WIRE = {
+    "subscribe": '{"op":"subscribe","channel":"chat","id":1}',
+    "unsubscribe": '{"op":"unsubscribe","channel":"chat","id":"u-1"}',
+    "publish_data": '{"op":"publish","channel":"chat","data":{"says":"hi","n":[1,2.5,-0,1e-7,null,true]},"id":2}',
+    "publish_text": r'{"op":"publish","channel":"chat","text":"hello \u00e9 \ud83d\ude00"}',
+    "publish_binary": '{"op":"publish","channel":"chat","binary":"AAECAw==","id":3}',
+    "publish_binary_one_pad": '{"op":"publish","channel":"c","binary":"QUI="}',
+    "publish_binary_empty": '{"op":"publish","channel":"c","binary":""}',
+    "ping": '{"op":"ping","id":4}',
+    "ping_no_id": '{"op":"ping"}',
+    "unknown_op": '{"op":"jump","id":3}',
+    "id_float": '{"op":"ping","id":1.5}',
+    "id_null": '{"op":"ping","id":null}',
+    "id_big": '{"op":"ping","id":123456789012345678901234567890}',
+    "id_negative": '{"op":"subscribe","channel":"a","id":-9223372036854775808}',
+    "missing_op": '{"channel":"chat","id":5}',
+    "op_not_string": '{"op":1,"id":6}',
+    "missing_channel": '{"op":"subscribe","id":7}',
+    "channel_not_string": '{"op":"publish","channel":["x"],"data":1}',
+    "two_payloads": '{"op":"publish","channel":"c","data":1,"text":"x","id":8}',
+    "no_payload": '{"op":"publish","channel":"c","id":9}',
+    "text_not_string": '{"op":"publish","channel":"c","text":5}',
+    "binary_not_string": '{"op":"publish","channel":"c","binary":[1]}',
+    "binary_bad_length": '{"op":"publish","channel":"c","binary":"QUJ"}',
+    "binary_bad_char": '{"op":"publish","channel":"c","binary":"QU*D"}',
+    "binary_trailing_newlines": r'{"op":"publish","channel":"c","binary":"QQ==\n\n\n\n"}',
+    "binary_inner_padding": '{"op":"publish","channel":"c","binary":"QQ==QUJD"}',
+    "binary_all_padding": '{"op":"publish","channel":"c","binary":"===="}',
+    "duplicate_keys": '{"op":"ping","op":"subscribe","channel":"a","channel":"b"}',
+    "not_object": '[{"op":"ping"}]',
+    "string_doc": '"ping"',
+    "malformed": '{"op":"ping",',
+    "trailing_garbage": '{"op":"ping"} x',
+    "empty": "",
+    "invalid_utf8": b'{"op":"publish","channel":"c","text":"\\u00e9\xff"}',
+    "lone_surrogate": r'{"op":"publish","channel":"c","text":"\ud800"}',
+    "depth_64": '{"op":"publish","channel":"c","data":' + nest(63) + "}",
+    "depth_65": '{"op":"publish","channel":"c","data":' + nest(64) + "}",
+    "brackets_in_string": '{"op":"publish","channel":"c","data":"' + "[" * 80 + r'\"{{"}',
+    "deep_garbage": "[" * 2000,
+    "nul_then_garbage": '{"op":"ping"}\x00' + "[" * 70,  # nlohmann stops at NUL
+}
+
+EXAMPLE_CONFIG = os.path.join(HERE, "..", "..", "config", "wsrelay.example.json")
+
+CONFIGS = {
+    "empty_object": "{}",
+    "minimal": '{"listen": "127.0.0.1:8080"}',
+    "every_key": json.dumps({
+        "listen": "[::1]:9000", "metrics_listen": "", "log_level": "debug", "demo": False,
+        "tls": None, "allowed_origins": ["https://App.Example.com", "*"], "subprotocols": ["chat.v1"],
+        "limits": {"max_connections": 5, "max_message_bytes": 1000, "max_fragments": 3,
+                   "max_queue_bytes": 2048, "queue_soft_bytes": 1024, "queue_soft_seconds": 2,
+                   "handshake_timeout_ms": 500, "max_header_bytes": 4096, "max_headers": 10,
+                   "ping_interval_ms": 1000, "pong_timeout_ms": 2000,
+                   "max_channels_per_client": 7, "drain_timeout_ms": 0},
+        "channels": [{"match": "chat.*", "echo": True, "max_subscribers": 3, "max_message_bytes": 100,
+                      "publish": "clients"}, {"match": "news", "publish": "http"}, {"match": "*"}]}),
+    "tls": '{"tls": {"cert": "/etc/wsrelay/cert.pem", "key": "/etc/wsrelay/key.pem"}}',
+    "limits_max": json.dumps({"limits": {"max_connections": 10000000, "max_queue_bytes": 1099511627776,
+                                         "queue_soft_bytes": 1099511627776, "max_headers": 10000},
+                              "channels": [{"match": "a", "max_subscribers": 4294967295}]}),
+    "unknown_key": '{"listen": "127.0.0.1:1", "bogus": 1}',
+    "unknown_nested_key": '{"limits": {"max_conections": 5}}',
+    "unknown_key_in_channel": '{"channels": [{"match": "a"}, {"match": "b", "x": 1}]}',
+    "key_with_slash": '{"a/b~c": 1}',
+    "key_with_quote": """{"it's: 'x'": 1}""",
+    "wrong_type": '{"demo": "yes"}',
+    "fraction": '{"limits": {"max_headers": 1.5}}',
+    "top_level_array": "[1, 2]",
+    "nullable_wrong_type": '{"tls": 5}',
+    "out_of_range_low": '{"limits": {"max_connections": 0}}',
+    "out_of_range_high": '{"limits": {"handshake_timeout_ms": 600001}}',
+    "negative": '{"channels": [{"match": "a", "max_subscribers": -1}]}',
+    "bad_enum": '{"log_level": "loud"}',
+    "bad_listen": '{"listen": "[1::2::3]:80", "metrics_listen": "300.1.1.1:9"}',
+    "same_port": '{"listen": "0.0.0.0:8080", "metrics_listen": "127.0.0.1:8080"}',
+    "bad_channel_pattern": '{"channels": [{"match": "a*b"}]}',
+    "missing_required": '{"channels": [{"echo": true}], "tls": {"cert": "/c.pem"}}',
+    "origins_semantic": '{"allowed_origins": ["null", "https://a.example/x", "https://a.example:443", '
+                        '"http://a.example:0", "http://[::1]:8080"]}',
+    "bad_subprotocol": '{"subprotocols": ["chat v1"]}',
+    "soft_over_hard": '{"limits": {"max_queue_bytes": 4096, "queue_soft_bytes": 8192}}',
+    "malformed": '{"listen": "127.0.0.1:1",\n "demo": tru }',
+    "trailing_garbage": "{} x",
+    "nested_deep": '{"limits": ' + nest(500) + "}",
+    "nul_then_garbage": '{}\x00{"bogus": 1}',
+    "origin_max_length": json.dumps({"allowed_origins": ["http://" + "a" * 300]}),
+    "origin_too_long": json.dumps({"allowed_origins": ["http://" + "a" * 301]}),
+}
+
+HTTP_ORIGIN = b"http://127.0.0.1:8080"
+
+
+def upgrade(target, origin=HTTP_ORIGIN, host=b"127.0.0.1:8080", extra=b""):
+    head = (b"GET " + target + b" HTTP/1.1\r\nHost: " + host + b"\r\nUpgrade: websocket\r\n"
+            b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            b"Sec-WebSocket-Version: 13\r\n")
+    if origin is not None:
+        head += b"Origin: " + origin + b"\r\n"
+    return head + extra + b"\r\n"
+
+
+# Mode byte: 0x40 demo page on, 0x10 / 0x20 / 0x30 allowed_origins = list / list with "*" /
+# empty list, 0x80 small parser limits.
+ROUTES = {
+    "upgrade_raw": (0x00, upgrade(b"/channels/chat.room-1")),
+    "upgrade_raw_query": (0x00, upgrade(b"/channels/news?since=10&x=?")),
+    "upgrade_raw_empty_name": (0x00, upgrade(b"/channels/")),
+    "upgrade_json": (0x40, upgrade(b"/ws", extra=b"Sec-WebSocket-Protocol: chat, superchat\r\n")),
+    "upgrade_no_origin": (0x00, upgrade(b"/ws", origin=None)),
+    "upgrade_cross_origin": (0x00, upgrade(b"/ws", origin=b"https://evil.example")),
+    "upgrade_origin_null": (0x20, upgrade(b"/ws", origin=b"null")),
+    "upgrade_origin_default_port": (0x00, upgrade(b"/ws", origin=b"http://localhost", host=b"localhost:80")),
+    "upgrade_origin_https": (0x00, upgrade(b"/ws", origin=b"https://[::1]", host=b"[::1]:443")),
+    "upgrade_origin_case": (0x10, upgrade(b"/ws", origin=b"HTTPS://A.Example:8443")),
+    "upgrade_origin_listed": (0x10, upgrade(b"/channels/a", origin=b"http://example.com")),
+    "upgrade_empty_list": (0x30, upgrade(b"/channels/a")),
+    "upgrade_version_8": (0x00, upgrade(b"/ws").replace(b"Version: 13", b"Version: 8")),
+    "publish": (0x00, b"POST /channels/chat HTTP/1.1\r\nHost: h\r\nContent-Type: text/plain\r\n"
+                      b"Content-Length: 5\r\nExpect: 100-continue\r\n\r\nhello"),
+    "publish_query": (0x00, b"POST /channels/x?y HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n"),
+    "get_channel_no_upgrade": (0x00, b"GET /channels/x HTTP/1.1\r\nHost: h\r\n\r\n"),
+    "delete_channel": (0x00, b"DELETE /channels/x HTTP/1.1\r\nHost: h\r\n\r\n"),
+    "put_ws": (0x00, b"PUT /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\n\r\n"),
+    "healthz": (0x00, b"GET /healthz HTTP/1.1\r\nHost: h\r\n\r\n"),
+    "readyz_head": (0x00, b"HEAD /readyz?probe=1 HTTP/1.1\r\nHost: h\r\n\r\n"),
+    "post_healthz": (0x00, b"POST /healthz HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n"),
+    "demo": (0x40, b"GET / HTTP/1.1\r\nHost: localhost\r\nAccept: text/html\r\n\r\n"),
+    "demo_off": (0x00, b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"),
+    "metrics": (0x00, b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1:9464\r\nAccept: text/plain\r\n\r\n"),
+    "not_found": (0x00, b"GET /nope HTTP/1.0\r\n\r\n"),
+    "absolute_form": (0x00, b"GET http://h/channels/x HTTP/1.1\r\nHost: h\r\n\r\n"),
+    "small_limits": (0x84, upgrade(b"/channels/chat")),
+}
+
+
 def write(target, name, data):
     d = os.path.join(HERE, "corpus", target)
     os.makedirs(d, exist_ok=True)
@@ -169,6 +316,14 @@ def main():
         write("handshake_fuzz", name, b"\x00" + head)
     write("handshake_fuzz", "small_limits_chrome", b"\x85" + REQUEST_CHROME)
     write("handshake_fuzz", "small_limits_rfc", b"\xbf" + REQUEST_RFC)
+    for name, text in WIRE.items():
+        write("wire_fuzz", name, text if isinstance(text, bytes) else text.encode())
+    with open(EXAMPLE_CONFIG, "rb") as f:
+        write("config_fuzz", "example", f.read())
+    for name, text in CONFIGS.items():
+        write("config_fuzz", name, text.encode())
+    for name, (mode, head) in ROUTES.items():
+        write("http_request_fuzz", name, bytes([mode]) + head)
 
 
 if __name__ == "__main__":
