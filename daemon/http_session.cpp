@@ -121,7 +121,7 @@ bool Server::handle_request(Client* c, const ws::HttpHead& req, size_t head_len)
     }
     case RouteKind::kUpgradeRaw:
     case RouteKind::kUpgradeJson:
-      return handle_upgrade(c, req, head_len, route.kind == RouteKind::kUpgradeJson);
+      return handle_upgrade(c, req, head_len, route.kind == RouteKind::kUpgradeJson, route.channel);
     case RouteKind::kPublish:
       break;
   }
@@ -189,12 +189,9 @@ void Server::handle_publish_body(Client* c, std::span<const std::byte> body) noe
   respond(c, 200, "application/json", "{\"delivered\":" + std::to_string(n) + "}\n");
 }
 
-bool Server::handle_upgrade(Client* c, const ws::HttpHead& req, size_t head_len, bool json) noexcept {
-  std::string_view channel;
-  if (!json) {
-    std::string_view target = req.target;
-    channel = target.substr(sizeof("/channels/") - 1, target.find('?') - (sizeof("/channels/") - 1));
-  }
+// `json`: the JSON protocol on /ws; else the raw relay on `channel` (not yet validated).
+bool Server::handle_upgrade(Client* c, const ws::HttpHead& req, size_t head_len, bool json,
+                            std::string_view channel) noexcept {
   ws::UpgradeRequest up;
   if (int status = ws::check_upgrade(req, &up); status != 0) {
     ++stats_.handshake_failures_by_status[status];

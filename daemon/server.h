@@ -96,7 +96,8 @@ class Server {
   void process_http(Client* c) noexcept;
   // Returns false when the client is done with HTTP (upgraded or closing).
   bool handle_request(Client* c, const ws::HttpHead& req, size_t head_len) noexcept;
-  bool handle_upgrade(Client* c, const ws::HttpHead& req, size_t head_len, bool json) noexcept;
+  bool handle_upgrade(Client* c, const ws::HttpHead& req, size_t head_len, bool json,
+                      std::string_view channel) noexcept;
   void handle_publish_body(Client* c, std::span<const std::byte> body) noexcept;
   void respond(Client* c, int status, std::string_view type, std::string_view body,
                std::string_view extra = {}, bool head_only = false) noexcept;
