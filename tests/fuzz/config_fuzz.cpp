@@ -22,6 +22,7 @@
 
 #include "config.h"
 #include "origin.h"
+#include "fuzz_check.h"
 
 namespace {
 
@@ -30,14 +31,6 @@ using relay::daemon::ChannelOptions;
 using relay::daemon::Config;
 using relay::daemon::ConfigResult;
 using relay::daemon::PublishRight;
-
-#define FUZZ_CHECK(x)                                                      \
-  do {                                                                     \
-    if (!(x)) {                                                            \
-      std::fprintf(stderr, "oracle failed: %s (line %d)\n", #x, __LINE__); \
-      std::abort();                                                        \
-    }                                                                      \
-  } while (0)
 
 bool in_range(uint64_t v, uint64_t lo, uint64_t hi) { return v >= lo && v <= hi; }
 

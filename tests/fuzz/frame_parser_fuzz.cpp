@@ -18,6 +18,7 @@
 #include <sys/uio.h>
 
 #include "ws/protocol.h"
+#include "fuzz_check.h"
 
 namespace {
 
@@ -26,14 +27,6 @@ using relay::ws::EventKind;
 using relay::ws::Limits;
 using relay::ws::Protocol;
 using relay::ws::Role;
-
-#define FUZZ_CHECK(x)                                                   \
-  do {                                                                  \
-    if (!(x)) {                                                         \
-      std::fprintf(stderr, "oracle failed: %s (line %d)\n", #x, __LINE__); \
-      std::abort();                                                     \
-    }                                                                   \
-  } while (0)
 
 struct Rec {
   EventKind kind;

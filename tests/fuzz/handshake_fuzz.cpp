@@ -13,18 +13,11 @@
 #include <string_view>
 
 #include "ws/handshake.h"
+#include "fuzz_check.h"
 
 namespace {
 
 using namespace relay::ws;  // NOLINT: fuzz harness
-
-#define FUZZ_CHECK(x)                                                      \
-  do {                                                                     \
-    if (!(x)) {                                                            \
-      std::fprintf(stderr, "oracle failed: %s (line %d)\n", #x, __LINE__); \
-      std::abort();                                                        \
-    }                                                                      \
-  } while (0)
 
 std::span<const std::byte> as_span(std::string_view s) {
   return {reinterpret_cast<const std::byte*>(s.data()), s.size()};

@@ -25,20 +25,13 @@
 #include "http_routes.h"
 #include "origin.h"
 #include "ws/handshake.h"
+#include "fuzz_check.h"
 
 namespace {
 
 using relay::daemon::Route;
 using relay::daemon::RouteKind;
 namespace ws = relay::ws;
-
-#define FUZZ_CHECK(x)                                                      \
-  do {                                                                     \
-    if (!(x)) {                                                            \
-      std::fprintf(stderr, "oracle failed: %s (line %d)\n", #x, __LINE__); \
-      std::abort();                                                        \
-    }                                                                      \
-  } while (0)
 
 constexpr std::string_view kChannels = "/channels/";
 

@@ -24,19 +24,12 @@
 
 #include "wire.h"
 #include "ws/utf8.h"
+#include "fuzz_check.h"
 
 namespace {
 
 using json = nlohmann::json;
 namespace wire = relay::daemon::wire;
-
-#define FUZZ_CHECK(x)                                                      \
-  do {                                                                     \
-    if (!(x)) {                                                            \
-      std::fprintf(stderr, "oracle failed: %s (line %d)\n", #x, __LINE__); \
-      std::abort();                                                        \
-    }                                                                      \
-  } while (0)
 
 std::span<const std::byte> as_bytes(std::string_view s) {
   return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
