@@ -7,7 +7,8 @@ need=(cmake ninja-build g++ clang libclang-rt-14-dev pkg-config make
       prometheus-cpp-dev libhiredis-dev libgtest-dev libbenchmark-dev)
 if [ "${1:-}" = "--test" ]; then
   need+=(python3 python3-websockets python3-pytest nodejs npm chromium redis-server prometheus
-         openssl procps iproute2 curl systemd gnuplot debhelper lintian docker-compose)
+         python3-yaml openssl procps iproute2 curl systemd util-linux gnuplot
+         build-essential fakeroot dpkg-dev debhelper lintian docker-compose)
 fi
 missing=()
 for p in "${need[@]}"; do
