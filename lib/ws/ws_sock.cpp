@@ -70,17 +70,28 @@ Result<void> WsSock::write_bytes(std::string_view bytes, int64_t deadline) noexc
   return write_all(*bs_, &iov, 1, deadline, *this);
 }
 
+// Reads until `parse` (parse_request or parse_response) sees a whole head, a bad one, or
+// more than kHeadLimits allows; *status says which.
+Result<void> WsSock::read_head(HeadParser parse, std::string* buf, HttpHead* head, size_t* consumed,
+                               HttpParse* status, int64_t deadline) noexcept {
+  *status = HttpParse::kNeedMore;
+  while (*status == HttpParse::kNeedMore) {
+    if (auto r = read_more(buf, deadline); !r) return r;
+    *status = parse(as_bytes(*buf), kHeadLimits, head, consumed);
+    if (*status == HttpParse::kNeedMore && buf->size() > kHeadLimits.max_head_bytes) {
+      *status = HttpParse::kTooLarge;
+    }
+  }
+  return {};
+}
+
 Result<void> WsSock::accept_upgrade(char* resource, size_t resourcelen, char* host,
                                     size_t hostlen, int64_t deadline) noexcept {
   std::string buf;
   HttpHead head;
   size_t consumed = 0;
-  HttpParse p = HttpParse::kNeedMore;
-  while (p == HttpParse::kNeedMore) {
-    if (auto r = read_more(&buf, deadline); !r) return r;
-    p = parse_request(as_bytes(buf), kHeadLimits, &head, &consumed);
-    if (p == HttpParse::kNeedMore && buf.size() > kHeadLimits.max_head_bytes) p = HttpParse::kTooLarge;
-  }
+  HttpParse p;
+  if (auto r = read_head(parse_request, &buf, &head, &consumed, &p, deadline); !r) return r;
   // RFC 6455 §4.2.2: a request we cannot accept gets an HTTP error, not a silent close.
   int status = p == HttpParse::kBad ? 400 : p == HttpParse::kTooLarge ? 431 : 0;
   UpgradeRequest up;
@@ -119,12 +130,8 @@ Result<void> WsSock::request_upgrade(const char* resource, const char* host,
   std::string buf;
   HttpHead head;
   size_t consumed = 0;
-  HttpParse p = HttpParse::kNeedMore;
-  while (p == HttpParse::kNeedMore) {
-    if (auto r = read_more(&buf, deadline); !r) return r;
-    p = parse_response(as_bytes(buf), kHeadLimits, &head, &consumed);
-    if (p == HttpParse::kNeedMore && buf.size() > kHeadLimits.max_head_bytes) p = HttpParse::kTooLarge;
-  }
+  HttpParse p;
+  if (auto r = read_head(parse_response, &buf, &head, &consumed, &p, deadline); !r) return r;
   // RFC 6455 §4.1: 101, Upgrade, Connection and the accept key for our key, or fail.
   if (p != HttpParse::kComplete || !check_upgrade_response(head, key)) return fail(Errc::kProto);
   proto_.feed(as_bytes(buf).subspan(consumed));

@@ -15,6 +15,7 @@
 #include "base/result.h"
 #include "ws/bytestream.h"
 #include "ws/handle.h"
+#include "ws/handshake.h"
 #include "ws/protocol.h"
 #include "ws/ws.h"
 
@@ -66,6 +67,10 @@ class WsSock final : public HandleObject, public MessageSocket {
  private:
   // Appends what the bytestream has (waiting for at least one byte) to `buf`.
   Result<void> read_more(std::string* buf, int64_t deadline) noexcept;
+  using HeadParser = HttpParse (*)(std::span<const std::byte>, const HttpLimits&, HttpHead*,
+                                   size_t*) noexcept;
+  Result<void> read_head(HeadParser parse, std::string* buf, HttpHead* head, size_t* consumed,
+                         HttpParse* status, int64_t deadline) noexcept;
   Result<void> write_bytes(std::string_view bytes, int64_t deadline) noexcept;
   // Writes queued frames until the queue is empty (ok) or the socket is full (kAgain).
   // Needs mu_.

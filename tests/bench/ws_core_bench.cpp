@@ -13,6 +13,7 @@
 #include "ws/handshake.h"
 #include "ws/protocol.h"
 #include "ws/utf8.h"
+#include "../unit/ws/browser_requests.h"
 
 namespace relay::ws {
 namespace {
@@ -127,23 +128,7 @@ void BM_SendMessageClient64(benchmark::State& state) {
 }
 BENCHMARK(BM_SendMessageClient64);
 
-// Chromium 156's upgrade request, as captured on the wire.
-const std::string kChromeRequest =
-    "GET /chat?room=1 HTTP/1.1\r\n"
-    "Host: 127.0.0.1:42313\r\n"
-    "Connection: Upgrade\r\n"
-    "Pragma: no-cache\r\n"
-    "Cache-Control: no-cache\r\n"
-    "User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "HeadlessChrome/156.0.0.0 Safari/537.36\r\n"
-    "Upgrade: websocket\r\n"
-    "Origin: http://127.0.0.1:42313\r\n"
-    "Sec-WebSocket-Version: 13\r\n"
-    "Accept-Encoding: gzip, deflate, br, zstd\r\n"
-    "Accept-Language: en-US,en;q=0.9\r\n"
-    "Sec-WebSocket-Key: sbtGO+vD9Yu9+FSvGtnPAA==\r\n"
-    "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
-    "\r\n";
+using relay::ws::test::kChromeRequest;  // Chromium 156, as captured on the wire
 
 // parse_request + check_upgrade + compute_accept: all a server does with the request.
 void BM_UpgradeRequest(benchmark::State& state) {

@@ -10,19 +10,9 @@
 
 #include "base/out_queue.h"
 #include "pubsub/channel_registry.h"
+#include "../alloc_counter.h"
 
-namespace {
-size_t g_news = 0;
-}
-
-void* operator new(size_t n) {
-  ++g_news;
-  void* p = std::malloc(n ? n : 1);
-  if (!p) std::abort();
-  return p;
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, size_t) noexcept { std::free(p); }
+using relay::test::g_news;
 
 namespace relay::pubsub {
 namespace {
