@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Command-line parsing for wsrelay (see cli.h). No I/O here except reading the config.
 #include "cli.h"
 
@@ -59,11 +60,11 @@ CliResult parse_cli(std::span<const std::string_view> args) {
       check = true;
       // `--check-config PATH` reads as `--config PATH --check-config` (as nginx -t -c).
       if (i + 1 < args.size() && !args[i + 1].starts_with("-")) {
-        if (!o.config_path.empty()) return usage_error("--check-config PATH and --config both name a file");
+        if (!o.config_path.empty())
+          return usage_error("--check-config PATH and --config both name a file");
         o.config_path = std::string(args[++i]);
       }
-    }
-    else if (a.name == "--healthcheck") {
+    } else if (a.name == "--healthcheck") {
       if (value.empty()) return usage_error("--healthcheck needs a URL");
       o.healthcheck_url = value;
     } else if (a.name == "--config") {
@@ -106,7 +107,8 @@ std::string usage_text() {
          "  --listen HOST:PORT         public listener, overrides \"listen\" ([V6]:PORT for IPv6)\n"
          "  --metrics-listen HOST:PORT metrics listener, overrides \"metrics_listen\" (\"\" = "
          "off)\n"
-         "  --check-config [PATH]      validate the config (PATH or --config) and exit: 0 if good, 78 if not\n"
+         "  --check-config [PATH]      validate the config (PATH or --config) and exit: 0 if good, "
+         "78 if not\n"
          "  --healthcheck URL          GET an http:// URL (e.g. .../healthz): exit 0 on 200, else "
          "1\n"
          "  --version                  print the version and exit\n"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The command line (README "Command line") and the config it selects: the file, then the
 // --listen / --metrics-listen overrides, then the semantic checks. main() and the SIGHUP
 // reloader both go through load_effective_config(), so a reload sees what start-up saw.

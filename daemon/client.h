@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Client: the daemon's state for one accepted connection, from its first HTTP byte to
 // its close. A client starts in HTTP (health checks, publishes, upgrade requests) and
 // may become a WebSocket client of the raw relay or of the JSON protocol.

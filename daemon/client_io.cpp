@@ -1,12 +1,12 @@
+// SPDX-License-Identifier: MIT
 // A client's socket: reading into its buffers, flushing its queue with writev, and
 // closing. Frames are never written here one by one: deliveries are queued and the
 // before-sleep hook flushes each pending client once per loop turn.
+#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
-
-#include <spdlog/spdlog.h>
 
 #include "base/clock.h"
 #include "net/socket.h"
@@ -19,7 +19,12 @@ constexpr uint16_t kSlowConsumerCode = 4008;  // README: slow consumer, reconnec
 }  // namespace
 
 Client::Client(Server* s, uint64_t client_id, int socket_fd, ListenerKind kind, int64_t now_ms)
-    : server(s), id(client_id), fd(socket_fd), listener(kind), subscriber(*this), last_input_ms(now_ms) {}
+    : server(s),
+      id(client_id),
+      fd(socket_fd),
+      listener(kind),
+      subscriber(*this),
+      last_input_ms(now_ms) {}
 
 Client::~Client() = default;
 
@@ -55,8 +60,10 @@ void Server::read_http(Client* c) noexcept {
 
 void Server::after_http_input(Client* c) noexcept {
   c->last_input_ms = now_ms();
-  if (c->phase == ClientPhase::kHttp) process_http(c);
-  else c->http_in.clear();  // closing: whatever else arrives is ignored
+  if (c->phase == ClientPhase::kHttp)
+    process_http(c);
+  else
+    c->http_in.clear();  // closing: whatever else arrives is ignored
 }
 
 void Server::read_ws(Client* c) noexcept {
@@ -123,8 +130,8 @@ void Server::flush(Client* c) noexcept {
 
 void Server::handle_slow_consumer(Client* c) noexcept {
   ++stats_.slow_consumer_closes;
-  log_limited(log_limiter_, spdlog::level::info, "slow-consumer", "client {}: slow consumer ({} bytes queued), closing",
-              c->id, c->out().bytes());
+  log_limited(log_limiter_, spdlog::level::info, "slow-consumer",
+              "client {}: slow consumer ({} bytes queued), closing", c->id, c->out().bytes());
   // Frames not yet started are dropped: the close must not wait behind megabytes the
   // client is not reading. A partly written frame stays, or the stream would break.
   c->out().drop_unstarted();
@@ -132,7 +139,8 @@ void Server::handle_slow_consumer(Client* c) noexcept {
   begin_close(c, kSlowConsumerCode, "slow consumer", 2000);
 }
 
-void Server::begin_close(Client* c, uint16_t code, std::string_view reason, int64_t wait_ms) noexcept {
+void Server::begin_close(Client* c, uint16_t code, std::string_view reason,
+                         int64_t wait_ms) noexcept {
   if (c->phase == ClientPhase::kClosing || c->phase == ClientPhase::kDead) return;
   if (c->ws) {
     channels_of(c).unsubscribe_all(c->subscriber);

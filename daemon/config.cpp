@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Config loading: JSON text -> nlohmann::json -> valijson against the embedded schema ->
 // Config. The schema is the one source of truth for shapes, types and ranges; this file only
 // turns valijson's first error into "<JSON pointer>: <what was expected>" and copies values.

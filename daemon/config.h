@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The daemon's configuration: one JSON file, validated against config/wsrelay.schema.json
 // (embedded in the binary), then turned into this struct with every default filled in.
 // Loading never throws: errors come back as a ConfigError naming the JSON pointer.
@@ -5,8 +6,8 @@
 
 #include <cstdint>
 #include <optional>
-#include <string_view>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace relay::daemon {
@@ -17,9 +18,9 @@ enum class PublishRight : uint8_t { kClients, kHttp, kBoth };
 // ending in '*' ("chat.*"). The first matching entry wins; no match = the defaults.
 struct ChannelOptions {
   std::string match;
-  bool echo = false;                     // deliver a client's messages back to itself too
-  uint32_t max_subscribers = 0;          // 0 = no limit
-  uint32_t max_message_bytes = 0;        // 0 = limits.max_message_bytes
+  bool echo = false;               // deliver a client's messages back to itself too
+  uint32_t max_subscribers = 0;    // 0 = no limit
+  uint32_t max_message_bytes = 0;  // 0 = limits.max_message_bytes
   PublishRight publish = PublishRight::kBoth;
   bool operator==(const ChannelOptions&) const = default;
 };
@@ -32,18 +33,18 @@ struct TlsConfig {
 
 struct Limits {
   uint32_t max_connections = 10000;
-  uint32_t max_message_bytes = 64 * 1024;        // inbound message -> 1009 above it
-  uint32_t max_fragments = 128;                  // frames per inbound message
-  uint64_t max_queue_bytes = 8u << 20;           // hard: over it the client is closed at once
-  uint64_t queue_soft_bytes = 1u << 20;          // soft: over it for queue_soft_seconds -> closed
+  uint32_t max_message_bytes = 64 * 1024;  // inbound message -> 1009 above it
+  uint32_t max_fragments = 128;            // frames per inbound message
+  uint64_t max_queue_bytes = 8u << 20;     // hard: over it the client is closed at once
+  uint64_t queue_soft_bytes = 1u << 20;    // soft: over it for queue_soft_seconds -> closed
   uint32_t queue_soft_seconds = 10;
-  uint32_t handshake_timeout_ms = 10000;         // slow-loris guard, TCP accept -> 101 sent
-  uint32_t max_header_bytes = 8192;              // request head -> 431 above it
-  uint32_t max_headers = 64;                     // header lines -> 431 above it
-  uint32_t ping_interval_ms = 25000;             // server ping after this much silence
-  uint32_t pong_timeout_ms = 10000;              // no traffic this long after a ping -> close
-  uint32_t max_channels_per_client = 100;        // /ws subscriptions per connection
-  uint32_t drain_timeout_ms = 10000;             // SIGTERM: wait this long for closes
+  uint32_t handshake_timeout_ms = 10000;   // slow-loris guard, TCP accept -> 101 sent
+  uint32_t max_header_bytes = 8192;        // request head -> 431 above it
+  uint32_t max_headers = 64;               // header lines -> 431 above it
+  uint32_t ping_interval_ms = 25000;       // server ping after this much silence
+  uint32_t pong_timeout_ms = 10000;        // no traffic this long after a ping -> close
+  uint32_t max_channels_per_client = 100;  // /ws subscriptions per connection
+  uint32_t drain_timeout_ms = 10000;       // SIGTERM: wait this long for closes
   bool operator==(const Limits&) const = default;
 };
 
@@ -69,8 +70,8 @@ struct Config {
 };
 
 struct ConfigError {
-  std::string pointer;  // JSON pointer of the bad field ("" = the document itself)
-  std::string message;  // what was expected
+  std::string pointer;            // JSON pointer of the bad field ("" = the document itself)
+  std::string message;            // what was expected
   std::string to_string() const;  // "config: /limits/max_connections: must be >= 1"
 };
 

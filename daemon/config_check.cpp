@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // check_config_semantics: what the JSON Schema cannot say. Listen addresses must parse into
 // socket addresses, TLS files must be readable PEM with a key that fits the certificate, and
 // allowed origins must be serialized the way browsers send them (RFC 6454 §6.1).

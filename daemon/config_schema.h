@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The JSON Schema of the config file (config/wsrelay.schema.json), compiled into the binary
 // by daemon/embed_file.cmake so an installed wsrelay validates without any file of ours.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The page talks to the raw relay on /channels/demo with text frames of
 // {"name": ..., "text": ...}. Its element ids are relied on by tests/integration/test_browser.py.
 #include "demo_page.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The demo chat served at GET / (config `demo`): plain HTML + JS, no build step.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `wsrelay --healthcheck URL`: a minimal HTTP/1.1 client for one GET on a loopback health
 // endpoint. Reads only the status line; plain http:// only (the metrics listener serves
 // /healthz without TLS, so a TLS relay is checked there).
@@ -73,8 +74,8 @@ int connect_to(const HealthUrl& u, int64_t deadline, std::string* error) {
   }
   int result = -1;
   for (addrinfo* ai = list; ai && result < 0; ai = ai->ai_next) {
-    int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                      ai->ai_protocol);
+    int fd =
+        ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
     if (fd < 0) {
       *error = std::string("socket: ") + std::strerror(errno);
       continue;
@@ -198,8 +199,8 @@ std::optional<HealthUrl> parse_health_url(std::string_view url, std::string* err
   if (!port.empty()) {
     unsigned value = 0;
     auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-    if (!is_digits(port) || ec != std::errc() || end != port.data() + port.size() ||
-        value == 0 || value > 65535)
+    if (!is_digits(port) || ec != std::errc() || end != port.data() + port.size() || value == 0 ||
+        value > 65535)
       return bad("port must be 1..65535");
     u.port = static_cast<uint16_t>(value);
   }

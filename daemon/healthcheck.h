@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `wsrelay --healthcheck URL`: one plain-HTTP GET, exit status 0 on "200", 1 otherwise, so
 // a container image can health-check itself without curl. Blocking sockets with a deadline;
 // it runs instead of the server, never inside the event loop.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Which endpoint a request head asks for (README "Endpoints"). Pure: no I/O, no state.
 #pragma once
 

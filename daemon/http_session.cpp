@@ -1,10 +1,12 @@
+// SPDX-License-Identifier: MIT
 // HTTP on the public and metrics listeners: request heads, routes, the WebSocket
 // upgrade (origin, subprotocol, limits), HTTP publish, health and metrics answers.
 // Client-caused errors are counted and logged at debug, never at error (nginx does the same).
-#include <charconv>
-
 #include <spdlog/spdlog.h>
 
+#include <charconv>
+
+#include "base/bytes.h"
 #include "demo_page.h"
 #include "http_routes.h"
 #include "origin.h"
@@ -13,10 +15,6 @@
 
 namespace relay::daemon {
 namespace {
-
-std::span<const std::byte> as_bytes(std::string_view s) {
-  return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
-}
 
 // The body length of a publish: 0 and *len, or the status to refuse it with: 411 without
 // Content-Length (or with Transfer-Encoding, which we do not take), 400 for a bad value or
@@ -82,7 +80,8 @@ void Server::process_http(Client* c) noexcept {
 }
 
 bool Server::handle_request(Client* c, const ws::HttpHead& req, size_t head_len) noexcept {
-  Route route = c->listener == ListenerKind::kMetrics ? route_metrics(req) : route_public(req, config_.demo);
+  Route route =
+      c->listener == ListenerKind::kMetrics ? route_metrics(req) : route_public(req, config_.demo);
   bool head_only = req.method == "HEAD";
   switch (route.kind) {
     case RouteKind::kHealthz:
@@ -91,8 +90,10 @@ bool Server::handle_request(Client* c, const ws::HttpHead& req, size_t head_len)
       return true;
     case RouteKind::kReadyz:
       c->http_in.consume(head_len);
-      if (draining_) respond(c, 503, "text/plain", "draining\n", {}, head_only);
-      else respond(c, 200, "text/plain", "ready\n", {}, head_only);
+      if (draining_)
+        respond(c, 503, "text/plain", "draining\n", {}, head_only);
+      else
+        respond(c, 200, "text/plain", "ready\n", {}, head_only);
       return true;
     case RouteKind::kDemo:
       c->http_in.consume(head_len);
@@ -143,8 +144,9 @@ bool Server::handle_request(Client* c, const ws::HttpHead& req, size_t head_len)
     return false;
   }
   if (head_status != 0) {
-    refuse(c, head_status, head_status == 411 ? "a Content-Length body is required\n"
-                                              : "bad or conflicting Content-Length\n");
+    refuse(c, head_status,
+           head_status == 411 ? "a Content-Length body is required\n"
+                              : "bad or conflicting Content-Length\n");
     return false;
   }
   const ChannelOptions& opts = config_.options_for(channel);
@@ -184,8 +186,8 @@ void Server::handle_publish_body(Client* c, std::span<const std::byte> body) noe
     return;
   }
   ++stats_.published_http;
-  size_t n = publish(c->publish_channel, text ? wire::PayloadKind::kText : wire::PayloadKind::kBinary,
-                     body, nullptr);
+  size_t n = publish(c->publish_channel,
+                     text ? wire::PayloadKind::kText : wire::PayloadKind::kBinary, body, nullptr);
   respond(c, 200, "application/json", "{\"delivered\":" + std::to_string(n) + "}\n");
 }
 
@@ -207,14 +209,16 @@ bool Server::handle_upgrade(Client* c, const ws::HttpHead& req, size_t head_len,
   };
   if (draining_) return fail(503, "draining");
   if (!json && !pubsub::is_valid_channel_name(channel)) return fail(400, "bad channel name");
-  if (!is_origin_allowed(up.origin, up.host, config_.allowed_origins)) return fail(403, "origin not allowed");
+  if (!is_origin_allowed(up.origin, up.host, config_.allowed_origins))
+    return fail(403, "origin not allowed");
   if (ws_clients_ >= config_.limits.max_connections) return fail(503, "too many connections");
 
   // Sec-WebSocket-Protocol: answer exactly one offered value, or refuse (RFC 6455 §4.2.2).
   std::string_view protocol;
   if (!up.protocols.empty()) {
     if (config_.subprotocols) {
-      std::vector<std::string_view> supported(config_.subprotocols->begin(), config_.subprotocols->end());
+      std::vector<std::string_view> supported(config_.subprotocols->begin(),
+                                              config_.subprotocols->end());
       protocol = ws::choose_subprotocol(up.protocols, supported);
       if (protocol.empty()) return fail(400, "no acceptable subprotocol");
     } else {

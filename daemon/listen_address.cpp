@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Explanations for listen addresses net::parse_address() refuses (see listen_address.h).
 #include "listen_address.h"
 

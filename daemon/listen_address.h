@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Listen addresses from the config and the command line, judged by the parser the server
 // binds with (net::parse_address: "HOST:PORT" or "[V6]:PORT", numeric hosts or localhost,
 // no DNS). This file only adds the words for a config error: what is wrong with the text.

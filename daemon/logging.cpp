@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Logging set-up and the log rate limiter (see logging.h).
 #include "logging.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Logging: spdlog to stderr, which journald captures under systemd. lib/ never logs
 // (STYLE.md §1); the daemon logs connection events at debug, never one line per message at
 // info, and passes repeated errors through a LogRateLimiter.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // wsrelay: parse the command line, load and check the config (exit 78 before binding anything
 // if it is bad), set up logging, then hand over to the server's event loop.
 #include <cstdio>
@@ -33,7 +34,8 @@ int run(int argc, char** argv) {
     return 0;
   }
 
-  if (opts.action == CliOptions::Action::kHealthcheck) return d::run_healthcheck(opts.healthcheck_url);
+  if (opts.action == CliOptions::Action::kHealthcheck)
+    return d::run_healthcheck(opts.healthcheck_url);
 
   d::ConfigResult loaded = d::load_effective_config(opts);
   if (!loaded) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Stats -> prometheus-cpp families (see metrics.h). Names, types and labels follow README.md.
 #include "metrics.h"
 

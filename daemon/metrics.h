@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Prometheus metrics (README "Metrics"): a prometheus-cpp registry filled from Stats by a
 // periodic update() on the loop thread, and serialized in text format 0.0.4 for GET /metrics
 // on our own listener. The fan-out path never touches the registry (STYLE.md §6).

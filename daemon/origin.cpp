@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "origin.h"
 
 #include <algorithm>
@@ -18,7 +19,8 @@ std::string with_port(std::string_view hostport, std::string_view default_port) 
   // An IPv6 literal "[::1]" has colons inside the brackets.
   size_t close = hostport.rfind(']');
   size_t colon = hostport.rfind(':');
-  bool has_port = colon != std::string_view::npos && (close == std::string_view::npos || colon > close);
+  bool has_port =
+      colon != std::string_view::npos && (close == std::string_view::npos || colon > close);
   std::string out(hostport);
   if (!has_port) out.append(":").append(default_port);
   return out;
@@ -48,9 +50,8 @@ bool is_origin_allowed(std::string_view origin, std::string_view host,
   if (origin.empty()) return true;  // not a browser: Origin is a browser's promise
   if (iequals(origin, "null")) return false;
   if (allowed) {
-    return std::any_of(allowed->begin(), allowed->end(), [&](const std::string& a) {
-      return a == "*" || iequals(a, origin);
-    });
+    return std::any_of(allowed->begin(), allowed->end(),
+                       [&](const std::string& a) { return a == "*" || iequals(a, origin); });
   }
   // Same-origin: the Origin's authority must be the Host the browser connected to.
   std::string_view authority;

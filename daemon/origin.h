@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Browser origin policy for WebSocket upgrades (RFC 6455 §10.2): refuse cross-site
 // WebSocket hijacking with 403 before the 101 is sent.
 #pragma once

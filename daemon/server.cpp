@@ -1,14 +1,14 @@
+// SPDX-License-Identifier: MIT
 // Server start-up, accept, signals, timers, reload and drain: the parts of the event loop
 // that are not about one client's bytes. No WebSocket framing here (ws_session.cpp).
 #include "server.h"
 
 #include <signal.h>
+#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstring>
-
-#include <spdlog/spdlog.h>
 
 #include "logging.h"
 #include "net/socket.h"
@@ -18,10 +18,10 @@
 namespace relay::daemon {
 namespace {
 
-constexpr int64_t kSweepMs = 100;       // timeouts are checked this often
-constexpr int64_t kMetricsMs = 1000;    // Stats -> prometheus families
-constexpr int kAcceptsPerWake = 64;     // as Redis MAX_ACCEPTS_PER_CALL
-constexpr int64_t kAcceptPauseMs = 100; // after EMFILE/ENFILE
+constexpr int64_t kSweepMs = 100;        // timeouts are checked this often
+constexpr int64_t kMetricsMs = 1000;     // Stats -> prometheus families
+constexpr int kAcceptsPerWake = 64;      // as Redis MAX_ACCEPTS_PER_CALL
+constexpr int64_t kAcceptPauseMs = 100;  // after EMFILE/ENFILE
 
 std::unique_ptr<net::Reactor> make_reactor() {
   auto r = net::Reactor::create();
@@ -68,7 +68,8 @@ bool Server::bind_listeners() {
     }
     auto fd = net::listen_tcp(*addr, 4096, /*reuseport=*/false);
     if (!fd) {
-      spdlog::error("cannot listen on {} ({}): {}", where, what, std::strerror(to_errno(fd.error())));
+      spdlog::error("cannot listen on {} ({}): {}", where, what,
+                    std::strerror(to_errno(fd.error())));
       return false;
     }
     *fd_out = *fd;
@@ -83,11 +84,13 @@ bool Server::bind_listeners() {
   auto take_passed = [&](int fd, const char* what, const std::string& configured, int* fd_out) {
     *fd_out = fd;
     auto port = net::local_port(fd);
-    spdlog::info("listening on the {} socket passed by systemd (fd {}, port {}) instead of '{}'", what, fd,
-                 port ? *port : 0, configured);
+    spdlog::info("listening on the {} socket passed by systemd (fd {}, port {}) instead of '{}'",
+                 what, fd, port ? *port : 0, configured);
   };
-  if (passed.public_fd >= 0) take_passed(passed.public_fd, "public", config_.listen, &public_fd_);
-  else if (!listen_on(config_.listen, "public", &public_fd_)) return false;
+  if (passed.public_fd >= 0)
+    take_passed(passed.public_fd, "public", config_.listen, &public_fd_);
+  else if (!listen_on(config_.listen, "public", &public_fd_))
+    return false;
   if (passed.metrics_fd >= 0) {
     take_passed(passed.metrics_fd, "metrics", config_.metrics_listen, &metrics_fd_);
   } else if (!config_.metrics_listen.empty() &&
@@ -154,12 +157,14 @@ void Server::accept_from(int listen_fd, ListenerKind kind) noexcept {
     net::Accepted a = net::accept_nonblocking(listen_fd);
     if (a.status == net::AcceptStatus::kWouldBlock) return;
     if (a.status == net::AcceptStatus::kExhausted) {
-      log_limited(log_limiter_, spdlog::level::warn, "accept-exhausted", "accept paused: {}", std::strerror(a.error));
+      log_limited(log_limiter_, spdlog::level::warn, "accept-exhausted", "accept paused: {}",
+                  std::strerror(a.error));
       (kind == ListenerKind::kMetrics ? metrics_pause_ : public_pause_)->pause();
       return;
     }
     if (a.status == net::AcceptStatus::kFailed) {
-      log_limited(log_limiter_, spdlog::level::err, "accept-failed", "accept failed: {}", std::strerror(a.error));
+      log_limited(log_limiter_, spdlog::level::err, "accept-failed", "accept failed: {}",
+                  std::strerror(a.error));
       return;
     }
     (void)net::set_tcp_nodelay(a.fd);
@@ -169,7 +174,8 @@ void Server::accept_from(int listen_fd, ListenerKind kind) noexcept {
     if (kind == ListenerKind::kPublic && tls_ctx_) {
       c->tls = net::TlsEngine::create(*tls_ctx_, net::TlsEngine::Role::kServer);
       if (!c->tls) {
-        log_limited(log_limiter_, spdlog::level::err, "tls-alloc", "cannot allocate a TLS connection");
+        log_limited(log_limiter_, spdlog::level::err, "tls-alloc",
+                    "cannot allocate a TLS connection");
         ::close(a.fd);
         delete c;
         continue;
@@ -184,7 +190,8 @@ void Server::accept_from(int listen_fd, ListenerKind kind) noexcept {
     clients_.push_back(c);
     ++stats_.connections;
     ++stats_.accepted_total;
-    spdlog::debug("client {} connected ({})", c->id, kind == ListenerKind::kPublic ? "public" : "metrics");
+    spdlog::debug("client {} connected ({})", c->id,
+                  kind == ListenerKind::kPublic ? "public" : "metrics");
   }
 }
 
@@ -193,7 +200,8 @@ void Server::on_client_io(int, uint32_t events, void* data) noexcept {
   Server* self = c->server;
   if (c->phase == ClientPhase::kDead) return;
   if (events & net::kWritable) self->flush(c);
-  if (c->phase != ClientPhase::kDead && (events & (net::kReadable | net::kError))) self->on_readable(c);
+  if (c->phase != ClientPhase::kDead && (events & (net::kReadable | net::kError)))
+    self->on_readable(c);
 }
 
 // ---- before sleep, timers ---------------------------------------------------------------
@@ -296,7 +304,9 @@ void Server::on_watchdog(void*) noexcept { notify_watchdog(); }
 
 // ---- signals, reload, drain ---------------------------------------------------------------
 
-void Server::on_signal_fd(int, uint32_t, void* data) noexcept { static_cast<Server*>(data)->on_signal(); }
+void Server::on_signal_fd(int, uint32_t, void* data) noexcept {
+  static_cast<Server*>(data)->on_signal();
+}
 
 void Server::on_signal() noexcept {
   for (int sig : read_signals(signal_fd_)) {
@@ -317,7 +327,8 @@ void Server::start_drain() noexcept {
   for (size_t i = clients_.size(); i-- > 0;) {  // backwards: close_now() swap-removes
     Client* c = clients_[i];
     if (c->phase == ClientPhase::kWebSocket) {
-      begin_close(c, ws::close_code::kGoingAway, "server shutting down", config_.limits.drain_timeout_ms);
+      begin_close(c, ws::close_code::kGoingAway, "server shutting down",
+                  config_.limits.drain_timeout_ms);
     } else if (c->phase == ClientPhase::kHttp && c->http_in.empty() && !c->body_needed) {
       close_now(c);  // an idle keep-alive connection
     }
@@ -374,7 +385,8 @@ void Server::reload() noexcept {
     if (c->ws) c->ws->set_limits(ws_limits_for(c->mode == ClientMode::kRaw ? c->raw_channel : ""));
   }
   ++stats_.reloads_ok;
-  spdlog::info("config reloaded from {}", config_.source_path.empty() ? "defaults" : config_.source_path);
+  spdlog::info("config reloaded from {}",
+               config_.source_path.empty() ? "defaults" : config_.source_path);
   notify_ready();
   update_status();
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The relay server: listeners, clients, channels, timers and signals on one event loop
 // (one thread; README "Design" says why). Its methods are split by concern:
 //   server.cpp        start-up, accept, signals, timers, reload, drain, the run loop
@@ -83,14 +84,15 @@ class Server {
 
   // tls_session.cpp
   // A TLS context from the config's files; null with *error naming /tls/cert or /tls/key.
-  static std::unique_ptr<net::TlsContext> make_tls_context(const TlsConfig& tls, ConfigError* error);
+  static std::unique_ptr<net::TlsContext> make_tls_context(const TlsConfig& tls,
+                                                           ConfigError* error);
   void read_tls(Client* c) noexcept;
   void decrypt(Client* c) noexcept;  // plaintext -> http_in / ws, then process it
   // Encrypts the client's queue and writes the ciphertext (the TLS half of flush()).
   net::FlushResult flush_tls(Client* c) noexcept;
-  bool tls_wants_write(Client* c) noexcept;  // ciphertext waits, or plaintext can be encrypted
-  void fail_tls(Client* c) noexcept;         // handshake or record error: drop the client
-  void send_tls_goodbye(Client* c) noexcept; // close_notify (or a pending alert), best effort
+  bool tls_wants_write(Client* c) noexcept;   // ciphertext waits, or plaintext can be encrypted
+  void fail_tls(Client* c) noexcept;          // handshake or record error: drop the client
+  void send_tls_goodbye(Client* c) noexcept;  // close_notify (or a pending alert), best effort
 
   // http_session.cpp
   void process_http(Client* c) noexcept;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // signalfd set-up (see signals.h).
 #include "signals.h"
 

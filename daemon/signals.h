@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Signals as one more fd on the event loop (signalfd(2)), as STYLE.md §6 asks: SIGTERM and
 // SIGINT drain, SIGHUP reloads. SIGPIPE is ignored so a write to a closed socket fails with
 // EPIPE instead of killing the process.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Stats: plain counters the event loop bumps (as Redis keeps server.stat_*). A 1 s timer
 // copies them into the prometheus-cpp families (metrics.cpp), so the fan-out path never
 // touches the registry. Single-threaded: only the loop thread writes them.
@@ -12,7 +13,7 @@ namespace relay::daemon {
 struct Stats {
   uint64_t connections = 0;  // open now (HTTP and WebSocket)
   uint64_t accepted_total = 0;
-  std::map<uint16_t, uint64_t> closed_by_code;            // close code -> count (1006 = none)
+  std::map<uint16_t, uint64_t> closed_by_code;                // close code -> count (1006 = none)
   std::map<uint16_t, uint64_t> handshake_failures_by_status;  // HTTP status -> count
   uint64_t messages_received = 0;
   uint64_t bytes_received = 0;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // sd_notify wrappers (see systemd.h). With libsystemd (WSRELAY_HAVE_SYSTEMD) they call
 // sd_notify()/sd_watchdog_enabled(); without it they compile to no-ops.
 #include "systemd.h"
@@ -96,8 +97,10 @@ ActivatedListeners take_activated_listeners() noexcept {
       const bool is_metrics = name == "metrics";
       int* slot = is_public ? &out.public_fd : is_metrics ? &out.metrics_fd : nullptr;
       std::string why;
-      if (!slot) why = "not named \"public\" or \"metrics\"";
-      else if (*slot >= 0) why = "a second socket with that name";
+      if (!slot)
+        why = "not named \"public\" or \"metrics\"";
+      else if (*slot >= 0)
+        why = "a second socket with that name";
       else if (sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, /*listening=*/1) <= 0)
         why = "not a listening stream socket";
       else if (::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK) < 0 ||

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // systemd service notifications (sd_notify(3)) for Type=notify units, and the listening
 // sockets of socket activation. Every notify function is a no-op returning false when
 // NOTIFY_SOCKET is unset, and in builds without libsystemd.

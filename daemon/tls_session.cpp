@@ -1,14 +1,14 @@
+// SPDX-License-Identifier: MIT
 // wss: a client's TLS engine (lib/net/tls_engine.h) between its socket and the same HTTP
 // and WebSocket paths plain clients use. Reading: recv ciphertext into the engine, decrypt
 // everything it holds into http_in or the ws protocol, then process it once. Flushing:
 // send the engine's ciphertext, encrypt more of the client's queue (16 KiB records),
 // repeat until the socket is full or the queue is empty. A client that fails its
 // handshake (garbage instead of a ClientHello) is dropped alone, counted, logged at debug.
+#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
 #include <cerrno>
-
-#include <spdlog/spdlog.h>
 
 #include "base/clock.h"
 #include "server.h"
@@ -49,10 +49,12 @@ net::FlushResult send_ciphertext(int fd, net::TlsEngine& tls) noexcept {
 
 }  // namespace
 
-std::unique_ptr<net::TlsContext> Server::make_tls_context(const TlsConfig& tls, ConfigError* error) {
+std::unique_ptr<net::TlsContext> Server::make_tls_context(const TlsConfig& tls,
+                                                          ConfigError* error) {
   net::TlsContextError err;
   auto ctx = net::TlsContext::create_server(tls.cert, tls.key, &err);
-  if (!ctx && error) *error = ConfigError{err.file == net::TlsFile::kKey ? "/tls/key" : "/tls/cert", err.message};
+  if (!ctx && error)
+    *error = ConfigError{err.file == net::TlsFile::kKey ? "/tls/key" : "/tls/cert", err.message};
   return ctx;
 }
 
@@ -85,11 +87,14 @@ void Server::decrypt(Client* c) noexcept {
   for (int i = 0; i < kMaxDecrypts; ++i) {
     // Into whichever path the client is on now; an upgrade happens only in processing
     // below, which moves what is left of http_in into the ws protocol itself.
-    std::span<std::byte> dst = c->ws ? c->ws->input_space(kReadChunk) : c->http_in.space(kReadChunk);
+    std::span<std::byte> dst =
+        c->ws ? c->ws->input_space(kReadChunk) : c->http_in.space(kReadChunk);
     net::TlsIo r = c->tls->read(dst);
     if (r.status == net::TlsStatus::kOk && r.bytes > 0) {
-      if (c->ws) c->ws->commit_input(r.bytes);
-      else c->http_in.commit(r.bytes);
+      if (c->ws)
+        c->ws->commit_input(r.bytes);
+      else
+        c->http_in.commit(r.bytes);
       got = true;
       continue;
     }
@@ -103,8 +108,10 @@ void Server::decrypt(Client* c) noexcept {
   }
   if (c->tls->has_pending_output()) mark_pending(c);  // handshake flights, tickets, alerts
   if (got) {
-    if (c->ws) after_ws_input(c);
-    else after_http_input(c);
+    if (c->ws)
+      after_ws_input(c);
+    else
+      after_http_input(c);
   }
   if (ended && c->phase != ClientPhase::kDead) {
     // close_notify: the client will send nothing more. What it sent is processed;

@@ -1,9 +1,9 @@
+// SPDX-License-Identifier: MIT
 #include "wire.h"
 
 #include <openssl/evp.h>
 
 #include <algorithm>
-
 #include <nlohmann/json.hpp>
 
 namespace relay::daemon::wire {
@@ -60,9 +60,12 @@ size_t nesting_depth(std::string_view text) {
   bool in_string = false, escaped = false;
   for (char ch : text) {
     if (in_string) {
-      if (escaped) escaped = false;
-      else if (ch == '\\') escaped = true;
-      else if (ch == '"') in_string = false;
+      if (escaped)
+        escaped = false;
+      else if (ch == '\\')
+        escaped = true;
+      else if (ch == '"')
+        in_string = false;
     } else if (ch == '"') {
       in_string = true;
     } else if (ch == '[' || ch == '{') {
@@ -95,7 +98,8 @@ std::optional<Request> parse_request(std::string_view text, Error* err) {
   if (!doc.is_object()) return bad(code::kBadRequest, "a request is a JSON object");
   Request req;
   if (auto it = doc.find("id"); it != doc.end()) {
-    if (!it->is_number_integer() && !it->is_string()) return bad(code::kBadRequest, "id must be a number or string");
+    if (!it->is_number_integer() && !it->is_string())
+      return bad(code::kBadRequest, "id must be a number or string");
     req.id_json = it->dump();
     err->id_json = req.id_json;
   }
@@ -124,7 +128,8 @@ std::optional<Request> parse_request(std::string_view text, Error* err) {
   auto txt = doc.find("text");
   auto bin = doc.find("binary");
   int present = (data != doc.end()) + (txt != doc.end()) + (bin != doc.end());
-  if (present != 1) return bad(code::kBadRequest, "publish needs exactly one of data, text, binary");
+  if (present != 1)
+    return bad(code::kBadRequest, "publish needs exactly one of data, text, binary");
   if (data != doc.end()) {
     req.kind = PayloadKind::kData;
     req.payload = data->dump();
@@ -173,8 +178,8 @@ std::string encode_delivery(std::string_view channel, PayloadKind kind,
       break;
     case PayloadKind::kText:
       // Text frames reaching here were validated as UTF-8 by the engine.
-      out.append(",\"text\":").append(json(std::string(text)).dump(-1, ' ', false,
-                                                                  json::error_handler_t::replace));
+      out.append(",\"text\":")
+          .append(json(std::string(text)).dump(-1, ' ', false, json::error_handler_t::replace));
       break;
     case PayloadKind::kBinary:
       out.append(",\"binary\":\"").append(base64_encode(payload)).append("\"");

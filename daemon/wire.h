@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The multiplexed JSON protocol spoken on /ws (README "The JSON protocol on /ws"):
 // parsing client requests and encoding acks, errors and deliveries. No I/O here.
 #pragma once

@@ -1,20 +1,15 @@
+// SPDX-License-Identifier: MIT
 // WebSocket clients: engine events, the raw relay, the JSON protocol, and fan-out.
 // Fan-out encodes each message at most twice (raw bytes, JSON delivery), once for all
 // subscribers, and queues references: no per-subscriber copy, no allocation per delivery.
 #include <spdlog/spdlog.h>
 
+#include "base/bytes.h"
 #include "base/clock.h"
 #include "pubsub/channel_name.h"
 #include "server.h"
 
 namespace relay::daemon {
-namespace {
-
-std::span<const std::byte> as_bytes(std::string_view s) {
-  return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
-}
-
-}  // namespace
 
 ws::Limits Server::ws_limits_for(std::string_view channel) const noexcept {
   ws::Limits l;
@@ -68,7 +63,8 @@ void Server::process_ws_events(Client* c) noexcept {
 void Server::on_message(Client* c, bool text, std::span<const std::byte> payload) noexcept {
   if (c->mode == ClientMode::kJson) {
     if (!text) {
-      send_text(c, wire::encode_error("", wire::code::kBadRequest, "requests are JSON text frames"));
+      send_text(c,
+                wire::encode_error("", wire::code::kBadRequest, "requests are JSON text frames"));
       return;
     }
     on_json_request(c, {reinterpret_cast<const char*>(payload.data()), payload.size()});
@@ -105,7 +101,8 @@ void Server::on_json_request(Client* c, std::string_view text) noexcept {
     reply_ack();
     return;
   }
-  if (!pubsub::is_valid_channel_name(req->channel)) return reply_error(wire::code::kBadChannel, "bad channel name");
+  if (!pubsub::is_valid_channel_name(req->channel))
+    return reply_error(wire::code::kBadChannel, "bad channel name");
   const ChannelOptions& opts = config_.options_for(req->channel);
   switch (req->op) {
     case wire::Op::kSubscribe:
@@ -123,9 +120,12 @@ void Server::on_json_request(Client* c, std::string_view text) noexcept {
       return reply_ack();
     case wire::Op::kPublish: {
       if (opts.publish == PublishRight::kHttp)
-        return reply_error(wire::code::kForbidden, "publishing on this channel is not allowed for clients");
-      size_t limit = opts.max_message_bytes ? opts.max_message_bytes : config_.limits.max_message_bytes;
-      if (req->payload.size() > limit) return reply_error(wire::code::kTooLarge, "message too large");
+        return reply_error(wire::code::kForbidden,
+                           "publishing on this channel is not allowed for clients");
+      size_t limit =
+          opts.max_message_bytes ? opts.max_message_bytes : config_.limits.max_message_bytes;
+      if (req->payload.size() > limit)
+        return reply_error(wire::code::kTooLarge, "message too large");
       if (req->kind == wire::PayloadKind::kText && !ws::is_valid_utf8(as_bytes(req->payload)))
         return reply_error(wire::code::kBadRequest, "text is not UTF-8");
       ++stats_.published_ws;
@@ -171,7 +171,8 @@ size_t Server::channel_count() noexcept {
   pubsub::ChannelRegistry& small = raw_smaller ? raw_channels_ : json_channels_;
   const pubsub::ChannelRegistry& large = raw_smaller ? json_channels_ : raw_channels_;
   size_t shared = 0;
-  small.for_each_channel([&](const pubsub::Channel& ch) { shared += large.find(ch.name()) != nullptr; });
+  small.for_each_channel(
+      [&](const pubsub::Channel& ch) { shared += large.find(ch.name()) != nullptr; });
   return raw_channels_.channels() + json_channels_.channels() - shared;
 }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "base/byte_buffer.h"
 
 #include <cstdlib>

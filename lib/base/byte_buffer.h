@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // ByteBuffer: one growable input buffer per connection. Bytes arrive at the tail
 // (space() + commit()), are parsed and unmasked in place, and leave at the head
 // (consume()). The live bytes move to the front only when that frees half the

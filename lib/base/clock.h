@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Monotonic time in milliseconds. now() is libdill's clock: it never returns 0 or -1,
 // so those two values stay free to mean "don't block" and "no deadline".
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "base/frame_ref.h"
 
 #include <cstdlib>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // FrameRef: an immutable, reference-counted byte block holding one encoded frame
 // (header + payload in one allocation). A fan-out encodes a frame once and queues a
 // reference per subscriber, so the payload is never copied per subscriber.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "base/out_queue.h"
 
 #include <utility>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // OutQueue: the bytes waiting to be written to one connection, as a ring of
 // {FrameRef, offset} entries. It is flushed with one writev of many entries, so a
 // burst of frames costs one syscall. The ring starts as one inline entry, so a queue
@@ -54,11 +55,11 @@ class OutQueue {
   };
   void grow();
   bool is_inline() const noexcept { return ring_ == &inline_; }
-  Entry inline_;             // the ring of capacity 1, before the first growth
-  Entry* ring_ = &inline_;   // capacity mask_ + 1, a power of two
+  Entry inline_;            // the ring of capacity 1, before the first growth
+  Entry* ring_ = &inline_;  // capacity mask_ + 1, a power of two
   uint32_t mask_ = 0;
   uint32_t head_ = 0;
-  uint32_t count_ = 0;       // bounded by the daemon's queue limits, far below 2^32
+  uint32_t count_ = 0;  // bounded by the daemon's queue limits, far below 2^32
   size_t bytes_ = 0;
 };
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Result<T>: a value or an error code, the subset of C++23 std::expected we need.
 // Errors are errno values (Errc) so they map 1:1 onto the ws_* edge, which sets errno.
 #pragma once
@@ -36,7 +37,7 @@ template <typename T>
 class [[nodiscard]] Result {
  public:
   Result(T v) : ok_(true) { new (&value_) T(std::move(v)); }  // NOLINT: implicit by design
-  Result(Unexpected u) : ok_(false), error_(u.error) {}        // NOLINT
+  Result(Unexpected u) : ok_(false), error_(u.error) {}       // NOLINT
   Result(const Result& o) : ok_(o.ok_), error_(o.error_) {
     if (ok_) new (&value_) T(o.value_);
   }

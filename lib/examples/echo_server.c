@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* echo_server.c: a WebSocket echo server on the engine's C API, one thread per
  * connection. Every message comes back with its type (text or binary). A text message
  * "close:<code>:<reason>" makes the server start the closing handshake with that code and
@@ -14,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
 #include <ws/ws.h>
 
 #define MAX_MESSAGE (32u << 20) /* the largest message echoed: 32 MiB */
@@ -49,8 +49,7 @@ static int maybe_start_close(int s, const char* msg, size_t len) {
 static void* serve(void* arg) {
   int s = (int)(intptr_t)arg;
   char resource[1024], host[256];
-  s = ws_attach_server(s, WS_BINARY, resource, sizeof(resource), host, sizeof(host),
-                       now() + 10000);
+  s = ws_attach_server(s, WS_BINARY, resource, sizeof(resource), host, sizeof(host), now() + 10000);
   if (s < 0) { /* the engine has answered 400/426 where it could, and closed s */
     const char* e = strerror(errno);
     say("error handshake", errno, e, strlen(e));

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* seed_example.c: the example of libdill's ws_send(3) page, the page this project started
  * from, built against wsrelay's engine. Only three things differ from the page:
  *  - the include line (ws/ws.h instead of libdill.h), plus assert.h/stdlib.h/string.h;
@@ -10,7 +11,6 @@
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
-
 #include <ws/ws.h>
 
 int main(int argc, char** argv) {

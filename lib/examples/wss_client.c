@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* wss_client: the engine's client over TLS, stacked as in libdill:
  * tcp_connect -> tls_attach_client -> ws_attach_client.
  *
@@ -10,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
 #include <ws/ws.h>
 
 static int die(const char* what) {

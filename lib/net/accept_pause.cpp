@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // AcceptPause: interest off, a one-shot timer, interest back on.
 #include "net/accept_pause.h"
 

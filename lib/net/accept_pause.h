@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // AcceptPause: stops accepting on a listener for a while after accept_nonblocking()
 // reported kExhausted (out of fds or memory). The listener stays readable while
 // connections wait in its backlog, so without a pause a level-triggered loop would

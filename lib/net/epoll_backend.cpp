@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The Linux epoll backend of the reactor (level-triggered), as Redis src/ae_epoll.c.
 // Only this file includes <sys/epoll.h>. It maps epoll bits to net::kReadable,
 // kWritable and kError and hands the token back untouched.
@@ -45,8 +46,7 @@ Result<PollBackend> PollBackend::open() {
   return PollBackend(fd);
 }
 
-PollBackend::PollBackend(PollBackend&& o) noexcept
-    : kernel_fd_(std::exchange(o.kernel_fd_, -1)) {}
+PollBackend::PollBackend(PollBackend&& o) noexcept : kernel_fd_(std::exchange(o.kernel_fd_, -1)) {}
 
 PollBackend& PollBackend::operator=(PollBackend&& o) noexcept {
   std::swap(kernel_fd_, o.kernel_fd_);

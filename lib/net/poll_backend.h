@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // PollBackend: the kernel readiness API behind the reactor, one backend per file
 // (epoll_backend.cpp), as Redis keeps ae_epoll.c behind ae.c. Internal to lib/net:
 // the daemon uses Reactor, never this. The backend knows fds, interest bits and an

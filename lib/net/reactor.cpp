@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The reactor's turn: poll, dispatch with generation checks, expire timers from a
 // binary heap, run before-sleep hooks. The kernel API is in epoll_backend.cpp.
 #include "net/reactor.h"
@@ -16,9 +17,7 @@
 namespace relay::net {
 namespace {
 
-uint64_t make_token(int fd, uint32_t gen) noexcept {
-  return (uint64_t(gen) << 32) | uint32_t(fd);
-}
+uint64_t make_token(int fd, uint32_t gen) noexcept { return (uint64_t(gen) << 32) | uint32_t(fd); }
 
 }  // namespace
 
@@ -28,7 +27,8 @@ Result<std::unique_ptr<Reactor>> Reactor::create() {
   std::unique_ptr<Reactor> r(new Reactor(std::move(*backend)));
   r->wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (r->wake_fd_ < 0) return fail(static_cast<Errc>(errno));
-  if (auto ok = r->add(r->wake_fd_, kReadable, &Reactor::on_wake, r.get()); !ok) return fail(ok.error());
+  if (auto ok = r->add(r->wake_fd_, kReadable, &Reactor::on_wake, r.get()); !ok)
+    return fail(ok.error());
   return r;
 }
 
@@ -51,7 +51,8 @@ Result<void> Reactor::add(int fd, uint32_t interest, IoCallback cb, void* data) 
   if (size_t(fd) < slots_.size() && slots_[fd].cb) return fail(Errc(EEXIST));
   uint32_t gen = next_gen_++;
   if (auto ok = backend_.add(fd, interest, make_token(fd, gen)); !ok) return ok;
-  if (size_t(fd) >= slots_.size()) slots_.resize(std::max<size_t>(size_t(fd) + 1, slots_.size() * 2));
+  if (size_t(fd) >= slots_.size())
+    slots_.resize(std::max<size_t>(size_t(fd) + 1, slots_.size() * 2));
   slots_[fd] = Slot{cb, data, interest, gen};
   ++registered_;
   return {};

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Reactor: one thread's event loop. Level-triggered readiness on fds, ms timers and
 // before-sleep hooks, as Redis src/ae.c (the kernel API sits in epoll_backend.cpp).
 // It knows nothing of WebSocket, never logs and never throws; every callback is noexcept.
@@ -76,8 +77,8 @@ class Timer {
   TimerCallback cb_;
   void* data_;
   int64_t deadline_ms_ = 0;
-  int64_t period_ms_ = 0;          // 0 = one-shot
-  uint64_t seq_ = 0;               // arm order: FIFO among equal deadlines
+  int64_t period_ms_ = 0;  // 0 = one-shot
+  uint64_t seq_ = 0;       // arm order: FIFO among equal deadlines
   uint32_t heap_index_ = kNotArmed;
 };
 
@@ -134,7 +135,7 @@ class Reactor {
     IoCallback cb = nullptr;  // null = not registered
     void* data = nullptr;
     uint32_t interest = 0;
-    uint32_t gen = 0;         // generation of this registration, echoed in the token
+    uint32_t gen = 0;  // generation of this registration, echoed in the token
   };
   struct Hook {
     int id;
@@ -180,7 +181,9 @@ class Reactor {
 inline void Timer::arm_after(int64_t delay_ms) noexcept {
   reactor_->timer_arm(this, reactor_->now_ms() + (delay_ms > 0 ? delay_ms : 0), 0);
 }
-inline void Timer::arm_at(int64_t deadline_ms) noexcept { reactor_->timer_arm(this, deadline_ms, 0); }
+inline void Timer::arm_at(int64_t deadline_ms) noexcept {
+  reactor_->timer_arm(this, deadline_ms, 0);
+}
 inline void Timer::cancel() noexcept {
   if (is_armed()) reactor_->timer_cancel(this);
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Socket helpers: parse_address, listen/accept/connect, options, the iovec write.
 #include "net/socket.h"
 
@@ -63,7 +64,8 @@ Result<void> set_int_option(int fd, int level, int name, int value) noexcept {
 
 uint16_t SocketAddress::port() const noexcept {
   if (family() == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in*>(&storage)->sin_port);
-  if (family() == AF_INET6) return ntohs(reinterpret_cast<const sockaddr_in6*>(&storage)->sin6_port);
+  if (family() == AF_INET6)
+    return ntohs(reinterpret_cast<const sockaddr_in6*>(&storage)->sin6_port);
   return 0;
 }
 
@@ -74,7 +76,8 @@ std::string SocketAddress::to_string() const {
     inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&storage)->sin_addr, buf, sizeof buf);
     out = buf;
   } else if (family() == AF_INET6) {
-    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&storage)->sin6_addr, buf, sizeof buf);
+    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&storage)->sin6_addr, buf,
+              sizeof buf);
     out = std::string("[") + buf + "]";
   } else {
     return "?";
@@ -83,7 +86,8 @@ std::string SocketAddress::to_string() const {
 }
 
 Result<SocketAddress> parse_address(std::string_view s) {
-  if (s.find('\0') != std::string_view::npos) return fail(Errc::kInvalid);  // inet_pton stops at NUL
+  if (s.find('\0') != std::string_view::npos)
+    return fail(Errc::kInvalid);  // inet_pton stops at NUL
   SocketAddress a;
   uint16_t port = 0;
   if (!s.empty() && s.front() == '[') {
@@ -113,7 +117,8 @@ Result<int> listen_tcp(const SocketAddress& addr, int backlog, bool reuseport) {
   };
   if (!set_int_option(fd, SOL_SOCKET, SO_REUSEADDR, 1)) return fail_close();
   if (reuseport && !set_int_option(fd, SOL_SOCKET, SO_REUSEPORT, 1)) return fail_close();
-  if (bind(fd, reinterpret_cast<const sockaddr*>(&addr.storage), addr.len) != 0) return fail_close();
+  if (bind(fd, reinterpret_cast<const sockaddr*>(&addr.storage), addr.len) != 0)
+    return fail_close();
   if (listen(fd, backlog) != 0) return fail_close();
   return fd;
 }

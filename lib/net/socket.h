@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // TCP socket helpers for the reactor: address parsing, nonblocking listen/accept,
 // socket options, and the writev flush of an OutQueue. Plain syscalls, no reactor
 // state, no logging, no WebSocket. Every fd returned is nonblocking and close-on-exec.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // TlsContext and TlsEngine (see tls_engine.h): OpenSSL over a BIO pair, no syscalls.
 // OpenSSL's error queue is per thread and shared by every connection on it, so each
 // operation starts with an empty queue and every failure empties it again.
@@ -56,9 +57,8 @@ int select_alpn(SSL*, const unsigned char** out, unsigned char* outlen, const un
                 unsigned int inlen, void*) {
   unsigned char* selected = nullptr;
   unsigned char selected_len = 0;
-  if (inlen == 0 ||
-      SSL_select_next_proto(&selected, &selected_len, kAlpnHttp11, sizeof kAlpnHttp11, in, inlen) !=
-          OPENSSL_NPN_NEGOTIATED) {
+  if (inlen == 0 || SSL_select_next_proto(&selected, &selected_len, kAlpnHttp11, sizeof kAlpnHttp11,
+                                          in, inlen) != OPENSSL_NPN_NEGOTIATED) {
     return SSL_TLSEXT_ERR_ALERT_FATAL;
   }
   *out = selected;
@@ -100,12 +100,16 @@ std::unique_ptr<TlsContext> TlsContext::create_server(const std::string& cert_pa
     return std::unique_ptr<TlsContext>();
   };
   SSL_CTX* ctx = new_context(TLS_server_method());
-  if (!ctx) return fail(nullptr, TlsFile::kNone, "cannot create a TLS context: " + take_error("out of memory"));
+  if (!ctx)
+    return fail(nullptr, TlsFile::kNone,
+                "cannot create a TLS context: " + take_error("out of memory"));
   SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
   if (SSL_CTX_use_certificate_chain_file(ctx, cert_path.c_str()) != 1)
     return fail(ctx, TlsFile::kCert,
-                "cannot load a PEM certificate chain from " + cert_path + ": " + take_error("unknown error"));
-  const std::string mismatch = "the key in " + key_path + " does not match the certificate in " + cert_path;
+                "cannot load a PEM certificate chain from " + cert_path + ": " +
+                    take_error("unknown error"));
+  const std::string mismatch =
+      "the key in " + key_path + " does not match the certificate in " + cert_path;
   if (SSL_CTX_use_PrivateKey_file(ctx, key_path.c_str(), SSL_FILETYPE_PEM) != 1) {
     if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH) {
       ERR_clear_error();
@@ -137,14 +141,18 @@ std::unique_ptr<TlsContext> TlsContext::create_client(const std::string& ca_path
     return std::unique_ptr<TlsContext>();
   };
   SSL_CTX* ctx = new_context(TLS_client_method());
-  if (!ctx) return fail(nullptr, TlsFile::kNone, "cannot create a TLS context: " + take_error("out of memory"));
+  if (!ctx)
+    return fail(nullptr, TlsFile::kNone,
+                "cannot create a TLS context: " + take_error("out of memory"));
   SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
   if (ca_path.empty()) {
     if (SSL_CTX_set_default_verify_paths(ctx) != 1)
-      return fail(ctx, TlsFile::kCa, "cannot load the system's CA store: " + take_error("unknown error"));
+      return fail(ctx, TlsFile::kCa,
+                  "cannot load the system's CA store: " + take_error("unknown error"));
   } else if (SSL_CTX_load_verify_locations(ctx, ca_path.c_str(), nullptr) != 1) {
-    return fail(ctx, TlsFile::kCa, "cannot load PEM CA certificates from " + ca_path + ": " +
-                                       take_error("unknown error"));
+    return fail(
+        ctx, TlsFile::kCa,
+        "cannot load PEM CA certificates from " + ca_path + ": " + take_error("unknown error"));
   }
   if (SSL_CTX_set_alpn_protos(ctx, kAlpnHttp11, sizeof kAlpnHttp11) != 0)  // 0 = success here
     return fail(ctx, TlsFile::kNone, "cannot set ALPN: " + take_error("unknown error"));
@@ -161,7 +169,8 @@ std::string TlsContext::describe_certificate() const {
   std::unique_ptr<BIO, decltype(&BIO_free)> b(BIO_new(BIO_s_mem()), &BIO_free);
   if (!b) return {};
   BIO_puts(b.get(), "subject ");
-  X509_NAME_print_ex(b.get(), X509_get_subject_name(cert), 0, XN_FLAG_ONELINE & ~ASN1_STRFLGS_ESC_MSB);
+  X509_NAME_print_ex(b.get(), X509_get_subject_name(cert), 0,
+                     XN_FLAG_ONELINE & ~ASN1_STRFLGS_ESC_MSB);
   BIO_puts(b.get(), ", serial ");
   if (BIGNUM* bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), nullptr)) {
     if (char* hex = BN_bn2hex(bn)) {
@@ -179,7 +188,8 @@ std::string TlsContext::describe_certificate() const {
 
 // ---- TlsEngine ---------------------------------------------------------------------------
 
-std::unique_ptr<TlsEngine> TlsEngine::create(const TlsContext& ctx, Role role, std::string_view host) {
+std::unique_ptr<TlsEngine> TlsEngine::create(const TlsContext& ctx, Role role,
+                                             std::string_view host) {
   ERR_clear_error();
   SSL* ssl = SSL_new(ctx.native());  // takes a reference on the SSL_CTX
   if (!ssl) {
@@ -198,9 +208,11 @@ std::unique_ptr<TlsEngine> TlsEngine::create(const TlsContext& ctx, Role role, s
     if (!host.empty()) {
       std::string name(host);
       unsigned char addr[16];
-      bool is_ip = inet_pton(AF_INET, name.c_str(), addr) == 1 || inet_pton(AF_INET6, name.c_str(), addr) == 1;
+      bool is_ip = inet_pton(AF_INET, name.c_str(), addr) == 1 ||
+                   inet_pton(AF_INET6, name.c_str(), addr) == 1;
       bool ok = is_ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name.c_str()) == 1
-                      : SSL_set_tlsext_host_name(ssl, name.c_str()) == 1 && SSL_set1_host(ssl, name.c_str()) == 1;
+                      : SSL_set_tlsext_host_name(ssl, name.c_str()) == 1 &&
+                            SSL_set1_host(ssl, name.c_str()) == 1;
       if (!ok) {
         BIO_free(network);
         SSL_free(ssl);
@@ -296,7 +308,9 @@ void TlsEngine::consume_output(size_t n) noexcept {
   RELAY_ASSERT(done == int(n));
 }
 
-size_t TlsEngine::pending_output() const noexcept { return network_ ? BIO_ctrl_pending(network_) : 0; }
+size_t TlsEngine::pending_output() const noexcept {
+  return network_ ? BIO_ctrl_pending(network_) : 0;
+}
 
 bool TlsEngine::has_room_for(size_t plaintext) const noexcept {
   return BIO_ctrl_get_write_guarantee(SSL_get_wbio(ssl_)) >= plaintext + kRecordOverhead;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // TLS as a sans-I/O engine, as in helio util/tls/tls_engine.h: OpenSSL runs over a memory
 // BIO pair, the caller moves ciphertext between the pair and its socket, and plaintext
 // between the engine and its buffers. No syscalls here (no recv, send, poll or clock):
@@ -201,8 +202,8 @@ TlsIo TlsEngine::write_queue(OutQueue& q, OnSent&& on_sent) noexcept {
       const int n = q.gather(iov, 64);
       size_t copied = 0;
       for (int i = 0; i < n && staged + copied < want; ++i) {
-        const size_t take = iov[i].iov_len < want - staged - copied ? iov[i].iov_len
-                                                                    : want - staged - copied;
+        const size_t take =
+            iov[i].iov_len < want - staged - copied ? iov[i].iov_len : want - staged - copied;
         std::memcpy(stage.data() + staged + copied, iov[i].iov_base, take);
         copied += take;
       }
@@ -210,7 +211,8 @@ TlsIo TlsEngine::write_queue(OutQueue& q, OnSent&& on_sent) noexcept {
       staged += copied;
     }
     TlsIo w = write_record(stage.data(), staged);
-    if (w.status != TlsStatus::kOk && w.status != TlsStatus::kWantOutput) return {w.status, r.bytes};
+    if (w.status != TlsStatus::kOk && w.status != TlsStatus::kWantOutput)
+      return {w.status, r.bytes};
     r.bytes += staged;  // kWantOutput here: sealed in OpenSSL, finish_record() sends the rest
   }
   return r;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // ChannelRegistry: two-sided membership records with O(1) swap-remove, and the
 // publish loop. See channel_registry.h for the layout and the rules.
 #include "pubsub/channel_registry.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // ChannelRegistry: named channels and who is subscribed to them, and publish(): one
 // prepared FrameRef handed by reference to every subscriber's Sink (no copy of the
 // payload, no allocation per delivery), as Dragonfly's channel_store and uWebSockets'
@@ -109,7 +110,7 @@ class ChannelRegistry {
   const Channel* find(std::string_view name) const noexcept;
   bool is_subscribed(const Subscriber& sub, std::string_view name) const noexcept;
   size_t channels() const noexcept { return channels_.size(); }
-  size_t subscribers(std::string_view name) const noexcept;  // 0 when absent
+  size_t subscribers(std::string_view name) const noexcept;     // 0 when absent
   size_t memberships() const noexcept { return memberships_; }  // over all channels
 
   // Calls f(Channel&) for every channel, e.g. to refresh options after a reload.
@@ -137,7 +138,9 @@ class ChannelRegistry {
  private:
   struct NameHash {
     using is_transparent = void;
-    size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+    size_t operator()(std::string_view s) const noexcept {
+      return std::hash<std::string_view>{}(s);
+    }
   };
   using Map = std::unordered_map<std::string, Channel, NameHash, std::equal_to<>>;
 

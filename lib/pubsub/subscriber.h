@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Sink and Subscriber: the two things a daemon client embeds to receive fan-out.
 // A Sink is where delivered frames go (the client's OutQueue); a Subscriber is the
 // client's membership list, so leaving every channel on disconnect costs O(channels

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Blocking on top of non-blocking bytestreams: wait_fd() is the only poll() in the engine's
 // handle layer. Also the generic handle calls of ws.h that dispatch on the interface an
 // object implements: msend/mrecv (MessageSocket) and bsend/brecv (Bytestream).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Transport interfaces under the ws handles, and the one place that blocks: wait() polls
 // a file descriptor until an absolute deadline. A Bytestream is non-blocking (tcp today,
 // TLS later slots in as another implementation over a bytestream handle); the blocking

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Close codes (RFC 6455 §7.4) and the single table from a failure to the code and
 // reason of the close frame we send. Pure functions.
 #include "ws/close.h"
@@ -29,10 +30,10 @@ struct FailureInfo {
 // Indexed by Failure. Reasons are short ASCII (a close reason is at most 123 bytes,
 // RFC 6455 §5.5).
 constexpr FailureInfo kFailures[] = {
-    {close_code::kProtocolError, "protocol error"},     // Failure::kProtocol
-    {close_code::kInvalidPayload, "invalid UTF-8"},     // Failure::kBadUtf8
-    {close_code::kMessageTooBig, "message too big"},    // Failure::kTooBig
-    {close_code::kPolicyViolation, "policy violation"}, // Failure::kPolicy
+    {close_code::kProtocolError, "protocol error"},      // Failure::kProtocol
+    {close_code::kInvalidPayload, "invalid UTF-8"},      // Failure::kBadUtf8
+    {close_code::kMessageTooBig, "message too big"},     // Failure::kTooBig
+    {close_code::kPolicyViolation, "policy violation"},  // Failure::kPolicy
 };
 static_assert(static_cast<size_t>(Failure::kPolicy) + 1 == std::size(kFailures));
 }  // namespace

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // RFC 6455 §5.2 frame headers and §5.3 masking. Pure functions over caller memory:
 // no syscalls, no clock. random_mask_key() is the one exception that reads entropy
 // (OpenSSL's CSPRNG), buffered per thread so one key costs a few nanoseconds.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // RFC 6455 §5.2 frame headers: encode, decode, and masking. No syscalls, no state.
 #pragma once
 
@@ -20,8 +21,8 @@ enum class Opcode : uint8_t {
 
 inline bool is_control(Opcode op) { return (static_cast<uint8_t>(op) & 0x8) != 0; }
 
-constexpr size_t kMaxHeaderBytes = 14;        // 2 + 8 (64-bit length) + 4 (mask key)
-constexpr size_t kMaxControlPayload = 125;    // RFC 6455 §5.5
+constexpr size_t kMaxHeaderBytes = 14;      // 2 + 8 (64-bit length) + 4 (mask key)
+constexpr size_t kMaxControlPayload = 125;  // RFC 6455 §5.5
 
 struct FrameHeader {
   bool fin = true;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The handle table: a vector of object pointers and a free list under one mutex.
 // Numbers are reused lowest-freed-first, as in libdill, so a closed handle's number may
 // name a new object later; until then every call on it gives EBADF.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The handle table behind ws.h: small ints naming objects, as in libdill handle.c
 // (hmake / hown / hquery / hclose). Lookups are thread-safe and pin the object, so a
 // handle closed by one thread while another is blocked on it is freed only when the

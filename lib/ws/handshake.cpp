@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // HTTP/1.1 upgrade handshake (RFC 6455 §4 over RFC 9112 message syntax): a head
 // parser with hard limits, the upgrade checks on both sides, the accept key, and the
 // builders. No syscalls and no state; parsed values are views into the caller's bytes.
@@ -55,8 +56,8 @@ bool all_of(std::string_view s, bool (*pred)(unsigned char)) noexcept {
 
 // "HTTP/" DIGIT "." DIGIT (RFC 9112 §2.3).
 bool is_http_version(std::string_view v) noexcept {
-  return v.size() == 8 && v.substr(0, 5) == "HTTP/" && v[5] >= '0' && v[5] <= '9' &&
-         v[6] == '.' && v[7] >= '0' && v[7] <= '9';
+  return v.size() == 8 && v.substr(0, 5) == "HTTP/" && v[5] >= '0' && v[5] <= '9' && v[6] == '.' &&
+         v[7] >= '0' && v[7] <= '9';
 }
 
 // RFC 9112 §3: request-line = method SP request-target SP HTTP-version.
@@ -142,7 +143,7 @@ HttpParse parse_head(std::span<const std::byte> in, const HttpLimits& limits, Ht
       first = false;
       continue;
     }
-    if (line.empty()) break;  // end of the head
+    if (line.empty()) break;                             // end of the head
     if (is_blank(line.front())) return HttpParse::kBad;  // obs-fold
     if (out->header_count == max_headers) return HttpParse::kTooLarge;
     if (!parse_field_line(line, &out->headers[out->header_count])) return HttpParse::kBad;
@@ -245,8 +246,8 @@ int check_upgrade(const HttpHead& req, UpgradeRequest* out) noexcept {
   out->host = req.header("Host");
   out->origin = req.header("Origin");  // RFC 6455 §4.2.1 item 7 (optional)
   out->key = key;
-  out->protocols = req.header("Sec-WebSocket-Protocol");    // §4.2.1 item 8
-  out->extensions = req.header("Sec-WebSocket-Extensions"); // §4.2.1 item 9
+  out->protocols = req.header("Sec-WebSocket-Protocol");     // §4.2.1 item 8
+  out->extensions = req.header("Sec-WebSocket-Extensions");  // §4.2.1 item 9
   return 0;
 }
 
@@ -292,23 +293,40 @@ void make_key(char out[kKeyChars + 1]) noexcept {
 
 std::string_view status_reason(int status) noexcept {
   switch (status) {
-    case 101: return "Switching Protocols";
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 411: return "Length Required";
-    case 413: return "Content Too Large";
-    case 426: return "Upgrade Required";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    default: return "Error";
+    case 101:
+      return "Switching Protocols";
+    case 200:
+      return "OK";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 411:
+      return "Length Required";
+    case 413:
+      return "Content Too Large";
+    case 426:
+      return "Upgrade Required";
+    case 429:
+      return "Too Many Requests";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Error";
   }
 }
 
@@ -360,10 +378,10 @@ void build_client_request(std::string* out, std::string_view resource, std::stri
 bool check_upgrade_response(const HttpHead& resp, std::string_view key,
                             std::string_view offered_protocols) noexcept {
   // RFC 6455 §4.1, the client's checks of the server's handshake, items 1-6.
-  if (resp.status != 101) return false;                                  // item 1
-  if (!has_token(resp.header("Upgrade"), "websocket")) return false;     // item 2
-  if (!has_token(resp.header("Connection"), "Upgrade")) return false;    // item 3
-  char expected[kAcceptChars + 1];                                       // item 4
+  if (resp.status != 101) return false;                                // item 1
+  if (!has_token(resp.header("Upgrade"), "websocket")) return false;   // item 2
+  if (!has_token(resp.header("Connection"), "Upgrade")) return false;  // item 3
+  char expected[kAcceptChars + 1];                                     // item 4
   if (!compute_accept(key, expected)) return false;
   if (count_header(resp, "Sec-WebSocket-Accept") != 1 ||
       resp.header("Sec-WebSocket-Accept") != std::string_view(expected, kAcceptChars))

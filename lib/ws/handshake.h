@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // HTTP/1.1 upgrade (RFC 6455 §4, RFC 9112): request and response parsing and building,
 // Sec-WebSocket-Key / Accept, token lists, subprotocol choice. No syscalls, no state.
 // Parsed values are views into the caller's buffer.
@@ -24,10 +25,10 @@ struct HttpLimits {
 };
 
 enum class HttpParse : uint8_t {
-  kComplete,        // the whole head is in; *consumed = its length
-  kNeedMore,        // incomplete and within limits
-  kBad,             // malformed: answer 400
-  kTooLarge,        // head or header count over the limits: answer 431
+  kComplete,  // the whole head is in; *consumed = its length
+  kNeedMore,  // incomplete and within limits
+  kBad,       // malformed: answer 400
+  kTooLarge,  // head or header count over the limits: answer 431
 };
 
 struct HttpHead {
@@ -58,10 +59,10 @@ bool has_token(std::string_view list, std::string_view token) noexcept;
 struct UpgradeRequest {
   std::string_view target;
   std::string_view host;
-  std::string_view origin;     // empty when absent
+  std::string_view origin;  // empty when absent
   std::string_view key;
-  std::string_view protocols;  // raw Sec-WebSocket-Protocol offer, empty when absent
-  std::string_view extensions; // raw Sec-WebSocket-Extensions offer (declined for now)
+  std::string_view protocols;   // raw Sec-WebSocket-Protocol offer, empty when absent
+  std::string_view extensions;  // raw Sec-WebSocket-Extensions offer (declined for now)
 };
 
 // Checks a parsed request for a WebSocket upgrade (RFC 6455 §4.2.1).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // ws::Protocol: the sans-I/O connection state machine (RFC 6455 §5-§7). Input bytes
 // are decoded incrementally and unmasked in place; a message that is one frame is
 // returned as a view into the input buffer (zero copy), fragments are reassembled.
@@ -7,13 +8,11 @@
 #include <algorithm>
 #include <cstring>
 
+#include "base/bytes.h"
+
 namespace relay::ws {
 
 namespace {
-
-std::span<const std::byte> as_bytes(std::string_view s) noexcept {
-  return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
-}
 
 bool is_data_opcode(uint8_t op) noexcept { return op == 0x1 || op == 0x2; }
 
@@ -96,7 +95,8 @@ bool Protocol::check_header(const FrameHeader& h, Failure* why) const noexcept {
   // (§7.4.1). Checked from the header, before the payload is buffered.
   *why = Failure::kTooBig;
   const uint64_t before = h.opcode == Opcode::kContinuation ? message_.size() : 0;
-  if (h.payload_len > limits_.max_message_bytes - std::min<uint64_t>(before, limits_.max_message_bytes))
+  if (h.payload_len >
+      limits_.max_message_bytes - std::min<uint64_t>(before, limits_.max_message_bytes))
     return false;
   const size_t fragments = h.opcode == Opcode::kContinuation ? message_fragments_ + 1 : 1;
   if (fragments > limits_.max_fragments) return false;
@@ -151,8 +151,7 @@ Event Protocol::poll_event() {
       if (frame_.masked) apply_mask(fresh, n, frame_.mask_key, frame_done_ & 3);
       frame_done_ = have;
       // §8.1 fail fast: a text message is refused at its first impossible byte.
-      if (frame_.opcode == Opcode::kText && !utf8_.feed({fresh, n}))
-        return fail(Failure::kBadUtf8);
+      if (frame_.opcode == Opcode::kText && !utf8_.feed({fresh, n})) return fail(Failure::kBadUtf8);
       if (frame_done_ < frame_.payload_len) return {};
       return finish_frame();
     }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // ws::Protocol: the sans-I/O WebSocket connection state machine (RFC 6455 §5-7).
 // Bytes in -> events out; messages in -> encoded frames in an OutQueue. It never
 // touches a socket, a clock or epoll, so the blocking ws_* API (ws.cpp) and the
@@ -107,7 +108,7 @@ class Protocol {
   // ---- close state ----
   bool close_sent() const noexcept { return close_sent_; }
   bool close_received() const noexcept { return close_received_; }
-  uint16_t peer_close_code() const noexcept { return peer_code_; }   // 0 = none
+  uint16_t peer_close_code() const noexcept { return peer_code_; }  // 0 = none
   std::string_view peer_close_reason() const noexcept { return peer_reason_; }
   // After kError: the code we closed with.
   uint16_t failure_code() const noexcept { return failure_code_; }
@@ -133,7 +134,7 @@ class Protocol {
   // Members are ordered by size (8-byte fields, then the small ones together), so a
   // connection's Protocol is 232 bytes, not 272: every idle connection holds one.
   FrameHeader frame_;
-  uint64_t frame_done_ = 0;     // payload bytes of frame_ processed so far
+  uint64_t frame_done_ = 0;  // payload bytes of frame_ processed so far
   Limits limits_;
   ByteBuffer in_;
   size_t pending_consume_ = 0;  // bytes of in_ behind the last returned event
@@ -146,9 +147,9 @@ class Protocol {
   uint16_t failure_code_ = 0;
   Role role_;
   ProtocolState state_ = ProtocolState::kOpen;
-  bool frame_active_ = false;   // frame_ holds a decoded header
-  bool frame_in_place_ = false; // payload stays in in_ (else appended to message_)
-  bool in_message_ = false;     // a fragmented message has started
+  bool frame_active_ = false;    // frame_ holds a decoded header
+  bool frame_in_place_ = false;  // payload stays in in_ (else appended to message_)
+  bool in_message_ = false;      // a fragmented message has started
   bool message_text_ = false;
   bool close_sent_ = false;
   bool close_received_ = false;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // TCP bytestreams and addresses behind ws.h, with libdill's signatures: now(), ipaddr_*,
 // tcp_listen / tcp_accept / tcp_connect / tcp_close / tcp_fromfd. Every socket is
 // non-blocking; the deadlines are kept by wait_fd() (bytestream.cpp).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // TLS bytestreams behind ws.h (our extension): tls_attach_client() wraps a bytestream
 // handle (tcp) into a TLS client, so ws_attach_client() speaks wss:// over it, stacked as
 // in libdill: tcp_connect -> tls_attach_client -> ws_attach_client. OpenSSL reads and
@@ -82,7 +83,8 @@ SSL_CTX* new_client_context(int* err) {
   SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
   SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
   const char* ca = std::getenv("WSRELAY_CA_FILE");
-  int ok = ca && *ca ? SSL_CTX_load_verify_locations(ctx, ca, nullptr) : SSL_CTX_set_default_verify_paths(ctx);
+  int ok = ca && *ca ? SSL_CTX_load_verify_locations(ctx, ca, nullptr)
+                     : SSL_CTX_set_default_verify_paths(ctx);
   if (ok != 1 || SSL_CTX_set_alpn_protos(ctx, kAlpnHttp11, sizeof kAlpnHttp11) != 0) {
     SSL_CTX_free(ctx);
     *err = ok != 1 ? ENOENT : ENOMEM;
@@ -125,9 +127,11 @@ class TlsSock final : public HandleObject, public Bytestream {
     SSL_set_bio(ssl_, bio, bio);
     SSL_set_connect_state(ssl_);
     unsigned char addr[16];
-    bool is_ip = inet_pton(AF_INET, hostname, addr) == 1 || inet_pton(AF_INET6, hostname, addr) == 1;
-    bool ok = is_ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_), hostname) == 1
-                    : SSL_set_tlsext_host_name(ssl_, hostname) == 1 && SSL_set1_host(ssl_, hostname) == 1;
+    bool is_ip =
+        inet_pton(AF_INET, hostname, addr) == 1 || inet_pton(AF_INET6, hostname, addr) == 1;
+    bool ok =
+        is_ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_), hostname) == 1
+              : SSL_set_tlsext_host_name(ssl_, hostname) == 1 && SSL_set1_host(ssl_, hostname) == 1;
     return ok ? 0 : EINVAL;
   }
 
@@ -182,7 +186,9 @@ class TlsSock final : public HandleObject, public Bytestream {
   }
 
   int fd() const noexcept override { return inner_->fd(); }
-  short wait_events(bool for_write) const noexcept override { return for_write ? write_wait_ : read_wait_; }
+  short wait_events(bool for_write) const noexcept override {
+    return for_write ? write_wait_ : read_wait_;
+  }
   bool has_buffered_input() const noexcept override {
     std::lock_guard lock(mu_);
     return SSL_pending(ssl_) > 0;  // decrypted bytes only, never a partial record
@@ -210,8 +216,8 @@ class TlsSock final : public HandleObject, public Bytestream {
     return fail(Errc::kConnReset);
   }
 
-  int u_;             // the inner bytestream handle we own
-  HandleRef pin_;     // keeps the inner object alive until we are destroyed
+  int u_;          // the inner bytestream handle we own
+  HandleRef pin_;  // keeps the inner object alive until we are destroyed
   Bytestream* inner_;
   SSL* ssl_ = nullptr;
   mutable std::mutex mu_;  // SSL is not thread-safe; a reader and a writer may share us

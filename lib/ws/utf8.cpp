@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // UTF-8 validation (RFC 3629 §4) as a shift-based DFA that rejects at the first byte
 // that cannot continue valid UTF-8 (overlongs, surrogates, > U+10FFFF), so a text
 // message fails fast (RFC 6455 §8.1). Runs of ASCII are skipped 8 bytes at a time.
@@ -66,24 +67,41 @@ constexpr uint8_t next_state(uint8_t s, uint8_t c) {
   switch (s) {
     case kAccept:
       switch (c) {
-        case kAscii: return kAccept;
-        case kLead2: return kNeed1;
-        case kE0: return kAfterE0;
-        case kLead3: return kNeed2;
-        case kED: return kAfterED;
-        case kF0: return kAfterF0;
-        case kLead4: return kNeed3;
-        case kF4: return kAfterF4;
-        default: return kReject;
+        case kAscii:
+          return kAccept;
+        case kLead2:
+          return kNeed1;
+        case kE0:
+          return kAfterE0;
+        case kLead3:
+          return kNeed2;
+        case kED:
+          return kAfterED;
+        case kF0:
+          return kAfterF0;
+        case kLead4:
+          return kNeed3;
+        case kF4:
+          return kAfterF4;
+        default:
+          return kReject;
       }
-    case kNeed1: return cont ? kAccept : kReject;
-    case kNeed2: return cont ? kNeed1 : kReject;
-    case kNeed3: return cont ? kNeed2 : kReject;
-    case kAfterE0: return c == kCont3 ? kNeed1 : kReject;                 // no overlongs
-    case kAfterED: return c == kCont1 || c == kCont2 ? kNeed1 : kReject;  // no surrogates
-    case kAfterF0: return c == kCont2 || c == kCont3 ? kNeed2 : kReject;  // no overlongs
-    case kAfterF4: return c == kCont1 ? kNeed2 : kReject;                 // <= U+10FFFF
-    default: return kReject;
+    case kNeed1:
+      return cont ? kAccept : kReject;
+    case kNeed2:
+      return cont ? kNeed1 : kReject;
+    case kNeed3:
+      return cont ? kNeed2 : kReject;
+    case kAfterE0:
+      return c == kCont3 ? kNeed1 : kReject;  // no overlongs
+    case kAfterED:
+      return c == kCont1 || c == kCont2 ? kNeed1 : kReject;  // no surrogates
+    case kAfterF0:
+      return c == kCont2 || c == kCont3 ? kNeed2 : kReject;  // no overlongs
+    case kAfterF4:
+      return c == kCont1 ? kNeed2 : kReject;  // <= U+10FFFF
+    default:
+      return kReject;
   }
 }
 

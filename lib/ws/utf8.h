@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Incremental UTF-8 validation (RFC 3629), resumable across fragment boundaries, as a
 // text message split into frames must be checked as a whole (RFC 6455 §8.1).
 #pragma once

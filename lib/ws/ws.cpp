@@ -1,6 +1,9 @@
+// SPDX-License-Identifier: MIT
 // The ws_* edge of ws.h: argument checks, handle lookups and errno, as libdill's ws.c.
 // Each call checks its arguments, finds its WsSock (EBADF, ENOTSUP), lets the object do
 // the work and turns a Result into -1 + errno. No exception crosses this file.
+#include "ws/ws.h"
+
 #include <cstring>
 #include <memory>
 #include <new>
@@ -10,7 +13,6 @@
 #include "ws/close.h"
 #include "ws/handle.h"
 #include "ws/handshake.h"
-#include "ws/ws.h"
 #include "ws/ws_sock.h"
 
 using namespace relay::ws;  // NOLINT: the C edge
@@ -39,8 +41,8 @@ void destroy(WsSock* self, bool in_mem) noexcept {
 // The four ws_attach_* calls. Argument errors (EINVAL, EBADF, ENOTSUP) leave `s` with the
 // caller; from hown() on the bytestream is ours, and any failure closes it.
 int attach(Role role, int s, int flags, const char* out_resource, const char* out_host,
-           char* in_resource, size_t resourcelen, char* in_host, size_t hostlen,
-           ws_storage* mem, bool use_mem, int64_t deadline) noexcept {
+           char* in_resource, size_t resourcelen, char* in_host, size_t hostlen, ws_storage* mem,
+           bool use_mem, int64_t deadline) noexcept {
   if (flags & ~(WS_TEXT | WS_NOHTTP)) return set_errno(EINVAL);
   if (use_mem && !mem) return set_errno(EINVAL);
   const bool http = !(flags & WS_NOHTTP);
@@ -78,9 +80,7 @@ int attach(Role role, int s, int flags, const char* out_resource, const char* ou
 }
 
 // Looks up a ws handle and pins it: nullptr with EBADF / ENOTSUP.
-WsSock* find(int s, HandleRef* pin) noexcept {
-  return hquery_as<WsSock>(s, HandleType::kWs, pin);
-}
+WsSock* find(int s, HandleRef* pin) noexcept { return hquery_as<WsSock>(s, HandleType::kWs, pin); }
 
 // A close status and reason we may send: 0 (no code) or a code RFC 6455 §7.4 allows on
 // the wire, and a reason of at most 123 bytes that only comes with a code.

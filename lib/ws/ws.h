@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* ws.h: wsrelay's WebSocket engine, behind libdill's ws_* API (libdill.h 2.x).
  * Same names, arguments, return values and errno as libdill; where libdill falls
  * short of RFC 6455 this engine does what the RFC says (see lib/ws/doc/).
@@ -66,7 +67,8 @@ int tcp_fromfd(int fd);
 
 /* Extension: TLS client over bytestream `s` (tcp): handshake, server certificate verified
  * for `hostname` against the PEM file in $WSRELAY_CA_FILE or the system store; the new
- * bytestream handle owns `s`. ws_attach_client on it speaks wss://. See doc/tls_attach_client.md. */
+ * bytestream handle owns `s`. ws_attach_client on it speaks wss://. See doc/tls_attach_client.md.
+ */
 int tls_attach_client(int s, const char* hostname, int64_t deadline);
 
 /* Bytestream calls on tcp handles (and on what ws_detach returns), as in libdill:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // WsSock: blocking WebSocket connections over a non-blocking bytestream. The protocol
 // itself (framing, masking, UTF-8, close rules, pong answers) is ws::Protocol's; this
 // file only moves bytes between it and the socket and keeps the deadlines.
@@ -11,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/bytes.h"
 #include "ws/handshake.h"
 
 namespace relay::ws {
@@ -19,10 +21,6 @@ namespace {
 constexpr size_t kReadChunk = 64 * 1024;
 // Browsers send long cookies: heads up to 16 KiB are read (RFC 6455 sets no limit).
 constexpr HttpLimits kHeadLimits{16 * 1024, 100};
-
-std::span<const std::byte> as_bytes(std::string_view s) noexcept {
-  return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
-}
 
 // Copies `bytes` across the iolist entries in order (the list was checked to hold them).
 void scatter(std::span<const std::byte> bytes, iolist* it) noexcept {
@@ -85,8 +83,8 @@ Result<void> WsSock::read_head(HeadParser parse, std::string* buf, HttpHead* hea
   return {};
 }
 
-Result<void> WsSock::accept_upgrade(char* resource, size_t resourcelen, char* host,
-                                    size_t hostlen, int64_t deadline) noexcept {
+Result<void> WsSock::accept_upgrade(char* resource, size_t resourcelen, char* host, size_t hostlen,
+                                    int64_t deadline) noexcept {
   std::string buf;
   HttpHead head;
   size_t consumed = 0;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // WsSock: the object behind a ws handle. It owns the bytestream handle it was attached
 // to and a ws::Protocol (the sans-I/O core), and turns the core's bytes-in/events-out
 // into libdill's blocking calls: read until an event, flush the out-queue with writev,
@@ -82,13 +83,13 @@ class WsSock final : public HandleObject, public MessageSocket {
   Result<size_t> next_message(int64_t deadline, Deliver&& deliver) noexcept;
   Result<void> done_unguarded(uint16_t status, std::string_view reason, int64_t deadline) noexcept;
 
-  Protocol proto_;      // guarded by mu_
-  std::mutex mu_;       // the protocol and the bytestream's read/write; never held in poll()
-  int u_;               // the bytestream handle we own
-  HandleRef pin_;       // keeps the bytestream object alive until we are destroyed
+  Protocol proto_;  // guarded by mu_
+  std::mutex mu_;   // the protocol and the bytestream's read/write; never held in poll()
+  int u_;           // the bytestream handle we own
+  HandleRef pin_;   // keeps the bytestream object alive until we are destroyed
   Bytestream* bs_;
-  int flags_;           // attach flags (WS_TEXT = default type)
-  bool broken_ = false; // guarded by mu_: reset or end of stream without a close frame
+  int flags_;            // attach flags (WS_TEXT = default type)
+  bool broken_ = false;  // guarded by mu_: reset or end of stream without a close frame
   std::atomic<bool> send_busy_{false};
   std::atomic<bool> recv_busy_{false};
 };

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Fan-out micro-benchmarks for layers 3-4 (Google Benchmark); figures, not tests.
 //   BM_PublishToQueues/N        publish one FrameRef to N subscribers' OutQueues (the
 //                               daemon's Sink: push a reference, join the pending list once)

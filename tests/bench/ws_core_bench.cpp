@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Google Benchmark for the sans-I/O WebSocket core (lib/ws): the hot paths of issue 2's
 // speed targets. Run a Release build:
 //   build-rel/tests/bench/ws_core_bench --benchmark_min_time=2
@@ -9,18 +10,15 @@
 #include <string>
 #include <vector>
 
+#include "../unit/ws/browser_requests.h"
+#include "base/bytes.h"
 #include "ws/frame.h"
 #include "ws/handshake.h"
 #include "ws/protocol.h"
 #include "ws/utf8.h"
-#include "../unit/ws/browser_requests.h"
 
 namespace relay::ws {
 namespace {
-
-std::span<const std::byte> as_bytes(std::string_view s) {
-  return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
-}
 
 // A masked client frame of `len` bytes, as the wire carries it.
 std::string client_frame(Opcode op, size_t len, char fill_from = 'a') {
@@ -191,7 +189,8 @@ BENCHMARK(BM_Utf8Ascii)->Arg(64 << 10);
 
 void BM_Utf8Mixed(benchmark::State& state) {
   // "Hello κόσμε € 😀 " repeated: ASCII runs with 2, 3 and 4 byte characters.
-  const std::string unit = "Hello \xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5 \xe2\x82\xac \xf0\x9f\x98\x80 ";
+  const std::string unit =
+      "Hello \xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5 \xe2\x82\xac \xf0\x9f\x98\x80 ";
   std::string s;
   while (s.size() + unit.size() <= static_cast<size_t>(state.range(0))) s += unit;
   for (auto _ : state) benchmark::DoNotOptimize(is_valid_utf8(as_bytes(s)));

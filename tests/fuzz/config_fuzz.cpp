@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // libFuzzer target: the config file (daemon/config.h parse_config, then
 // check_config_semantics with TLS taken out, so no file is ever opened).
 // Input: the whole file text. Oracles (abort on violation):
@@ -21,8 +22,8 @@
 #include <vector>
 
 #include "config.h"
-#include "origin.h"
 #include "fuzz_check.h"
+#include "origin.h"
 
 namespace {
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // libFuzzer target: the frame decoder inside ws::Protocol, in server and client role.
 // Input layout: byte 0 picks the chunking and the limits, the rest is the byte stream
 // from the other side. Chunk sizes come from byte 0, in the spirit of uWebSockets'
@@ -7,6 +8,8 @@
 //   - after kError or kClose only kNeedMore comes back;
 //   - everything we queue for output (pongs, echoes, close frames) is itself valid
 //     RFC 6455: a Protocol of the other role reads it without an error.
+#include <sys/uio.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -15,10 +18,8 @@
 #include <string>
 #include <vector>
 
-#include <sys/uio.h>
-
-#include "ws/protocol.h"
 #include "fuzz_check.h"
+#include "ws/protocol.h"
 
 namespace {
 
@@ -78,7 +79,8 @@ void poll_all(Protocol& p, std::vector<Rec>* log, bool* ended) {
         FUZZ_CHECK(relay::ws::is_valid_utf8(ev.payload));
         FUZZ_CHECK(ev.code == 0 || relay::ws::is_valid_wire_code(ev.code));
         FUZZ_CHECK(p.close_received());
-        if (!p.close_sent()) FUZZ_CHECK(static_cast<bool>(p.send_close(ev.code, ev.payload_text())));
+        if (!p.close_sent())
+          FUZZ_CHECK(static_cast<bool>(p.send_close(ev.code, ev.payload_text())));
         FUZZ_CHECK(p.state() == relay::ws::ProtocolState::kDone);
         *ended = true;
         break;

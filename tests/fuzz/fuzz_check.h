@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Shared by the fuzz targets: an oracle check that aborts (so libFuzzer keeps the input)
 // and prints the failed expression.
 #pragma once

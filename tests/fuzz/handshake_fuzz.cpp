@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // libFuzzer target: the HTTP upgrade parser (parse_request / parse_response) and the
 // upgrade checks. Oracles (abort on violation):
 //   - a complete head stays kNeedMore for every shorter prefix the parser could see;
@@ -12,8 +13,8 @@
 #include <string>
 #include <string_view>
 
-#include "ws/handshake.h"
 #include "fuzz_check.h"
+#include "ws/handshake.h"
 
 namespace {
 
@@ -24,11 +25,13 @@ std::span<const std::byte> as_span(std::string_view s) {
 }
 
 bool inside(std::string_view part, std::string_view whole) {
-  return part.empty() || (part.data() >= whole.data() && part.data() + part.size() <= whole.data() + whole.size());
+  return part.empty() ||
+         (part.data() >= whole.data() && part.data() + part.size() <= whole.data() + whole.size());
 }
 
 void check_views(const HttpHead& h, std::string_view in) {
-  FUZZ_CHECK(inside(h.method, in) && inside(h.target, in) && inside(h.version, in) && inside(h.reason, in));
+  FUZZ_CHECK(inside(h.method, in) && inside(h.target, in) && inside(h.version, in) &&
+             inside(h.reason, in));
   FUZZ_CHECK(h.header_count <= kMaxHttpHeaders);
   for (size_t i = 0; i < h.header_count; ++i) {
     FUZZ_CHECK(!h.headers[i].name.empty());
@@ -36,7 +39,8 @@ void check_views(const HttpHead& h, std::string_view in) {
   }
 }
 
-using ParseFn = HttpParse (*)(std::span<const std::byte>, const HttpLimits&, HttpHead*, size_t*) noexcept;
+using ParseFn = HttpParse (*)(std::span<const std::byte>, const HttpLimits&, HttpHead*,
+                              size_t*) noexcept;
 
 // Parses `in`; for a complete head also checks a few shorter prefixes.
 HttpParse parse_checked(ParseFn fn, std::string_view in, const HttpLimits& lim, HttpHead* head) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // libFuzzer target: what the daemon does with a request head before any I/O —
 // ws::parse_request, then relay::daemon::route_public / route_metrics (daemon/http_routes.h),
 // check_upgrade and is_origin_allowed (daemon/origin.h).
@@ -22,10 +23,10 @@
 #include <string_view>
 #include <vector>
 
+#include "fuzz_check.h"
 #include "http_routes.h"
 #include "origin.h"
 #include "ws/handshake.h"
-#include "fuzz_check.h"
 
 namespace {
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // libFuzzer target: the /ws JSON protocol (daemon/wire.h) on arbitrary text frames.
 // Input: the whole text of one frame (no chunking: a request is parsed only once its
 // message is complete). Oracles (abort on violation):
@@ -22,18 +23,16 @@
 #include <string_view>
 #include <vector>
 
+#include "base/bytes.h"
+#include "fuzz_check.h"
 #include "wire.h"
 #include "ws/utf8.h"
-#include "fuzz_check.h"
 
 namespace {
 
 using json = nlohmann::json;
 namespace wire = relay::daemon::wire;
-
-std::span<const std::byte> as_bytes(std::string_view s) {
-  return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
-}
+using relay::as_bytes;
 
 // nlohmann without exceptions; discarded = not JSON. Its lexer stops at a NUL byte as if
 // the input ended there, but JSON text never holds one (RFC 8259 §7).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // ws_peer: a WebSocket client on the engine's public API (ws.h), for the interop tests.
 // It connects to an echo server, sends messages of the given types and sizes, checks
 // every echo byte for byte (type included), then does the closing handshake and prints
@@ -57,14 +58,16 @@ bool send_message(int s, bool use_iolist, bool text, const std::string& p) {
   if (!use_iolist) return ws_send(s, flags, p.data(), p.size(), now() + kStepMs) == 0;
   size_t a = p.size() / 3, b = 2 * p.size() / 3;
   char* base = const_cast<char*>(p.data());
-  iolist iol[3] = {{base, a, &iol[1], 0}, {base + a, b - a, &iol[2], 0}, {base + b, p.size() - b, nullptr, 0}};
+  iolist iol[3] = {
+      {base, a, &iol[1], 0}, {base + a, b - a, &iol[2], 0}, {base + b, p.size() - b, nullptr, 0}};
   return ws_sendl(s, flags, &iol[0], &iol[2], now() + kStepMs) == 0;
 }
 
 ssize_t recv_message(int s, bool use_iolist, int* flags, std::vector<char>& buf) {
   if (!use_iolist) return ws_recv(s, flags, buf.data(), buf.size(), now() + kStepMs);
   size_t half = buf.size() / 2;
-  iolist iol[2] = {{buf.data(), half, &iol[1], 0}, {buf.data() + half, buf.size() - half, nullptr, 0}};
+  iolist iol[2] = {{buf.data(), half, &iol[1], 0},
+                   {buf.data() + half, buf.size() - half, nullptr, 0}};
   return ws_recvl(s, flags, &iol[0], &iol[1], now() + kStepMs);
 }
 
@@ -94,17 +97,22 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     const char* v = i + 1 < argc ? argv[i + 1] : "";
-    if (a == "--port") port = std::atoi(v), ++i;
-    else if (a == "--path") path = v, ++i;
-    else if (a == "--iolist") use_iolist = true;
+    if (a == "--port")
+      port = std::atoi(v), ++i;
+    else if (a == "--path")
+      path = v, ++i;
+    else if (a == "--iolist")
+      use_iolist = true;
     else if (a == "--send") {
       std::string m = v;
       ++i;
       size_t colon = m.find(':');
       if (colon == std::string::npos) return std::printf("FAIL bad --send %s\n", v), 2;
-      messages.push_back({m.substr(0, colon) == "text", std::strtoull(m.c_str() + colon + 1, nullptr, 10)});
+      messages.push_back(
+          {m.substr(0, colon) == "text", std::strtoull(m.c_str() + colon + 1, nullptr, 10)});
     } else if (a == "--close" || a == "--server-close") {
-      if (!parse_close(v, &close_code, &close_reason)) return std::printf("FAIL bad %s\n", a.c_str()), 2;
+      if (!parse_close(v, &close_code, &close_reason))
+        return std::printf("FAIL bad %s\n", a.c_str()), 2;
       (a == "--close" ? we_close : server_close) = true;
       ++i;
     } else {
@@ -113,7 +121,8 @@ int main(int argc, char** argv) {
   }
 
   ipaddr addr;
-  if (ipaddr_remote(&addr, "127.0.0.1", port, IPADDR_IPV4, now() + kStepMs) != 0) return fail("ipaddr_remote");
+  if (ipaddr_remote(&addr, "127.0.0.1", port, IPADDR_IPV4, now() + kStepMs) != 0)
+    return fail("ipaddr_remote");
   int s = tcp_connect(&addr, now() + kStepMs);
   if (s < 0) return fail("tcp_connect");
   s = ws_attach_client(s, WS_BINARY, path.c_str(), "127.0.0.1", now() + kStepMs);
@@ -143,7 +152,8 @@ int main(int argc, char** argv) {
       return fail("ws_done");
   } else if (server_close) {
     std::string cmd = "close:" + std::to_string(close_code) + ":" + close_reason;
-    if (ws_send(s, WS_TEXT, cmd.data(), cmd.size(), now() + kStepMs) != 0) return fail("ws_send close");
+    if (ws_send(s, WS_TEXT, cmd.data(), cmd.size(), now() + kStepMs) != 0)
+      return fail("ws_send close");
   }
   // Read until the peer's close frame: ws_recv then fails with EPIPE, now and later.
   for (int k = 0; k < 100; ++k) {

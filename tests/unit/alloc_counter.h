@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Replaces the global operator new/delete of the test binary that includes it (include it
 // in exactly one file) to count allocations: tests assert that a hot path makes none.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Histogram: a fixed-size log-linear latency histogram (HdrHistogram's layout with 32
 // sub-buckets per power of two, so every value is kept within ~3%). Recording is an
 // array increment: no allocation, no floating point, fit for every delivery.
@@ -52,7 +53,7 @@ class Histogram {
 
   static size_t index_of(uint64_t v) noexcept {
     if (v < kSub) return size_t(v);
-    const int e = 63 - std::countl_zero(v);  // >= kSubBits
+    const int e = 63 - std::countl_zero(v);         // >= kSubBits
     const uint64_t mantissa = v >> (e - kSubBits);  // kSub .. 2*kSub-1
     return size_t(e - kSubBits + 1) * kSub + size_t(mantissa - kSub);
   }

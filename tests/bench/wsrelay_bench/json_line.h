@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // JsonLine: builds the one-line JSON object each scenario prints. Keys and string
 // values are ours (ASCII without quotes or backslashes), so no escaping is needed.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The load generator's connections and delivery checks (load.h).
 #include "load.h"
 
@@ -11,6 +12,7 @@
 #include <cstring>
 
 #include "base/assert.h"
+#include "base/bytes.h"
 #include "base/clock.h"
 #include "ws/frame.h"
 
@@ -19,10 +21,6 @@ namespace {
 
 constexpr int kMaxReadsPerEvent = 4;  // then other sockets get their turn
 constexpr size_t kHandshakeReadChunk = 4096;
-
-std::span<const std::byte> as_bytes(std::string_view s) {
-  return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
-}
 
 void append(ByteBuffer& b, std::string_view s) { b.append(as_bytes(s)); }
 
@@ -164,8 +162,10 @@ void Load::on_io(int, uint32_t events, void* data) noexcept {
     case ConnState::kOpen:
       if (events & net::kWritable) self->flush(c);
       if (c->state != ConnState::kOpen || !(events & (net::kReadable | net::kError))) return;
-      if (c->kind == ConnKind::kHttp) self->read_http(c);
-      else self->read_frames(c);
+      if (c->kind == ConnKind::kHttp)
+        self->read_http(c);
+      else
+        self->read_frames(c);
       return;
     case ConnState::kIdle:
     case ConnState::kClosed:
@@ -271,13 +271,15 @@ void Load::take_protocol_output(Conn* c) {
   mark_dirty(c);
 }
 
-void Load::on_message(Conn* c, bool text, std::span<const std::byte> payload, int64_t now) noexcept {
+void Load::on_message(Conn* c, bool text, std::span<const std::byte> payload,
+                      int64_t now) noexcept {
   if (c->sub < 0) {
     ++counters_.misrouted;  // a publisher got a message: an echo it did not ask for
     return;
   }
   MessageId id;
-  if (!decode_payload(reinterpret_cast<const char*>(payload.data()), payload.size(), opts_.size, &id)) {
+  if (!decode_payload(reinterpret_cast<const char*>(payload.data()), payload.size(), opts_.size,
+                      &id)) {
     ++counters_.corrupt;
     return;
   }
@@ -304,8 +306,10 @@ void Load::on_message(Conn* c, bool text, std::span<const std::byte> payload, in
   }
   st.seen[word] |= bit;
   ++st.distinct;
-  if (id.seq < st.next) ++counters_.reordered;
-  else st.next = id.seq + 1;
+  if (id.seq < st.next)
+    ++counters_.reordered;
+  else
+    st.next = id.seq + 1;
   ++counters_.deliveries;
   const bool measured = id.seq >= p.measure_from;
   if (measured) {
@@ -331,7 +335,8 @@ void Load::read_http(Conn* c) noexcept {
   for (;;) {
     ws::HttpHead head;
     size_t head_len = 0;
-    ws::HttpParse r = ws::parse_response({c->in.data(), c->in.size()}, ws::HttpLimits{}, &head, &head_len);
+    ws::HttpParse r =
+        ws::parse_response({c->in.data(), c->in.size()}, ws::HttpLimits{}, &head, &head_len);
     if (r == ws::HttpParse::kNeedMore) return;
     if (r != ws::HttpParse::kComplete) {
       ++counters_.http_bad_responses;
@@ -433,8 +438,8 @@ void Load::publish(uint32_t id, int64_t now_ns) {
     // RFC 6455 §5.2-5.3: one FIN frame, masked with a fresh key (the engine's codec).
     const uint32_t key = ws::random_mask_key();
     auto space = c->out.space(ws::kMaxHeaderBytes + opts_.size);
-    const size_t hlen = ws::encode_header(space.data(), true, text ? ws::Opcode::kText : ws::Opcode::kBinary,
-                                          opts_.size, &key);
+    const size_t hlen = ws::encode_header(
+        space.data(), true, text ? ws::Opcode::kText : ws::Opcode::kBinary, opts_.size, &key);
     encode_payload(reinterpret_cast<char*>(space.data() + hlen), opts_.size, mid);
     ws::apply_mask(space.data() + hlen, opts_.size, key);
     c->out.commit(hlen + opts_.size);
@@ -474,7 +479,8 @@ uint64_t Load::count_lost() const noexcept {
   uint64_t lost = 0;
   for (const Subscriber& s : subs_) {
     const Channel& ch = channels_[s.channel];
-    for (uint32_t k = 0; k < ch.pub_count; ++k) lost += pubs_[ch.pub_base + k].next_seq - s.streams[k].distinct;
+    for (uint32_t k = 0; k < ch.pub_count; ++k)
+      lost += pubs_[ch.pub_base + k].next_seq - s.streams[k].distinct;
   }
   return lost;
 }

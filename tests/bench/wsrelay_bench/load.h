@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Load: the load generator's connections on one epoll reactor (lib/net), and the
 // bookkeeping that checks every delivery. WebSocket clients run the engine's client
 // side (ws::Protocol, Role::kClient) for input; their own messages are encoded with the
@@ -59,16 +60,16 @@ struct Conn {
   bool dirty = false;       // listed in Load::dirty_
   int64_t connect_ns = 0;
   char key[ws::kKeyChars + 1] = {};
-  ByteBuffer in;   // HTTP bytes (handshake response, or HTTP publish answers)
-  ByteBuffer out;  // bytes to write
+  ByteBuffer in;                        // HTTP bytes (handshake response, or HTTP publish answers)
+  ByteBuffer out;                       // bytes to write
   std::unique_ptr<ws::Protocol> proto;  // after the upgrade
-  uint32_t outstanding = 0;  // HTTP: requests without an answer yet
+  uint32_t outstanding = 0;             // HTTP: requests without an answer yet
 };
 
 // What one subscriber has seen from one publisher.
 struct Stream {
-  uint32_t next = 0;      // highest sequence number seen + 1
-  uint64_t distinct = 0;  // messages received at least once
+  uint32_t next = 0;           // highest sequence number seen + 1
+  uint64_t distinct = 0;       // messages received at least once
   std::vector<uint64_t> seen;  // bitmap by sequence number
 };
 
@@ -104,9 +105,9 @@ struct Counters {
   uint64_t duplicated = 0;
   uint64_t reordered = 0;
   uint64_t retyped = 0;
-  uint64_t corrupt = 0;     // not a payload this run sent (bytes, size or sequence)
-  uint64_t misrouted = 0;   // from a publisher of another channel, or to a publisher
-  uint64_t disconnects = 0; // connections that ended during the run
+  uint64_t corrupt = 0;      // not a payload this run sent (bytes, size or sequence)
+  uint64_t misrouted = 0;    // from a publisher of another channel, or to a publisher
+  uint64_t disconnects = 0;  // connections that ended during the run
   uint64_t connect_failures = 0;
   uint64_t http_responses = 0;      // HTTP publish answers (measured phase)
   uint64_t http_bad_responses = 0;  // not 200 {"delivered": subscribers}
@@ -129,7 +130,9 @@ class Load {
   bool connect_all();
   // Reactor turns until pred() is true (true) or timeout_ms passed (false).
   bool run_until(const std::function<bool()>& pred, int64_t timeout_ms);
-  void run_for(int64_t ms) { (void)run_until([] { return false; }, ms); }
+  void run_for(int64_t ms) {
+    (void)run_until([] { return false; }, ms);
+  }
   // Runs f in every before-sleep hook, before the writes are flushed.
   void set_on_turn(std::function<void()> f) { on_turn_ = std::move(f); }
   // Longest poll wait of run_until() (default 10 ms; 1 for paced publishing).
@@ -152,9 +155,9 @@ class Load {
 
   const Options& opts() const noexcept { return opts_; }
   Counters& counters() noexcept { return counters_; }
-  Histogram& latency() noexcept { return latency_; }          // per measured delivery
-  Histogram& last_latency() noexcept { return last_; }        // per measured message
-  Histogram& handshake() noexcept { return handshake_; }      // connect to 101
+  Histogram& latency() noexcept { return latency_; }      // per measured delivery
+  Histogram& last_latency() noexcept { return last_; }    // per measured message
+  Histogram& handshake() noexcept { return handshake_; }  // connect to 101
   Publisher& publisher(uint32_t id) noexcept { return pubs_[id]; }
   size_t publishers() const noexcept { return pubs_.size(); }
   const std::vector<std::unique_ptr<Conn>>& conns() const noexcept { return conns_; }

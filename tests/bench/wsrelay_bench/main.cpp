@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // wsrelay-bench: the load generator of issue 5 (scenarios.cpp says what each runs).
 //   wsrelay-bench F1 --port 8080 --relay-pid $(pidof wsrelay) --window 256
 // One JSON line per run on stdout; see tests/bench/run_all.sh for the full table.
@@ -89,26 +90,46 @@ bool parse_options(int argc, char** argv, Options* o) {
     }
     std::string_view v = argv[++i];
     bool ok = true;
-    if (arg == "--host") o->host = v;
-    else if (arg == "--port") ok = parse_number(v, &o->port);
-    else if (arg == "--relay-pid") ok = parse_number(v, &o->relay_pid);
-    else if (arg == "--label") o->label = v;
-    else if (arg == "--subscribers" || arg == "--connections") ok = parse_number(v, &o->subscribers);
-    else if (arg == "--channels") ok = parse_number(v, &o->channels) && o->channels > 0;
-    else if (arg == "--window") ok = parse_number(v, &o->window) && o->window > 0;
-    else if (arg == "--rate") ok = parse_number(v, &o->rate) && o->rate > 0;
-    else if (arg == "--size") ok = parse_number(v, &o->size) && o->size >= kMinPayload && o->size <= kMaxPayload;
-    else if (arg == "--duration") ok = parse_number(v, &o->duration_s) && o->duration_s > 0;
-    else if (arg == "--warmup") ok = parse_number(v, &o->warmup_s) && o->warmup_s >= 0;
-    else if (arg == "--concurrency") ok = parse_number(v, &o->concurrency) && o->concurrency > 0;
-    else if (arg == "--http-conns") ok = parse_number(v, &o->http_conns) && o->http_conns > 0;
-    else if (arg == "--pipeline") ok = parse_number(v, &o->pipeline) && o->pipeline > 0;
-    else if (arg == "--type") ok = parse_type_mode(v, &o->type);
-    else if (arg == "--read-chunk") ok = parse_number(v, &o->read_chunk) && o->read_chunk >= 512;
-    else if (arg == "--setup-timeout") ok = parse_number(v, &o->setup_timeout_s) && o->setup_timeout_s > 0;
-    else if (arg == "--warmup-conns") ok = parse_number(v, &o->warmup_conns);
-    else if (arg == "--hold") ok = parse_number(v, &o->hold_s) && o->hold_s >= 0;
-    else if (arg == "--drain-timeout") ok = parse_number(v, &o->drain_timeout_s) && o->drain_timeout_s > 0;
+    if (arg == "--host")
+      o->host = v;
+    else if (arg == "--port")
+      ok = parse_number(v, &o->port);
+    else if (arg == "--relay-pid")
+      ok = parse_number(v, &o->relay_pid);
+    else if (arg == "--label")
+      o->label = v;
+    else if (arg == "--subscribers" || arg == "--connections")
+      ok = parse_number(v, &o->subscribers);
+    else if (arg == "--channels")
+      ok = parse_number(v, &o->channels) && o->channels > 0;
+    else if (arg == "--window")
+      ok = parse_number(v, &o->window) && o->window > 0;
+    else if (arg == "--rate")
+      ok = parse_number(v, &o->rate) && o->rate > 0;
+    else if (arg == "--size")
+      ok = parse_number(v, &o->size) && o->size >= kMinPayload && o->size <= kMaxPayload;
+    else if (arg == "--duration")
+      ok = parse_number(v, &o->duration_s) && o->duration_s > 0;
+    else if (arg == "--warmup")
+      ok = parse_number(v, &o->warmup_s) && o->warmup_s >= 0;
+    else if (arg == "--concurrency")
+      ok = parse_number(v, &o->concurrency) && o->concurrency > 0;
+    else if (arg == "--http-conns")
+      ok = parse_number(v, &o->http_conns) && o->http_conns > 0;
+    else if (arg == "--pipeline")
+      ok = parse_number(v, &o->pipeline) && o->pipeline > 0;
+    else if (arg == "--type")
+      ok = parse_type_mode(v, &o->type);
+    else if (arg == "--read-chunk")
+      ok = parse_number(v, &o->read_chunk) && o->read_chunk >= 512;
+    else if (arg == "--setup-timeout")
+      ok = parse_number(v, &o->setup_timeout_s) && o->setup_timeout_s > 0;
+    else if (arg == "--warmup-conns")
+      ok = parse_number(v, &o->warmup_conns);
+    else if (arg == "--hold")
+      ok = parse_number(v, &o->hold_s) && o->hold_s >= 0;
+    else if (arg == "--drain-timeout")
+      ok = parse_number(v, &o->drain_timeout_s) && o->drain_timeout_s > 0;
     else {
       std::fprintf(stderr, "wsrelay-bench: unknown option %s\n", argv[i - 1]);
       return false;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The load generator's command line: which scenario, where the relay is, and every
 // scenario parameter (defaults per scenario as issue 5 gives them; CI overrides them
 // to run each scenario at a tiny scale for about a second).
@@ -14,27 +15,27 @@
 namespace relay::bench {
 
 struct Options {
-  std::string scenario;          // F1 F2 F3 C1 H1
+  std::string scenario;  // F1 F2 F3 C1 H1
   std::string host = "127.0.0.1";
   uint16_t port = 0;
-  pid_t relay_pid = 0;           // for CPU time and RSS; 0 = not measured
-  std::string label = "relay";   // printed as "relay" in the JSON line
+  pid_t relay_pid = 0;          // for CPU time and RSS; 0 = not measured
+  std::string label = "relay";  // printed as "relay" in the JSON line
   uint32_t channels = 1;
-  uint32_t subscribers = 0;      // per channel (C1: connections)
-  uint32_t window = 0;           // F1: messages in flight (closed loop)
-  double rate = 0;               // F2/F3: messages per second in total (open loop)
-  size_t size = 64;              // payload bytes (>= 32)
-  double duration_s = 5;         // measured phase
+  uint32_t subscribers = 0;  // per channel (C1: connections)
+  uint32_t window = 0;       // F1: messages in flight (closed loop)
+  double rate = 0;           // F2/F3: messages per second in total (open loop)
+  size_t size = 64;          // payload bytes (>= 32)
+  double duration_s = 5;     // measured phase
   double warmup_s = 1;
-  uint32_t concurrency = 256;    // connects + handshakes in progress at once
-  uint32_t http_conns = 4;       // H1: HTTP publishers
-  uint32_t pipeline = 16;        // H1: requests in flight per HTTP connection
+  uint32_t concurrency = 256;  // connects + handshakes in progress at once
+  uint32_t http_conns = 4;     // H1: HTTP publishers
+  uint32_t pipeline = 16;      // H1: requests in flight per HTTP connection
   TypeMode type = TypeMode::kMixed;
-  size_t read_chunk = 16384;     // bytes per recv()
+  size_t read_chunk = 16384;  // bytes per recv()
   double setup_timeout_s = 120;
-  double drain_timeout_s = 10;   // after the measured phase: wait for stragglers
-  uint32_t warmup_conns = 100;   // C1: connected (and kept) before measuring
-  double hold_s = 0;             // C1: keep the connections open this long after measuring
+  double drain_timeout_s = 10;  // after the measured phase: wait for stragglers
+  uint32_t warmup_conns = 100;  // C1: connected (and kept) before measuring
+  double hold_s = 0;            // C1: keep the connections open this long after measuring
 };
 
 // Fills the defaults of opts.scenario, then applies argv; false (with a message on

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Encoding and checking the bench payload (payload.h). Table-driven hex, no allocation.
 #include "payload.h"
 
@@ -52,18 +53,25 @@ const char* filler() noexcept {
 }  // namespace
 
 bool parse_type_mode(std::string_view s, TypeMode* out) noexcept {
-  if (s == "binary") *out = TypeMode::kBinary;
-  else if (s == "text") *out = TypeMode::kText;
-  else if (s == "mixed") *out = TypeMode::kMixed;
-  else return false;
+  if (s == "binary")
+    *out = TypeMode::kBinary;
+  else if (s == "text")
+    *out = TypeMode::kText;
+  else if (s == "mixed")
+    *out = TypeMode::kMixed;
+  else
+    return false;
   return true;
 }
 
 const char* type_mode_name(TypeMode m) noexcept {
   switch (m) {
-    case TypeMode::kBinary: return "binary";
-    case TypeMode::kText: return "text";
-    case TypeMode::kMixed: return "mixed";
+    case TypeMode::kBinary:
+      return "binary";
+    case TypeMode::kText:
+      return "text";
+    case TypeMode::kMixed:
+      return "mixed";
   }
   return "?";
 }
@@ -78,7 +86,8 @@ void encode_payload(char* out, size_t size, const MessageId& id) noexcept {
 bool decode_payload(const char* in, size_t size, size_t expected_size, MessageId* id) noexcept {
   if (size != expected_size || size < kMinPayload) return false;
   uint64_t ts = 0, pub = 0, seq = 0;
-  if (!get_hex(in, 16, &ts) || !get_hex(in + 16, 8, &pub) || !get_hex(in + 24, 8, &seq)) return false;
+  if (!get_hex(in, 16, &ts) || !get_hex(in + 16, 8, &pub) || !get_hex(in + 24, 8, &seq))
+    return false;
   if (std::memcmp(in + kMinPayload, filler() + seq % 26, size - kMinPayload) != 0) return false;
   id->sent_ns = int64_t(ts);
   id->publisher = uint32_t(pub);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The bench message: every payload says who sent it, when, and its place in the
 // sender's sequence, so each delivery is checked (lost, duplicated, reordered, re-typed,
 // corrupted, delivered to the wrong channel). It is ASCII, so it is valid as a text

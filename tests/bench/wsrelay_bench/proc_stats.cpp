@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // /proc readers for the load generator (proc_stats.h). Plain reads of small text files.
 #include "proc_stats.h"
 
@@ -75,7 +76,8 @@ double self_cpu_seconds() noexcept {
 MachineCpu machine_cpu() noexcept {
   MachineCpu m;
   char buf[512];
-  if (!read_small_file("/proc/stat", buf, sizeof buf) || std::strncmp(buf, "cpu ", 4) != 0) return m;
+  if (!read_small_file("/proc/stat", buf, sizeof buf) || std::strncmp(buf, "cpu ", 4) != 0)
+    return m;
   // cpu  user nice system idle iowait irq softirq steal guest guest_nice
   unsigned long long v[8] = {};
   std::sscanf(buf + 4, "%llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4],

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What /proc says about the relay and the machine: the relay's CPU time (utime + stime
 // of /proc/PID/stat, every thread), its VmRSS (/proc/PID/status), and the machine's
 // busy time (/proc/stat) so a run can tell whether other processes shared the cores.
@@ -37,10 +38,10 @@ CpuSnapshot take_snapshot(pid_t relay_pid) noexcept;
 // Differences between two snapshots.
 struct CpuUsage {
   double wall_s = 0;
-  double relay_s = 0;   // -1 when the relay pid was not given or not readable
+  double relay_s = 0;  // -1 when the relay pid was not given or not readable
   double bench_s = 0;
-  double busy_s = 0;    // all cores
-  double other_s = 0;   // busy - relay - bench: what other processes used
+  double busy_s = 0;   // all cores
+  double other_s = 0;  // busy - relay - bench: what other processes used
   double softirq_s = 0;
   double steal_s = 0;
 };

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The five scenarios of issue 5, each printing one JSON line:
 //   F1 fan-out      1 channel, N subscribers, 1 publisher, closed loop of W messages in
 //                   flight (a message leaves the window when the last subscriber has it)
@@ -62,8 +63,10 @@ void add_cpu(JsonLine& j, const CpuUsage& u, uint64_t units, std::string_view pe
   const double wall = u.wall_s > 0 ? u.wall_s : 1;
   if (u.relay_s >= 0) {
     j.num("relay_cpu_s", u.relay_s, 3);
-    if (units) j.num(per_key, u.relay_s * 1e9 / double(units), 1);
-    else j.null(per_key);
+    if (units)
+      j.num(per_key, u.relay_s * 1e9 / double(units), 1);
+    else
+      j.null(per_key);
     j.num("relay_cpu_util", u.relay_s / wall, 3);
   } else {
     j.null("relay_cpu_s").null(per_key).null("relay_cpu_util");
@@ -153,7 +156,9 @@ int run_f1(const Options& o) {
     while (p.in_flight() < o.window) load.publish(0, now);
   });
   JsonLine params;
-  params.integer("subscribers", o.subscribers).integer("window", o.window).integer("size", o.size)
+  params.integer("subscribers", o.subscribers)
+      .integer("window", o.window)
+      .integer("size", o.size)
       .str("type", type_mode_name(o.type));
   return run_fanout(o, load, &pumping, params);
 }
@@ -163,7 +168,8 @@ int run_f1(const Options& o) {
 int run_paced(const Options& o) {
   Load load(o);
   for (uint32_t c = 0; c < o.channels; ++c) {
-    const uint32_t ch = load.add_channel((o.scenario == "F3" ? "f3-" : "f2-") + std::to_string(c), 1);
+    const uint32_t ch =
+        load.add_channel((o.scenario == "F3" ? "f3-" : "f2-") + std::to_string(c), 1);
     load.add_ws_publisher(ch);
     for (uint32_t i = 0; i < o.subscribers; ++i) load.add_subscriber(ch);
   }
@@ -189,8 +195,11 @@ int run_paced(const Options& o) {
     }
   });
   JsonLine params;
-  params.integer("channels", o.channels).integer("subscribers_per_channel", o.subscribers)
-      .integer("publishers", o.channels).num("rate", o.rate, 0).integer("size", o.size)
+  params.integer("channels", o.channels)
+      .integer("subscribers_per_channel", o.subscribers)
+      .integer("publishers", o.channels)
+      .num("rate", o.rate, 0)
+      .integer("size", o.size)
       .str("type", type_mode_name(o.type));
   return run_fanout(o, load, &pumping, params);
 }
@@ -210,8 +219,11 @@ int run_h1(const Options& o) {
     }
   });
   JsonLine params;
-  params.integer("subscribers", o.subscribers).integer("http_conns", o.http_conns)
-      .integer("pipeline", o.pipeline).integer("size", o.size).str("type", type_mode_name(o.type));
+  params.integer("subscribers", o.subscribers)
+      .integer("http_conns", o.http_conns)
+      .integer("pipeline", o.pipeline)
+      .integer("size", o.size)
+      .str("type", type_mode_name(o.type));
   return run_fanout(o, load, &pumping, params);
 }
 
@@ -248,7 +260,8 @@ int run_c1(const Options& o) {
   add_latency(j, "handshake_us", load.handshake());
   if (rss_before >= 0 && rss_after >= 0) {
     j.integer("rss_before_kb", uint64_t(rss_before)).integer("rss_after_kb", uint64_t(rss_after));
-    j.num("rss_per_connection_bytes", double(rss_after - rss_before) * 1024.0 / double(n ? n : 1), 0);
+    j.num("rss_per_connection_bytes", double(rss_after - rss_before) * 1024.0 / double(n ? n : 1),
+          0);
   } else {
     j.null("rss_before_kb").null("rss_after_kb").null("rss_per_connection_bytes");
   }

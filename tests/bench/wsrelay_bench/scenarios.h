@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Runs the scenario opts.scenario against the relay at opts.host:opts.port and prints
 // its JSON line on stdout. Returns the exit status: 0 clean, 1 when a message was
 // lost, duplicated, reordered, re-typed, corrupted or misrouted (or a connection

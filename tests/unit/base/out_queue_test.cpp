@@ -1,6 +1,9 @@
+// SPDX-License-Identifier: MIT
 // OutQueue: the inline first entry (no allocation while it holds one frame), growth
 // and wrap-around of the heap ring, partial consumes, gather limits, zero-length
 // frames, drop_unstarted and clear. This binary counts operator new calls.
+#include "base/out_queue.h"
+
 #include <gtest/gtest.h>
 #include <sys/uio.h>
 
@@ -10,7 +13,6 @@
 #include <string>
 #include <vector>
 
-#include "base/out_queue.h"
 #include "../alloc_counter.h"
 
 using relay::test::g_news;

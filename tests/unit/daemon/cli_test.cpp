@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // daemon/cli: the command line of README "Command line", the overrides it applies to the
 // config, and the real binary's exit statuses (0, 64 EX_USAGE, 78 EX_CONFIG).
 #include "cli.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // daemon/config: defaults, the committed config files, schema errors reported with the JSON
 // pointer of the bad field, semantic checks, and the real binary exiting 78 before binding.
 #include "config.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What the daemon's fuzz targets (tests/fuzz/wire_fuzz, config_fuzz) found, pinned down:
 // lenient base64 that decoded padding and whitespace into data, JSON cut short at a NUL
 // byte (nlohmann's lexer treats NUL as the end of input), a config error pointer broken by

@@ -1,14 +1,14 @@
+// SPDX-License-Identifier: MIT
 // daemon/healthcheck: URL parsing, and run_healthcheck() against a one-shot loopback HTTP
 // server run by the test (a real socket, no mocks).
 #include "healthcheck.h"
 
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <string>
 #include <thread>
@@ -118,8 +118,7 @@ TEST(Healthcheck, Status200IsHealthy) {
   EXPECT_EQ(run_healthcheck(s.url("/healthz")), 0);
   const std::string& req = s.request();
   EXPECT_EQ(req.rfind("GET /healthz HTTP/1.1\r\n", 0), 0u) << req;
-  EXPECT_NE(req.find("\r\nHost: 127.0.0.1:" + std::to_string(s.port()) + "\r\n"),
-            std::string::npos)
+  EXPECT_NE(req.find("\r\nHost: 127.0.0.1:" + std::to_string(s.port()) + "\r\n"), std::string::npos)
       << req;
 }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // daemon/logging: the rate limiter's arithmetic, level changes, and the line format on a
 // plain terminal and under journald (JOURNAL_STREAM naming our stderr).
 #include "logging.h"

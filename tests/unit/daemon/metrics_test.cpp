@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // daemon/metrics: Stats copied into prometheus-cpp families with the names, types and labels
 // README.md lists, counters advanced by deltas, our own histogram buckets, and the text
 // checked by `promtool check metrics` when the prometheus package is installed.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Test helper: runs the real wsrelay binary (WSRELAY_BIN) with arguments, captures stdout and
 // stderr, and kills it if it outlives a deadline. Header-only; used by several *_test.cpp.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // daemon/signals: SIGTERM/SIGINT/SIGHUP arrive through the signalfd instead of killing the
 // process, and SIGPIPE is ignored so writes to a closed peer fail with EPIPE.
 #include "signals.h"

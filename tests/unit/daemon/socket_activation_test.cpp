@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // daemon/systemd: take_activated_listeners() with sockets passed the way systemd passes them
 // (fds from 3 on, LISTEN_PID = us, LISTEN_FDS = count, LISTEN_FDNAMES = names joined by ':').
 #include <fcntl.h>
@@ -59,8 +60,10 @@ class SocketActivation : public ::testing::Test {
   void pass(int count, const char* names) {
     setenv("LISTEN_PID", std::to_string(getpid()).c_str(), 1);
     setenv("LISTEN_FDS", std::to_string(count).c_str(), 1);
-    if (names) setenv("LISTEN_FDNAMES", names, 1);
-    else unsetenv("LISTEN_FDNAMES");
+    if (names)
+      setenv("LISTEN_FDNAMES", names, 1);
+    else
+      unsetenv("LISTEN_FDNAMES");
   }
   int saved_[3] = {-1, -1, -1};
 };

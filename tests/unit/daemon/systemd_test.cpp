@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // daemon/systemd: the notifications arrive on a NOTIFY_SOCKET this test owns (an AF_UNIX
 // datagram socket in a temp dir), with the exact assignments sd_notify(3) defines.
 #include "systemd.h"

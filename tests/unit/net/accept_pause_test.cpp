@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // AcceptPause with a real listener: at the fd limit the listener's callback pauses
 // instead of spinning, the interest comes back after the pause, and the waiting
 // connection is accepted then.

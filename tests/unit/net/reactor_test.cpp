@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Reactor over socketpairs and eventfds: readiness callbacks, interest changes,
 // stale reports after fd reuse, timers (order, cancel, repeat, re-arm), before-sleep
 // hooks, stop() and wake(). Every wait is bounded by a turn count or a deadline.
@@ -21,9 +22,7 @@ namespace {
 
 struct Pair {
   int fd[2] = {-1, -1};
-  Pair() {
-    EXPECT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fd), 0);
-  }
+  Pair() { EXPECT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fd), 0); }
   ~Pair() {
     for (int f : fd)
       if (f >= 0) close(f);
@@ -166,7 +165,9 @@ struct StaleCase {
     if (c->reused_fd != other) return;                      // the test checks this
     (void)c->r->add(c->reused_fd, kReadable | kWritable, &StaleCase::on_new, c);
   }
-  static void on_new(int, uint32_t, void* data) noexcept { ++static_cast<StaleCase*>(data)->new_calls; }
+  static void on_new(int, uint32_t, void* data) noexcept {
+    ++static_cast<StaleCase*>(data)->new_calls;
+  }
 };
 
 TEST(Reactor, StaleEventForReusedFdIsDropped) {

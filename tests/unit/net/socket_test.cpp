@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Socket helpers on 127.0.0.1 only: address parsing (good and bad), listen on port 0,
 // accept (including EMFILE), options, and writev_queue against a peer that does not
 // read (partial writes), a closed peer (EPIPE without SIGPIPE) and a pipe.
@@ -332,7 +333,7 @@ TEST(WritevQueue, ManySmallFramesGoInSeveralGatheredWritesAndDrain) {
   ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds), 0);
   OutQueue q;
   auto expected = fill(q, 1000, 10);  // > kMaxIovPerWrite entries: the flush must loop
-  q.push(FrameRef::copy_of({}));       // a zero-length frame at the end is finished too
+  q.push(FrameRef::copy_of({}));      // a zero-length frame at the end is finished too
   size_t sent = 0;
   FlushResult r = writev_queue(fds[0], q, [&](const FrameRef&) { ++sent; });
   EXPECT_EQ(r.status, FlushStatus::kDrained);

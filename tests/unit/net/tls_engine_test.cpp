@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // TlsEngine against a plain OpenSSL client over memory BIOs (no sockets): handshake with
 // TLS 1.3 and 1.2, ALPN, byte-exact data both ways with ciphertext moved whole, in small
 // chunks and one byte at a time, the 16 KiB gathering of queued frames, a full output
@@ -208,8 +209,10 @@ class Pair {
       moved = true;
     }
     int e = SSL_get_error(client_, 0);
-    if (e == SSL_ERROR_ZERO_RETURN) client_closed = true;
-    else if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) client_error = e;
+    if (e == SSL_ERROR_ZERO_RETURN)
+      client_closed = true;
+    else if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
+      client_error = e;
     ERR_clear_error();
     return moved;
   }
@@ -404,7 +407,8 @@ TEST(TlsEngine, WriteQueueGathersFramesIntoOneRecord) {
   ASSERT_EQ(records.size(), 1u);
   EXPECT_GT(records[0], expect.size());  // plaintext + content type + AEAD tag
   EXPECT_LT(records[0], expect.size() + 64);
-  ASSERT_EQ(BIO_write(SSL_get_rbio(p.client()), cipher.data(), int(cipher.size())), int(cipher.size()));
+  ASSERT_EQ(BIO_write(SSL_get_rbio(p.client()), cipher.data(), int(cipher.size())),
+            int(cipher.size()));
   p.run();
   EXPECT_EQ(p.client_got, expect);
 }
@@ -529,7 +533,8 @@ TEST(TlsEngine, IdleBuffersAreReleasedAndComeBack) {
   ASSERT_TRUE(p.client_write("pending"));
   std::string cipher;
   char buf[4096];
-  for (int n; (n = BIO_read(SSL_get_wbio(p.client()), buf, sizeof buf)) > 0;) cipher.append(buf, size_t(n));
+  for (int n; (n = BIO_read(SSL_get_wbio(p.client()), buf, sizeof buf)) > 0;)
+    cipher.append(buf, size_t(n));
   auto space = p.engine().input_space();
   std::memcpy(space.data(), cipher.data(), cipher.size());
   p.engine().commit_input(cipher.size());

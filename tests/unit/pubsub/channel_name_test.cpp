@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Channel name validation: 1..200 bytes of [A-Za-z0-9._:/-], as a table.
 #include "pubsub/channel_name.h"
 
@@ -41,7 +42,8 @@ TEST(ChannelName, Table) {
       {std::string("a\0b", 3), false},
       {"\x7f", false},
   };
-  for (const Case& c : cases) EXPECT_EQ(is_valid_channel_name(c.name), c.valid) << '"' << c.name << '"';
+  for (const Case& c : cases)
+    EXPECT_EQ(is_valid_channel_name(c.name), c.valid) << '"' << c.name << '"';
 }
 
 TEST(ChannelName, EveryByteClassified) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // ChannelRegistry: membership counts, publish (echo, sender excluded), channel
 // lifetime, unsubscribe-all, one shared FrameRef, the swap-remove bookkeeping against a
 // reference model, and the IterationGuard death tests.
@@ -80,8 +81,8 @@ TEST(ChannelRegistry, PublishSkipsSenderUnlessEcho) {
   EXPECT_EQ(a.sink.deliveries, 1);
   EXPECT_EQ(b.sink.deliveries, 2);
 
-  EXPECT_EQ(reg.publish("room", f, nullptr, false), 3u);          // HTTP publish
-  EXPECT_EQ(reg.publish("room", f, &outsider.sub, false), 3u);    // not a member
+  EXPECT_EQ(reg.publish("room", f, nullptr, false), 3u);        // HTTP publish
+  EXPECT_EQ(reg.publish("room", f, &outsider.sub, false), 3u);  // not a member
   EXPECT_EQ(outsider.sink.deliveries, 0);
   EXPECT_EQ(reg.publish("nobody-here", f, nullptr, false), 0u);
   EXPECT_EQ(reg.channels(), 1u);  // publishing never creates a channel
@@ -288,10 +289,18 @@ struct Mutator final : Sink {
   Subscriber* victim;
   void deliver(const FrameRef&) noexcept override {
     switch (kind) {
-      case kUnsubscribe: reg->unsubscribe(*victim, "room"); break;
-      case kSubscribe: (void)reg->subscribe(*victim, "elsewhere"); break;
-      case kUnsubscribeAll: reg->unsubscribe_all(*victim); break;
-      case kDestroy: victim->~Subscriber(); break;
+      case kUnsubscribe:
+        reg->unsubscribe(*victim, "room");
+        break;
+      case kSubscribe:
+        (void)reg->subscribe(*victim, "elsewhere");
+        break;
+      case kUnsubscribeAll:
+        reg->unsubscribe_all(*victim);
+        break;
+      case kDestroy:
+        victim->~Subscriber();
+        break;
     }
   }
 };

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // publish() allocates nothing per delivery: with the subscribers' queues warmed up to
 // their steady size, a burst of publishes makes zero calls to operator new. This binary
 // replaces the global operator new/delete to count calls (it forwards to malloc/free).
@@ -8,9 +9,9 @@
 #include <new>
 #include <vector>
 
+#include "../alloc_counter.h"
 #include "base/out_queue.h"
 #include "pubsub/channel_registry.h"
-#include "../alloc_counter.h"
 
 using relay::test::g_news;
 

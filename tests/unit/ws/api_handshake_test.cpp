@@ -1,12 +1,13 @@
+// SPDX-License-Identifier: MIT
 // The ws_* API's opening handshake over loopback TCP and socketpairs: resource and host
 // copied out, 400 / 426 answers, a bad 101 rejected, EMSGSIZE for small buffers, the _mem
 // variants, and ws_request_key / ws_response_key with the RFC 6455 §1.3 vector.
+#include <gtest/gtest.h>
+
 #include <cerrno>
 #include <cstring>
 #include <string>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "api_helpers.h"
 #include "ws/ws.h"
@@ -75,15 +76,19 @@ TEST(WsApiHandshake, ServerAnswers400And426) {
   for (const char* version : {"", "8"}) {
     int sv[2];
     ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-    std::string req = "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
-    if (*version) req += std::string("Sec-WebSocket-Version: ") + version + "\r\n";
-    else req = "GET / HTTP/1.1\r\nHost: x\r\n";  // no upgrade at all
+    std::string req =
+        "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
+    if (*version)
+      req += std::string("Sec-WebSocket-Version: ") + version + "\r\n";
+    else
+      req = "GET / HTTP/1.1\r\nHost: x\r\n";  // no upgrade at all
     write_raw(sv[1], req + "\r\n");
     char resource[64], host[64];
     errno = 0;
-    EXPECT_EQ(ws_attach_server(tcp_fromfd(sv[0]), 0, resource, sizeof(resource), host,
-                               sizeof(host), soon()), -1);
+    EXPECT_EQ(ws_attach_server(tcp_fromfd(sv[0]), 0, resource, sizeof(resource), host, sizeof(host),
+                               soon()),
+              -1);
     EXPECT_EQ(errno, EPROTO);
     std::string resp = read_raw(sv[1], 12);
     EXPECT_EQ(resp, *version ? "HTTP/1.1 426" : "HTTP/1.1 400");
@@ -123,8 +128,8 @@ TEST(WsApiHandshake, MemVariantsOverHttp) {
   char resource[32], host[32];
   int server = -1;
   std::thread th([&] {
-    server = ws_attach_server_mem(t.server, WS_TEXT, resource, sizeof(resource), host,
-                                  sizeof(host), &smem, soon());
+    server = ws_attach_server_mem(t.server, WS_TEXT, resource, sizeof(resource), host, sizeof(host),
+                                  &smem, soon());
   });
   int client = ws_attach_client_mem(t.client, WS_TEXT, "/mem", "mem.test", &cmem, soon());
   th.join();
@@ -135,8 +140,7 @@ TEST(WsApiHandshake, MemVariantsOverHttp) {
   char buf[8];
   EXPECT_EQ(mrecv(server, buf, sizeof(buf), soon()), 5);
   errno = 0;
-  EXPECT_EQ(ws_attach_server_mem(server, WS_NOHTTP, nullptr, 0, nullptr, 0, nullptr, soon()),
-            -1);
+  EXPECT_EQ(ws_attach_server_mem(server, WS_NOHTTP, nullptr, 0, nullptr, 0, nullptr, soon()), -1);
   EXPECT_EQ(errno, EINVAL);
   // hclose destroys the objects in place; ASan would flag a free() of caller memory.
   EXPECT_EQ(hclose(client), 0);

@@ -1,7 +1,9 @@
+// SPDX-License-Identifier: MIT
 // Helpers shared by the ws_* API tests (api_test.cpp, api_handshake_test.cpp, tcp_test.cpp):
 // connected pairs of handles, raw peers that write frames by hand, bounded raw reads.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -10,8 +12,6 @@
 #include <cerrno>
 #include <cstdint>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "ws/ws.h"
 
@@ -31,10 +31,10 @@ inline Pair ws_pair(int server_flags = 0, int client_flags = 0) {
   int sv[2];
   EXPECT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
   Pair p;
-  p.server = ws_attach_server(tcp_fromfd(sv[0]), WS_NOHTTP | server_flags, nullptr, 0, nullptr,
-                              0, soon());
-  p.client = ws_attach_client(tcp_fromfd(sv[1]), WS_NOHTTP | client_flags, nullptr, nullptr,
-                              soon());
+  p.server =
+      ws_attach_server(tcp_fromfd(sv[0]), WS_NOHTTP | server_flags, nullptr, 0, nullptr, 0, soon());
+  p.client =
+      ws_attach_client(tcp_fromfd(sv[1]), WS_NOHTTP | client_flags, nullptr, nullptr, soon());
   EXPECT_GE(p.server, 0);
   EXPECT_GE(p.client, 0);
   return p;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Tests of the public ws_* API (lib/ws/ws.h) over socketpairs and loopback TCP: every
 // documented error path (ETIMEDOUT, EPIPE, ECONNRESET, EINVAL, EMSGSIZE, EBUSY, EBADF,
 // ENOTSUP, EPROTO, ECANCELED, EAGAIN), pings answered inside ws_recv, and ws_detach
@@ -5,6 +6,7 @@
 // peer is needed. Every wait is bounded by a deadline. The handshake, keys and _mem
 // variants are in api_handshake_test.cpp; the socket layer in tcp_test.cpp.
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -14,8 +16,6 @@
 #include <cstring>
 #include <string>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "api_helpers.h"
 #include "ws/ws.h"
@@ -162,7 +162,7 @@ TEST(WsApi, InvalidArguments) {
   Pair p = ws_pair();
   char buf[8];
   auto einval = [](int rc) { return rc == -1 && errno == EINVAL; };
-  EXPECT_TRUE(einval(ws_send(p.client, 4, "x", 1, soon())));         // unknown flag bit
+  EXPECT_TRUE(einval(ws_send(p.client, 4, "x", 1, soon())));          // unknown flag bit
   EXPECT_TRUE(einval(ws_send(p.client, WS_NOHTTP, "x", 1, soon())));  // attach-time only
   EXPECT_TRUE(einval(ws_send(p.client, 0, nullptr, 5, soon())));
   EXPECT_TRUE(einval(ws_send(p.client, WS_TEXT, "\xc3", 1, soon())));  // text must be UTF-8

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Real browsers' upgrade requests, shared by the handshake tests and ws_core_bench.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Close codes (lib/ws/close.cpp): the validity table over every 16-bit code and the
 // failure-to-code table.
 #include "ws/close.h"
@@ -21,8 +22,8 @@ TEST(CloseCode, TableOverEverySixteenBitCode) {
 }
 
 TEST(CloseCode, Boundaries) {
-  for (uint16_t ok : {1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014,
-                      3000, 3999, 4000, 4999})
+  for (uint16_t ok : {1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000,
+                      3999, 4000, 4999})
     EXPECT_TRUE(is_valid_wire_code(ok)) << ok;
   // 1004 reserved; 1005/1006/1015 must never be on the wire; 0-999 and 1016-2999
   // unassigned or reserved; >= 5000 undefined.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Frame header codec and masking (lib/ws/frame.cpp) against the RFC 6455 §5.7 examples
 // and a byte-by-byte reference.
 #include "ws/frame.h"
@@ -16,7 +17,8 @@ using test::bytes;
 using test::hex;
 using test::str;
 
-std::string encode(bool fin, Opcode op, uint64_t len, const uint32_t* key = nullptr, uint8_t rsv = 0) {
+std::string encode(bool fin, Opcode op, uint64_t len, const uint32_t* key = nullptr,
+                   uint8_t rsv = 0) {
   std::byte buf[kMaxHeaderBytes];
   size_t n = encode_header(buf, fin, op, len, key, rsv);
   return std::string(reinterpret_cast<const char*>(buf), n);
@@ -117,8 +119,9 @@ TEST(FrameHeader, Rejects64BitLengthWithTopBitSet) {
   FrameHeader h;
   EXPECT_EQ(decode_header(bytes(hex({0x82, 0x7F, 0x80, 0, 0, 0, 0, 0, 0, 0})), &h),
             HeaderStatus::kBadLength);
-  EXPECT_EQ(decode_header(bytes(hex({0x82, 0x7F, 0x7F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF})), &h),
-            HeaderStatus::kOk);
+  EXPECT_EQ(
+      decode_header(bytes(hex({0x82, 0x7F, 0x7F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF})), &h),
+      HeaderStatus::kOk);
   EXPECT_EQ(h.payload_len, 0x7FFFFFFFFFFFFFFFull);
 }
 
@@ -168,7 +171,8 @@ TEST(ApplyMask, MatchesReferenceForEveryAlignmentLengthAndOffset) {
   for (size_t align = 0; align < 8; ++align) {
     for (size_t len = 0; len <= 200; ++len) {
       for (size_t off = 0; off < 4; ++off) {
-        for (size_t i = 0; i < sizeof(buf); ++i) buf[i] = ref[i] = static_cast<uint8_t>(i * 7 + len);
+        for (size_t i = 0; i < sizeof(buf); ++i)
+          buf[i] = ref[i] = static_cast<uint8_t>(i * 7 + len);
         size_t next = apply_mask(reinterpret_cast<std::byte*>(buf + align), len, key, off);
         reference_mask(ref + align, len, key, off);
         ASSERT_EQ(std::memcmp(buf, ref, sizeof(buf)), 0) << align << " " << len << " " << off;

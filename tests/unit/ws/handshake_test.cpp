@@ -1,12 +1,13 @@
+// SPDX-License-Identifier: MIT
 // HTTP upgrade handshake (lib/ws/handshake.cpp): parsing with limits, upgrade checks
 // (400/426), the RFC 6455 accept-key vector, real browser requests, and the builders.
 #include "ws/handshake.h"
-#include "browser_requests.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 
+#include "browser_requests.h"
 #include "test_util.h"
 
 namespace relay::ws {
@@ -86,12 +87,12 @@ TEST(AcceptKey, RfcVector) {
 TEST(AcceptKey, RejectsKeysThatAreNotSixteenBytes) {
   char out[kAcceptChars + 1];
   EXPECT_FALSE(compute_accept("", out));
-  EXPECT_FALSE(compute_accept("dGhlIHNhbXBsZSBub25jZQ=", out));     // 23 chars
-  EXPECT_FALSE(compute_accept("dGhlIHNhbXBsZSBub25jZQ", out));      // no padding
-  EXPECT_FALSE(compute_accept("dGhlIHNhbXBsZSBub25jZQ===", out));   // 25 chars
-  EXPECT_FALSE(compute_accept("dGhlIHNhbXBsZSBub25jZ===", out));    // 15 bytes + pad
-  EXPECT_FALSE(compute_accept("dGhlIHNhbXBsZSBub25jZQAA", out));    // 18 bytes
-  EXPECT_FALSE(compute_accept("dGhlIHNhbXBsZSBub25j*Q==", out));    // not base64
+  EXPECT_FALSE(compute_accept("dGhlIHNhbXBsZSBub25jZQ=", out));    // 23 chars
+  EXPECT_FALSE(compute_accept("dGhlIHNhbXBsZSBub25jZQ", out));     // no padding
+  EXPECT_FALSE(compute_accept("dGhlIHNhbXBsZSBub25jZQ===", out));  // 25 chars
+  EXPECT_FALSE(compute_accept("dGhlIHNhbXBsZSBub25jZ===", out));   // 15 bytes + pad
+  EXPECT_FALSE(compute_accept("dGhlIHNhbXBsZSBub25jZQAA", out));   // 18 bytes
+  EXPECT_FALSE(compute_accept("dGhlIHNhbXBsZSBub25j*Q==", out));   // not base64
   EXPECT_FALSE(compute_accept("dGhlIHNhbXBsZSBub25jZQ==\r", out));
   EXPECT_TRUE(compute_accept("AAAAAAAAAAAAAAAAAAAAAA==", out));
   EXPECT_TRUE(compute_accept("+/+/+/+/+/+/+/+/+/+/+w==", out));
@@ -163,8 +164,10 @@ TEST(ParseRequest, BareLfLineEndsAndLeadingEmptyLines) {
 }
 
 TEST(CheckUpgrade, BadRequestsGet400) {
-  EXPECT_EQ(upgrade_status("POST /chat HTTP/1.1" + kRfcRequest.substr(kRfcRequest.find("\r\n"))), 400);
-  EXPECT_EQ(upgrade_status("GET /chat HTTP/1.0" + kRfcRequest.substr(kRfcRequest.find("\r\n"))), 400);
+  EXPECT_EQ(upgrade_status("POST /chat HTTP/1.1" + kRfcRequest.substr(kRfcRequest.find("\r\n"))),
+            400);
+  EXPECT_EQ(upgrade_status("GET /chat HTTP/1.0" + kRfcRequest.substr(kRfcRequest.find("\r\n"))),
+            400);
   EXPECT_EQ(upgrade_status(with_header(kRfcRequest, "Host", "")), 400);
   EXPECT_EQ(upgrade_status(with_header(kRfcRequest, "Host", "Host:")), 400);
   EXPECT_EQ(upgrade_status(with_header(kRfcRequest, "Sec-WebSocket-Protocol", "Host: b")), 400);
@@ -174,18 +177,23 @@ TEST(CheckUpgrade, BadRequestsGet400) {
   EXPECT_EQ(upgrade_status(with_header(kRfcRequest, "Connection", "Connection: keep-alive")), 400);
   EXPECT_EQ(upgrade_status(with_header(kRfcRequest, "Connection", "Connection: upgraded")), 400);
   EXPECT_EQ(upgrade_status(with_header(kRfcRequest, "Sec-WebSocket-Key", "")), 400);
-  EXPECT_EQ(upgrade_status(with_header(kRfcRequest, "Sec-WebSocket-Key", "Sec-WebSocket-Key: abc")), 400);
+  EXPECT_EQ(upgrade_status(with_header(kRfcRequest, "Sec-WebSocket-Key", "Sec-WebSocket-Key: abc")),
+            400);
   EXPECT_EQ(upgrade_status(with_header(kRfcRequest, "Sec-WebSocket-Protocol",
                                        "Sec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAA==")),
             400);  // two keys
-  EXPECT_EQ(upgrade_status(with_header(kRfcRequest, "Sec-WebSocket-Protocol",
-                                       "Sec-WebSocket-Version: 13")),
+  EXPECT_EQ(upgrade_status(
+                with_header(kRfcRequest, "Sec-WebSocket-Protocol", "Sec-WebSocket-Version: 13")),
             400);  // two versions
 }
 
 TEST(CheckUpgrade, WrongOrMissingVersionGets426) {
-  EXPECT_EQ(upgrade_status(with_header(kRfcRequest, "Sec-WebSocket-Version", "Sec-WebSocket-Version: 8")), 426);
-  EXPECT_EQ(upgrade_status(with_header(kRfcRequest, "Sec-WebSocket-Version", "Sec-WebSocket-Version: 14")), 426);
+  EXPECT_EQ(
+      upgrade_status(with_header(kRfcRequest, "Sec-WebSocket-Version", "Sec-WebSocket-Version: 8")),
+      426);
+  EXPECT_EQ(upgrade_status(
+                with_header(kRfcRequest, "Sec-WebSocket-Version", "Sec-WebSocket-Version: 14")),
+            426);
   EXPECT_EQ(upgrade_status(with_header(kRfcRequest, "Sec-WebSocket-Version", "")), 426);
   std::string resp;
   build_error_response(&resp, 426, "version");
@@ -249,7 +257,8 @@ TEST(ParseRequest, HeaderCountAndByteLimitsAreExact) {
   EXPECT_EQ(parse(three, &head, nullptr, bytes_lim), HttpParse::kComplete);
   bytes_lim.max_head_bytes = three.size() - 1;
   EXPECT_EQ(parse(three, &head, nullptr, bytes_lim), HttpParse::kTooLarge);
-  EXPECT_EQ(parse(three.substr(0, three.size() - 2), &head, nullptr, bytes_lim), HttpParse::kNeedMore);
+  EXPECT_EQ(parse(three.substr(0, three.size() - 2), &head, nullptr, bytes_lim),
+            HttpParse::kNeedMore);
   // A single 8 KiB header line with the default limit.
   std::string big = "GET / HTTP/1.1\r\nCookie: " + std::string(8200, 'c') + "\r\n\r\n";
   EXPECT_EQ(parse(big, &head), HttpParse::kTooLarge);
@@ -260,12 +269,12 @@ TEST(ParseRequest, HeaderCountAndByteLimitsAreExact) {
 
 TEST(ParseRequest, MalformedHeadsAreBad) {
   const char* bad[] = {
-      "GET / HTTP/1.1\r\nHost : x\r\n\r\n",         // space before colon (RFC 9112 §5.1)
+      "GET / HTTP/1.1\r\nHost : x\r\n\r\n",            // space before colon (RFC 9112 §5.1)
       "GET / HTTP/1.1\r\nHost: x\r\n folded\r\n\r\n",  // obs-fold
       "GET / HTTP/1.1\r\nNoColon\r\n\r\n",
       "GET / HTTP/1.1\r\n: empty-name\r\n\r\n",
       "GET / HTTP/1.1\r\nBad\x01Name: x\r\n\r\n",
-      "GET / HTTP/1.1\r\nHost: a\rb\r\n\r\n",       // bare CR inside a value
+      "GET / HTTP/1.1\r\nHost: a\rb\r\n\r\n",  // bare CR inside a value
       "GET / HTTP/1\r\n\r\n",
       "GET / HTTP/1.1 \r\n\r\n",
       "GET  / HTTP/1.1\r\n\r\n",
@@ -327,7 +336,8 @@ TEST(ParseResponse, ClientChecksEveryRequirement) {
   EXPECT_FALSE(ok(with_header(good, "Upgrade", "")));
   EXPECT_FALSE(ok(with_header(good, "Connection", "")));
   EXPECT_FALSE(ok(with_header(good, "Sec-WebSocket-Accept", "")));
-  EXPECT_FALSE(ok(with_header(good, "Sec-WebSocket-Accept", "Sec-WebSocket-Accept: x3pPLMBiTxaQ9kYGzzhZRbK+xOo=")));
+  EXPECT_FALSE(ok(with_header(good, "Sec-WebSocket-Accept",
+                              "Sec-WebSocket-Accept: x3pPLMBiTxaQ9kYGzzhZRbK+xOo=")));
   EXPECT_FALSE(ok(with_header(good, "X", "Sec-WebSocket-Extensions: permessage-deflate")));
   EXPECT_FALSE(ok(with_header(good, "X", "Sec-WebSocket-Protocol: chat")));
   HttpHead h;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // ws::Protocol (lib/ws/protocol.cpp): every input is fed whole, split at every byte
 // and one byte at a time, and must give the same events, the same output frames and
 // the same final state. Covers the RFC 6455 §5.7 examples and each strictness rule of
@@ -27,7 +28,8 @@ struct Out {  // an output frame, key left out (it is random for clients)
   bool operator==(const Out&) const = default;
 };
 std::ostream& operator<<(std::ostream& os, const Out& o) {
-  return os << "Out(" << int(o.opcode) << ", \"" << o.payload.substr(0, 40) << "\", " << o.fin << ")";
+  return os << "Out(" << int(o.opcode) << ", \"" << o.payload.substr(0, 40) << "\", " << o.fin
+            << ")";
 }
 
 struct Outcome {
@@ -36,7 +38,8 @@ struct Outcome {
   ProtocolState state;
 };
 
-Outcome run(Role role, std::string_view input, const std::vector<size_t>& sizes, const Limits& lim) {
+Outcome run(Role role, std::string_view input, const std::vector<size_t>& sizes,
+            const Limits& lim) {
   Protocol p(role, lim);
   Outcome o;
   o.events = run_chunks(p, input, sizes);
@@ -83,7 +86,8 @@ void expect_failure(Role role, const std::string& input, uint16_t code,
 // ------------------------------------------------------------ RFC 6455 §5.7 examples
 
 TEST(ProtocolRfc, MaskedHelloToServer) {
-  const std::string masked = hex({0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58});
+  const std::string masked =
+      hex({0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58});
   EXPECT_EQ(cframe(kText, "Hello"), masked);
   expect_all(Role::kServer, masked, {msg("Hello")}, {}, ProtocolState::kOpen);
 }
@@ -116,8 +120,10 @@ TEST(ProtocolRfc, Lengths256And64KiB) {
   for (size_t len : {125u, 126u, 256u, 65535u, 65536u}) {
     std::string payload(len, '\0');
     for (size_t i = 0; i < len; ++i) payload[i] = static_cast<char>(i * 13 + 7);
-    expect_all(Role::kClient, sframe(kBin, payload), {msg(payload, false)}, {}, ProtocolState::kOpen);
-    expect_all(Role::kServer, cframe(kBin, payload), {msg(payload, false)}, {}, ProtocolState::kOpen);
+    expect_all(Role::kClient, sframe(kBin, payload), {msg(payload, false)}, {},
+               ProtocolState::kOpen);
+    expect_all(Role::kServer, cframe(kBin, payload), {msg(payload, false)}, {},
+               ProtocolState::kOpen);
   }
   // The §5.7 256-byte header exactly.
   EXPECT_EQ(sframe(kBin, std::string(256, 'x')).substr(0, 4), hex({0x82, 0x7E, 0x01, 0x00}));
@@ -131,20 +137,23 @@ TEST(ProtocolFragments, ControlFramesInterleaved) {
   const std::string in = cframe(kText, "frag1 ", false) + cframe(kPing, "p1") +
                          cframe(kCont, "frag2 ", false) + cframe(kPong, "p2") + cframe(kPing, "") +
                          cframe(kCont, "frag3") + cframe(kBin, "next");
-  expect_all(Role::kServer, in, {ping("p1"), pong("p2"), ping(""), msg("frag1 frag2 frag3"), msg("next", false)},
+  expect_all(Role::kServer, in,
+             {ping("p1"), pong("p2"), ping(""), msg("frag1 frag2 frag3"), msg("next", false)},
              {{kPong, "p1"}, {kPong, ""}}, ProtocolState::kOpen);
 }
 
 TEST(ProtocolFragments, EmptyFragmentsAndManyMessages) {
   std::string in = cframe(kBin, "", false) + cframe(kCont, "", false) + cframe(kCont, "");
-  in += cframe(kText, "") + cframe(kText, "a", false) + cframe(kCont, "", false) + cframe(kCont, "b");
+  in +=
+      cframe(kText, "") + cframe(kText, "a", false) + cframe(kCont, "", false) + cframe(kCont, "b");
   expect_all(Role::kServer, in, {msg("", false), msg(""), msg("ab")}, {}, ProtocolState::kOpen);
 }
 
 TEST(ProtocolFragments, Utf8SequenceSplitAcrossFragmentsIsValid) {
   const std::string euro = "\xe2\x82\xac";  // €
   const std::string in = cframe(kText, "a" + euro.substr(0, 1), false) +
-                         cframe(kCont, euro.substr(1, 1), false) + cframe(kCont, euro.substr(2) + "z");
+                         cframe(kCont, euro.substr(1, 1), false) +
+                         cframe(kCont, euro.substr(2) + "z");
   expect_all(Role::kServer, in, {msg("a" + euro + "z")}, {}, ProtocolState::kOpen);
 }
 
@@ -190,7 +199,8 @@ TEST(ProtocolErrors, FragmentedOrLongControlFrames) {
   expect_failure(Role::kServer, cframe(kClose, close_payload(1000, std::string(124, 'r'))), 1002);
   // 125 bytes is the maximum and fine.
   const std::string p125(125, 'p');
-  expect_all(Role::kServer, cframe(kPing, p125), {ping(p125)}, {{kPong, p125}}, ProtocolState::kOpen);
+  expect_all(Role::kServer, cframe(kPing, p125), {ping(p125)}, {{kPong, p125}},
+             ProtocolState::kOpen);
 }
 
 TEST(ProtocolErrors, ContinuationWithoutStart) {
@@ -275,7 +285,8 @@ TEST(ProtocolClose, ValidAndInvalidCodesAtEverySplit) {
 
 TEST(ProtocolClose, PeerClosesFirstThenWeReply) {
   Protocol p(Role::kServer);
-  p.feed(bytes(cframe(kText, "last") + cframe(kClose, close_payload(1001, "going")) + cframe(kText, "after")));
+  p.feed(bytes(cframe(kText, "last") + cframe(kClose, close_payload(1001, "going")) +
+               cframe(kText, "after")));
   EXPECT_EQ(str(p.poll_event().payload), "last");
   Event ev = p.poll_event();
   ASSERT_EQ(ev.kind, EventKind::kClose);
@@ -327,12 +338,13 @@ TEST(ProtocolClose, FailureAfterOurCloseSendsNoSecondClose) {
 
 TEST(ProtocolUtf8, InvalidTextAndCloseReason) {
   expect_failure(Role::kServer, cframe(kText, "ab\xff"), 1007);
-  expect_failure(Role::kServer, cframe(kText, "\xed\xa0\x80"), 1007);            // surrogate
-  expect_failure(Role::kServer, cframe(kText, "a\xe2\x82"), 1007);               // truncated
+  expect_failure(Role::kServer, cframe(kText, "\xed\xa0\x80"), 1007);  // surrogate
+  expect_failure(Role::kServer, cframe(kText, "a\xe2\x82"), 1007);     // truncated
   expect_failure(Role::kServer, cframe(kClose, close_payload(1000, "\xc0\xaf")), 1007);
   expect_failure(Role::kClient, sframe(kClose, close_payload(1000, "ok\xf8")), 1007);
   // Binary messages are not checked.
-  expect_all(Role::kServer, cframe(kBin, "\xff\xfe"), {msg("\xff\xfe", false)}, {}, ProtocolState::kOpen);
+  expect_all(Role::kServer, cframe(kBin, "\xff\xfe"), {msg("\xff\xfe", false)}, {},
+             ProtocolState::kOpen);
 }
 
 TEST(ProtocolUtf8, InvalidAcrossFragments) {
@@ -340,8 +352,8 @@ TEST(ProtocolUtf8, InvalidAcrossFragments) {
   expect_failure(Role::kServer, cframe(kText, "a", false) + cframe(kCont, "\xe2\x82"), 1007);
   // An invalid byte in a middle fragment, interleaved with a ping.
   expect_failure(Role::kServer,
-                 cframe(kText, "ok", false) + cframe(kPing, "p") + cframe(kCont, "\xe2\x28", false) +
-                     cframe(kCont, "never"),
+                 cframe(kText, "ok", false) + cframe(kPing, "p") +
+                     cframe(kCont, "\xe2\x28", false) + cframe(kCont, "never"),
                  1007, {ping("p")});
 }
 
@@ -373,14 +385,16 @@ TEST(ProtocolLimits, FragmentedMessageOverLimit) {
   lim.max_message_bytes = 10;
   expect_all(Role::kServer, cframe(kBin, "12345", false) + cframe(kCont, "67890"),
              {msg("1234567890", false)}, {}, ProtocolState::kOpen, lim);
-  const std::string in = cframe(kBin, "12345", false) + cframe(kPing, "p") + cframe(kCont, "678901");
+  const std::string in =
+      cframe(kBin, "12345", false) + cframe(kPing, "p") + cframe(kCont, "678901");
   expect_failure(Role::kServer, in, 1009, {ping("p")}, lim);
 }
 
 TEST(ProtocolLimits, TooManyFragments) {
   Limits lim;
   lim.max_fragments = 3;
-  expect_all(Role::kServer, cframe(kText, "a", false) + cframe(kCont, "b", false) + cframe(kCont, "c"),
+  expect_all(Role::kServer,
+             cframe(kText, "a", false) + cframe(kCont, "b", false) + cframe(kCont, "c"),
              {msg("abc")}, {}, ProtocolState::kOpen, lim);
   expect_failure(Role::kServer,
                  cframe(kText, "a", false) + cframe(kCont, "b", false) + cframe(kCont, "c", false) +
@@ -394,7 +408,8 @@ TEST(ProtocolSend, ServerFramesAreTheRfcBytes) {
   Protocol p(Role::kServer);
   ASSERT_TRUE(p.send_message(true, bytes("Hello")));
   ASSERT_TRUE(p.send_ping(bytes("Hello")));
-  EXPECT_EQ(drain(p), hex({0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f, 0x89, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f}));
+  EXPECT_EQ(drain(p), hex({0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f, 0x89, 0x05, 0x48, 0x65, 0x6c,
+                           0x6c, 0x6f}));
   FrameRef f = prepare_server_frame(Opcode::kBinary, bytes("shared"));
   ASSERT_TRUE(p.send_prepared(f));
   EXPECT_EQ(f.use_count(), 2u);  // queued by reference, not copied
@@ -422,7 +437,8 @@ TEST(ProtocolSend, FragmentsWhenFramesAreLimited) {
   lim.max_frame_bytes = 3;
   for (Role role : {Role::kServer, Role::kClient}) {
     Protocol p(role, lim);
-    const std::span<const std::byte> parts[] = {bytes("ab"), bytes(""), bytes("cdefg"), bytes("hij")};
+    const std::span<const std::byte> parts[] = {bytes("ab"), bytes(""), bytes("cdefg"),
+                                                bytes("hij")};
     ASSERT_TRUE(p.send_message(true, parts));
     const std::string wire = drain(p);
     auto frames = decode_frames(wire);

@@ -1,5 +1,7 @@
+// SPDX-License-Identifier: MIT
 // The socket layer under ws.h: addresses, listen/accept/connect deadlines, refused
 // connections, tcp_close's wait for the peer and brecv's EPIPE at the end of the stream.
+#include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -7,8 +9,6 @@
 #include <cstring>
 #include <string>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "api_helpers.h"
 #include "ws/ws.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Helpers shared by the lib/ws unit tests: byte strings, hand-built frames, feeding a
 // Protocol in chunks (whole, split at every byte, one byte at a time), and decoding
 // what a Protocol queued for output.
@@ -33,7 +34,8 @@ inline std::string hex(std::initializer_list<int> v) {
 }
 
 // The masking key of the RFC 6455 §5.7 examples: 37 fa 21 3d on the wire.
-inline constexpr uint32_t kRfcKey = std::bit_cast<uint32_t>(std::array<uint8_t, 4>{0x37, 0xfa, 0x21, 0x3d});
+inline constexpr uint32_t kRfcKey =
+    std::bit_cast<uint32_t>(std::array<uint8_t, 4>{0x37, 0xfa, 0x21, 0x3d});
 
 // One frame built from its parts; `key` set = masked with that key (wire-order bytes).
 struct FrameSpec {
@@ -66,7 +68,8 @@ inline std::string build_frame(const FrameSpec& f) {
     uint8_t k[4];
     std::memcpy(k, &f.key, 4);
     out.append(reinterpret_cast<const char*>(k), 4);
-    for (size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<char>(payload[i] ^ k[i % 4]);
+    for (size_t i = 0; i < payload.size(); ++i)
+      payload[i] = static_cast<char>(payload[i] ^ k[i % 4]);
   }
   return out + payload;
 }
@@ -95,11 +98,15 @@ struct Rec {
 inline std::ostream& operator<<(std::ostream& os, const Rec& r) {
   static const char* kNames[] = {"NeedMore", "Message", "Ping", "Pong", "Close", "Error"};
   os << kNames[static_cast<int>(r.kind)] << (r.text ? "(text" : "(bin") << ", " << r.code << ", \"";
-  if (r.payload.size() <= 40) os << r.payload;
-  else os << r.payload.substr(0, 40) << "...[" << r.payload.size() << "]";
+  if (r.payload.size() <= 40)
+    os << r.payload;
+  else
+    os << r.payload.substr(0, 40) << "...[" << r.payload.size() << "]";
   return os << "\")";
 }
-inline Rec msg(std::string_view p, bool text = true) { return {EventKind::kMessage, text, 0, std::string(p)}; }
+inline Rec msg(std::string_view p, bool text = true) {
+  return {EventKind::kMessage, text, 0, std::string(p)};
+}
 inline Rec ping(std::string_view p) { return {EventKind::kPing, false, 0, std::string(p)}; }
 inline Rec pong(std::string_view p) { return {EventKind::kPong, false, 0, std::string(p)}; }
 inline Rec closed(uint16_t code, std::string_view reason = {}) {
@@ -121,7 +128,8 @@ inline void poll_all(Protocol& p, std::vector<Rec>* out) {
 
 // Feeds `input` in chunks of the given sizes, polling after each; alternates between
 // feed() and input_space()/commit_input() so both paths are exercised.
-inline std::vector<Rec> run_chunks(Protocol& p, std::string_view input, const std::vector<size_t>& sizes) {
+inline std::vector<Rec> run_chunks(Protocol& p, std::string_view input,
+                                   const std::vector<size_t>& sizes) {
   std::vector<Rec> ev;
   size_t pos = 0;
   for (size_t i = 0; i < sizes.size(); ++i) {
@@ -185,8 +193,10 @@ inline std::vector<OutFrame> decode_frames(std::string_view wire) {
       break;
     }
     std::string payload(wire.substr(h.header_len, h.payload_len));
-    if (h.masked) apply_mask(reinterpret_cast<std::byte*>(payload.data()), payload.size(), h.mask_key);
-    frames.push_back({static_cast<uint8_t>(h.opcode), h.fin, h.masked, h.mask_key, std::move(payload)});
+    if (h.masked)
+      apply_mask(reinterpret_cast<std::byte*>(payload.data()), payload.size(), h.mask_key);
+    frames.push_back(
+        {static_cast<uint8_t>(h.opcode), h.fin, h.masked, h.mask_key, std::move(payload)});
     wire.remove_prefix(h.header_len + h.payload_len);
   }
   return frames;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // UTF-8 validation (lib/ws/utf8.cpp): the DFA against a straightforward reference
 // decoder, exhaustive for short sequences; fail-fast positions; splits at every byte.
 #include "ws/utf8.h"
@@ -25,11 +26,21 @@ bool reference_valid(const std::string& s) {
     unsigned c = p[i];
     size_t len;
     uint32_t cp;
-    if (c < 0x80) { ++i; continue; }
-    if ((c & 0xE0) == 0xC0) { len = 2; cp = c & 0x1F; }
-    else if ((c & 0xF0) == 0xE0) { len = 3; cp = c & 0x0F; }
-    else if ((c & 0xF8) == 0xF0) { len = 4; cp = c & 0x07; }
-    else return false;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    if ((c & 0xE0) == 0xC0) {
+      len = 2;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      len = 3;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      len = 4;
+      cp = c & 0x07;
+    } else
+      return false;
     if (i + len > n) return false;
     for (size_t k = 1; k < len; ++k) {
       if ((p[i + k] & 0xC0) != 0x80) return false;
@@ -62,25 +73,25 @@ TEST(Utf8, AcceptsBoundaryScalarValues) {
 }
 
 TEST(Utf8, RejectsOverlongsSurrogatesAndOutOfRange) {
-  EXPECT_FALSE(valid(hex({0x80})));                    // lone continuation
+  EXPECT_FALSE(valid(hex({0x80})));  // lone continuation
   EXPECT_FALSE(valid(hex({0xBF})));
-  EXPECT_FALSE(valid(hex({0xC0, 0x80})));              // overlong NUL
-  EXPECT_FALSE(valid(hex({0xC1, 0xBF})));              // overlong U+007F
-  EXPECT_FALSE(valid(hex({0xE0, 0x80, 0x80})));        // overlong
-  EXPECT_FALSE(valid(hex({0xE0, 0x9F, 0xBF})));        // overlong U+07FF
-  EXPECT_FALSE(valid(hex({0xF0, 0x80, 0x80, 0x80})));  // overlong
-  EXPECT_FALSE(valid(hex({0xF0, 0x8F, 0xBF, 0xBF})));  // overlong U+FFFF
-  EXPECT_FALSE(valid(hex({0xED, 0xA0, 0x80})));        // U+D800
-  EXPECT_FALSE(valid(hex({0xED, 0xBF, 0xBF})));        // U+DFFF
+  EXPECT_FALSE(valid(hex({0xC0, 0x80})));                          // overlong NUL
+  EXPECT_FALSE(valid(hex({0xC1, 0xBF})));                          // overlong U+007F
+  EXPECT_FALSE(valid(hex({0xE0, 0x80, 0x80})));                    // overlong
+  EXPECT_FALSE(valid(hex({0xE0, 0x9F, 0xBF})));                    // overlong U+07FF
+  EXPECT_FALSE(valid(hex({0xF0, 0x80, 0x80, 0x80})));              // overlong
+  EXPECT_FALSE(valid(hex({0xF0, 0x8F, 0xBF, 0xBF})));              // overlong U+FFFF
+  EXPECT_FALSE(valid(hex({0xED, 0xA0, 0x80})));                    // U+D800
+  EXPECT_FALSE(valid(hex({0xED, 0xBF, 0xBF})));                    // U+DFFF
   EXPECT_FALSE(valid(hex({0xED, 0xA0, 0x80, 0xED, 0xB0, 0x80})));  // surrogate pair
-  EXPECT_FALSE(valid(hex({0xF4, 0x90, 0x80, 0x80})));  // U+110000
+  EXPECT_FALSE(valid(hex({0xF4, 0x90, 0x80, 0x80})));              // U+110000
   EXPECT_FALSE(valid(hex({0xF5, 0x80, 0x80, 0x80})));
   EXPECT_FALSE(valid(hex({0xFE})));
   EXPECT_FALSE(valid(hex({0xFF})));
-  EXPECT_FALSE(valid(hex({0xC2})));                    // truncated
+  EXPECT_FALSE(valid(hex({0xC2})));  // truncated
   EXPECT_FALSE(valid(hex({0xE2, 0x82})));
   EXPECT_FALSE(valid(hex({0xF0, 0x9F, 0x98})));
-  EXPECT_FALSE(valid(hex({0xC2, 0x41})));              // continuation missing
+  EXPECT_FALSE(valid(hex({0xC2, 0x41})));  // continuation missing
 }
 
 TEST(Utf8, MatchesReferenceOnAllOneAndTwoByteStrings) {
