@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 // ws::Protocol (lib/ws/protocol.cpp): every input is fed whole, split at every byte
 // and one byte at a time, and must give the same events, the same output frames and
-// the same final state. Covers the RFC 6455 §5.7 examples and each strictness rule of
-// issue 2 (1002 / 1007 / 1009, masking by role, close codes, close handshake).
+// the same final state. Covers the RFC 6455 §5.7 examples and each strictness rule the
+// engine enforces (1002 / 1007 / 1009, masking by role, close codes, close handshake).
 #include "ws/protocol.h"
 
 #include <gtest/gtest.h>
