@@ -1,10 +1,12 @@
 # relay_add_test(name KIND unit|fuzz|bench SOURCES ... [LIBS ...] [ARGS ...])
 #   unit:  a GoogleTest binary registered with CTest under the label "unit".
-#   fuzz:  a libFuzzer target (only with RELAY_FUZZ=ON and clang); CTest replays
+#   fuzz:  a libFuzzer target; CTest replays
 #          tests/fuzz/corpus/<name>/ under the label "fuzz". DICT names a dictionary
 #          in tests/fuzz/ (default ws.dict).
 #   bench: a Google Benchmark program; CTest runs it briefly (label "bench")
 #          to prove it works, never to judge speed.
+# Fuzz and bench targets are options, not holes: with RELAY_FUZZ=OFF (the default) or
+# RELAY_BENCH=OFF the call adds nothing. Every other missing part is a configure error.
 function(relay_add_test name)
   cmake_parse_arguments(T "" "KIND;DICT" "SOURCES;LIBS;ARGS" ${ARGN})
   if(T_KIND STREQUAL "unit")
@@ -14,8 +16,8 @@ function(relay_add_test name)
     add_test(NAME ${name} COMMAND ${name} ${T_ARGS})
     set_tests_properties(${name} PROPERTIES LABELS unit TIMEOUT 300)
   elseif(T_KIND STREQUAL "fuzz")
-    if(NOT RELAY_FUZZ OR NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
-      return()
+    if(NOT RELAY_FUZZ)
+      return()  # option switch: fuzz targets only with -DRELAY_FUZZ=ON (clang, checked on top)
     endif()
     add_executable(${name} ${T_SOURCES})
     target_compile_options(${name} PRIVATE -fsanitize=fuzzer)
@@ -37,7 +39,7 @@ function(relay_add_test name)
     set_tests_properties(${name}_short PROPERTIES LABELS fuzz TIMEOUT 120)
   elseif(T_KIND STREQUAL "bench")
     if(NOT RELAY_BENCH)
-      return()
+      return()  # option switch: benchmarks only with -DRELAY_BENCH=ON (the default)
     endif()
     find_package(benchmark REQUIRED)
     add_executable(${name} ${T_SOURCES})
@@ -48,10 +50,3 @@ function(relay_add_test name)
     message(FATAL_ERROR "relay_add_test: unknown KIND '${T_KIND}'")
   endif()
 endfunction()
-
-# Add a subdirectory only when it exists yet (several people fill the tree at once).
-macro(relay_optional_subdirectory dir)
-  if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/${dir}/CMakeLists.txt)
-    add_subdirectory(${dir})
-  endif()
-endmacro()

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The test command (README quick start): installs what is missing, builds everything with
-# clang + AddressSanitizer + UndefinedBehaviorSanitizer (+ libFuzzer targets), starts the
-# services the tests need, runs every CTest label, and stops the services again.
+# The test command (README quick start): installs what is missing, checks that every
+# tracked C/C++ file is clang-format clean, builds everything with clang +
+# AddressSanitizer + UndefinedBehaviorSanitizer (+ libFuzzer targets) and runs every
+# CTest label.
 #   BUILD_DIR=...      build directory (default: build-test)
 #   CTEST_ARGS=...     extra ctest arguments, e.g. "-L unit"
 set -euo pipefail
@@ -14,6 +15,10 @@ if [ ! -d "$root/tests/node/node_modules" ] ||
   (cd "$root/tests/node" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
+# Formatting (.clang-format): any file clang-format would change fails the run.
+git -C "$root" ls-files -z '*.c' '*.cc' '*.cpp' '*.h' '*.hpp' |
+  (cd "$root" && xargs -0 clang-format --dry-run --Werror)
+
 # The .deb tests install the package (dpkg -i), so they run only as root (as in CI).
 packaging=OFF
 [ "$(id -u)" -eq 0 ] && packaging=ON
@@ -22,13 +27,6 @@ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
   -DRELAY_SANITIZE=address,undefined -DRELAY_FUZZ=ON -DRELAY_WERROR=ON \
   -DRELAY_PACKAGING_TESTS=$packaging >/dev/null
 cmake --build "$build" -j "$(nproc)"
-
-# Services the tests need, started here and stopped on exit whatever happens.
-services=()
-cleanup() {
-  for pid in "${services[@]:-}"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; done
-}
-trap cleanup EXIT
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}

@@ -3,10 +3,10 @@
 # missing (so a second run costs a second). Used by both quick-start commands.
 set -euo pipefail
 need=(cmake ninja-build g++ clang libclang-rt-14-dev pkg-config make
-      libssl-dev zlib1g-dev libspdlog-dev nlohmann-json3-dev libvalijson-dev libsystemd-dev
-      prometheus-cpp-dev libhiredis-dev libgtest-dev libbenchmark-dev)
+      libssl-dev libspdlog-dev nlohmann-json3-dev libvalijson-dev libsystemd-dev
+      prometheus-cpp-dev libgtest-dev libbenchmark-dev)
 if [ "${1:-}" = "--test" ]; then
-  need+=(python3 python3-websockets python3-pytest nodejs npm chromium redis-server prometheus
+  need+=(python3 python3-websockets python3-pytest nodejs npm chromium prometheus clang-format git
          python3-yaml openssl procps iproute2 curl systemd util-linux gnuplot
          build-essential fakeroot dpkg-dev debhelper lintian docker-compose)
 fi

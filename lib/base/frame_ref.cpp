@@ -1,16 +1,18 @@
 // SPDX-License-Identifier: MIT
 #include "base/frame_ref.h"
 
-#include <cstdlib>
 #include <cstring>
+#include <new>
 
 #include "base/assert.h"
 
 namespace relay {
 
 FrameRef FrameRef::allocate(size_t size) {
-  void* mem = std::malloc(sizeof(Block) + size);
-  RELAY_ASSERT(mem != nullptr);  // allocation failure aborts, as Redis' zmalloc does
+  // operator new, not malloc, so one allocation hook (the tests' counter) sees every
+  // allocation. Failure aborts, as Redis' zmalloc does.
+  void* mem = ::operator new(sizeof(Block) + size, std::nothrow);
+  RELAY_ASSERT(mem != nullptr);
   FrameRef f;
   f.b_ = static_cast<Block*>(mem);
   f.b_->refs = 1;
@@ -30,6 +32,6 @@ std::span<std::byte> FrameRef::mutable_bytes() noexcept {
   return {bytes_of(b_), b_->size};
 }
 
-void FrameRef::release(Block* b) noexcept { std::free(b); }
+void FrameRef::release(Block* b) noexcept { ::operator delete(b); }
 
 }  // namespace relay

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every scenario of issue 5 against wsrelay and, in the same run, against the
+# Runs every scenario of README "Performance" against wsrelay and, in the same run, against the
 # reference relay on Node's `ws` (node_relay.js): the relay pinned to core 0, the load
 # generator (wsrelay-bench) to core 1, 3 runs each, alternating relays so both see the
 # same machine. Writes tests/bench/RESULTS.md (medians, targets, machine) and

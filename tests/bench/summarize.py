@@ -3,7 +3,7 @@
 
 Each figure is the median over the runs of one relay; error counts (lost, duplicated,
 reordered, re-typed, corrupt, misrouted, dropped connections) are summed over all runs.
-The targets are issue 5's, for wsrelay.
+The targets (the TABLE rows below) are the ones in README "Performance", for wsrelay.
 """
 import argparse
 import json

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Google Benchmark for the sans-I/O WebSocket core (lib/ws): the hot paths of issue 2's
-// speed targets. Run a Release build:
+// Google Benchmark for the sans-I/O WebSocket core (lib/ws): the hot paths, with the
+// speed targets listed below. Run a Release build:
 //   build-rel/tests/bench/ws_core_bench --benchmark_min_time=2
 // Targets: unmask+decode of 64 KiB client frames >= 3 GB/s; a 64-byte server frame
 // encoded in <= 50 ns; a browser upgrade request parsed, checked and answered <= 2 us.

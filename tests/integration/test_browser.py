@@ -1,4 +1,4 @@
-"""Must show 2: headless Chromium (playwright-core + Debian's chromium) on the demo page at
+"""Headless Chromium (playwright-core + Debian's chromium) on the demo page at
 GET /: two pages see each other's messages, and the page speaks the README's raw relay
 format on /channels/demo (text frames of {"name", "text"})."""
 

@@ -1,4 +1,4 @@
-"""Must show 5 and 6: SIGTERM drain (close 1001 to every client, exit 0 within the drain
+"""SIGTERM drain (close 1001 to every client, exit 0 within the drain
 timeout), SIGHUP reload (a limit changes live; a bad file keeps the old config), the sd_notify
 sequence on a test-owned NOTIFY_SOCKET, and the Prometheus metrics on the metrics listener."""
 

@@ -1,4 +1,4 @@
-"""Must show 4: every limit and bad input, against the real binary: oversized messages (1009),
+"""Every limit and bad input, against the real binary: oversized messages (1009),
 invalid UTF-8 (1007), bad channel names (400), malformed and unknown /ws ops, Origin policy
 (403), huge request heads (431), a slow consumer (4008, others unaffected, RSS bounded),
 slow-loris handshakes, too many connections (503) and invalid config files (exit 78)."""

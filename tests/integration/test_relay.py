@@ -1,4 +1,4 @@
-"""Must show 1: raw relay, the JSON protocol on /ws and HTTP publish, with real clients
+"""The raw relay, the JSON protocol on /ws and HTTP publish, with real clients
 (python3-websockets 10.4 and Node `ws`), as the README describes them."""
 
 import asyncio

@@ -1,4 +1,4 @@
-"""Must show 3: no loss, order kept. 200 subscribers x 5 publishers x 2,000 messages on one raw
+"""No loss, order kept. 200 subscribers x 5 publishers x 2,000 messages on one raw
 channel, with Node `ws` clients: every subscriber gets every message exactly once, in order per
 publisher, type preserved; the publishers get each other's messages too (not their own)."""
 

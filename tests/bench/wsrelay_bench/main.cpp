@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// wsrelay-bench: the load generator of issue 5 (scenarios.cpp says what each runs).
+// wsrelay-bench: the load generator of README "Performance" (scenarios.cpp says what each runs).
 //   wsrelay-bench F1 --port 8080 --relay-pid $(pidof wsrelay) --window 256
 // One JSON line per run on stdout; see tests/bench/run_all.sh for the full table.
 #include <signal.h>
@@ -37,7 +37,7 @@ void print_usage() {
                "  --setup-timeout S    --drain-timeout S\n"
                "  --warmup-conns N     C1: connections opened (and kept) before measuring\n"
                "  --hold S             C1: keep the idle connections S seconds after measuring\n"
-               "Defaults (issue 5): F1 1000 subscribers, W=32, 64 B; F2 100 channels x 10,\n"
+               "Defaults: F1 1000 subscribers, W=32, 64 B; F2 100 channels x 10,\n"
                "10000 msg/s, 256 B; F3 10000 subscribers, 10 msg/s, 32 B; C1 10000 connections;\n"
                "H1 100 subscribers, 4 connections x 16 pipelined, 64 B.\n");
 }

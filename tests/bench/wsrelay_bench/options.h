@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The load generator's command line: which scenario, where the relay is, and every
-// scenario parameter (defaults per scenario as issue 5 gives them; CI overrides them
+// scenario parameter (defaults per scenario as README "Performance" gives them; CI overrides them
 // to run each scenario at a tiny scale for about a second).
 #pragma once
 

