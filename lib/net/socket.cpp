@@ -224,10 +224,6 @@ Result<void> set_tcp_nodelay(int fd, bool on) noexcept {
   return set_int_option(fd, IPPROTO_TCP, TCP_NODELAY, on ? 1 : 0);
 }
 
-Result<void> set_send_buffer(int fd, int bytes) noexcept {
-  return set_int_option(fd, SOL_SOCKET, SO_SNDBUF, bytes);
-}
-
 Result<uint16_t> local_port(int fd) noexcept {
   SocketAddress a;
   a.len = sizeof a.storage;

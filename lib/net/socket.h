@@ -79,8 +79,6 @@ struct Accepted {
 Accepted accept_nonblocking(int listen_fd) noexcept;
 
 Result<void> set_tcp_nodelay(int fd, bool on = true) noexcept;
-// Sets SO_SNDBUF (the kernel doubles it and applies a minimum); for tests and tuning.
-Result<void> set_send_buffer(int fd, int bytes) noexcept;
 // The local port of a bound fd (for tests that listen on port 0).
 Result<uint16_t> local_port(int fd) noexcept;
 // The pending SO_ERROR of fd (0 = none), clearing it; e.g. after a nonblocking connect.

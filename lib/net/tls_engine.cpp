@@ -393,13 +393,6 @@ void TlsEngine::shutdown() noexcept {
   ERR_clear_error();
 }
 
-std::string_view TlsEngine::alpn() const noexcept {
-  const unsigned char* p = nullptr;
-  unsigned int n = 0;
-  SSL_get0_alpn_selected(ssl_, &p, &n);
-  return p ? std::string_view(reinterpret_cast<const char*>(p), n) : std::string_view();
-}
-
 std::string_view TlsEngine::version() const noexcept { return SSL_get_version(ssl_); }
 
 }  // namespace relay::net

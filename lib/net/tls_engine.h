@@ -150,8 +150,7 @@ class TlsEngine {
   bool has_failed() const noexcept { return failed_; }
   // What went wrong (OpenSSL's reason, e.g. "wrong version number", "http request").
   const std::string& error() const noexcept { return error_; }
-  // The negotiated ALPN protocol ("" = none), and version ("TLSv1.3").
-  std::string_view alpn() const noexcept;
+  // The negotiated version ("TLSv1.3").
   std::string_view version() const noexcept;
   ssl_st* native() const noexcept { return ssl_; }
 

@@ -179,14 +179,14 @@ using namespace relay::ws;  // NOLINT: the C edge below
 
 extern "C" {
 
-int64_t now(void) { return relay::monotonic_ms(); }
+int64_t wsr_now(void) { return relay::monotonic_ms(); }
 
-int ipaddr_local(struct ipaddr* addr, const char* name, int port, int mode) {
+int wsr_ipaddr_local(struct ipaddr* addr, const char* name, int port, int mode) {
   return resolve(addr, name, port, mode, true);
 }
 
 // getaddrinfo() blocks; a literal address (all wsrelay's tests use 127.0.0.1) never does.
-int ipaddr_remote(struct ipaddr* addr, const char* name, int port, int mode, int64_t deadline) {
+int wsr_ipaddr_remote(struct ipaddr* addr, const char* name, int port, int mode, int64_t deadline) {
   (void)deadline;
   if (!name) {
     errno = EINVAL;
@@ -195,19 +195,19 @@ int ipaddr_remote(struct ipaddr* addr, const char* name, int port, int mode, int
   return resolve(addr, name, port, mode, false);
 }
 
-int ipaddr_port(const struct ipaddr* addr) {
+int wsr_ipaddr_port(const struct ipaddr* addr) {
   const Addr* a = addr_of(addr);
   return ntohs(a->sa.sa_family == AF_INET6 ? a->sin6.sin6_port : a->sin.sin_port);
 }
 
-const char* ipaddr_str(const struct ipaddr* addr, char* ipstr) {
+const char* wsr_ipaddr_str(const struct ipaddr* addr, char* ipstr) {
   const Addr* a = addr_of(addr);
   const void* src = a->sa.sa_family == AF_INET6 ? static_cast<const void*>(&a->sin6.sin6_addr)
                                                 : static_cast<const void*>(&a->sin.sin_addr);
   return ::inet_ntop(a->sa.sa_family, src, ipstr, IPADDR_MAXSTRLEN);
 }
 
-int tcp_listen(struct ipaddr* addr, int backlog) {
+int wsr_tcp_listen(struct ipaddr* addr, int backlog) {
   if (!addr) {
     errno = EINVAL;
     return -1;
@@ -237,7 +237,7 @@ int tcp_listen(struct ipaddr* addr, int backlog) {
   return h;
 }
 
-int tcp_accept(int s, struct ipaddr* addr, int64_t deadline) {
+int wsr_tcp_accept(int s, struct ipaddr* addr, int64_t deadline) {
   HandleRef pin;
   auto* l = hquery_as<TcpListener>(s, HandleType::kTcpListener, &pin);
   if (!l) return -1;
@@ -259,7 +259,7 @@ int tcp_accept(int s, struct ipaddr* addr, int64_t deadline) {
   }
 }
 
-int tcp_connect(const struct ipaddr* addr, int64_t deadline) {
+int wsr_tcp_connect(const struct ipaddr* addr, int64_t deadline) {
   if (!addr) {
     errno = EINVAL;
     return -1;
@@ -285,9 +285,9 @@ int tcp_connect(const struct ipaddr* addr, int64_t deadline) {
 
 // As libdill: half-close, then read and drop the rest until the other side closes too, so
 // that side has seen all our data; the handle is closed whatever happens.
-int tcp_close(int s, int64_t deadline) {
+int wsr_tcp_close(int s, int64_t deadline) {
   HandleRef pin;
-  if (hquery(s, HandleType::kTcpListener, &pin)) return hclose(s);
+  if (hquery(s, HandleType::kTcpListener, &pin)) return wsr_hclose(s);
   if (!hquery(s, HandleType::kTcp, &pin)) return -1;
   auto* bs = static_cast<Bytestream*>(pin.get()->query(HandleType::kBytestream));
   bs->shutdown_write();
@@ -307,7 +307,7 @@ int tcp_close(int s, int64_t deadline) {
     }
   }
   pin.reset();
-  hclose(s);
+  wsr_hclose(s);
   if (err) {
     errno = err;
     return -1;
@@ -315,7 +315,7 @@ int tcp_close(int s, int64_t deadline) {
   return 0;
 }
 
-int tcp_fromfd(int fd) {
+int wsr_tcp_fromfd(int fd) {
   int type = 0;
   socklen_t len = sizeof(type);
   if (fd < 0 || ::fcntl(fd, F_GETFD) < 0) {

@@ -88,7 +88,7 @@ class TlsSock final : public HandleObject, public Bytestream {
       (void)SSL_shutdown(ssl_);
       ERR_clear_error();
     }
-    (void)hclose(u_);
+    (void)wsr_hclose(u_);
   }
 
   // SNI, the name (or address) the certificate must match, and our BIO. errno-style result.
@@ -205,7 +205,7 @@ using namespace relay::ws;  // NOLINT: the C edge below
 
 extern "C" {
 
-int tls_attach_client(int s, const char* hostname, int64_t deadline) {
+int wsr_tls_attach_client(int s, const char* hostname, int64_t deadline) {
   if (!hostname || !*hostname) {
     errno = EINVAL;
     return -1;
@@ -216,7 +216,7 @@ int tls_attach_client(int s, const char* hostname, int64_t deadline) {
   int u = hown(s);        // from here we own the bytestream handle
   if (u < 0) return -1;
   auto fail = [&](int err) {
-    hclose(u);
+    wsr_hclose(u);
     errno = err;
     return -1;
   };

@@ -101,10 +101,9 @@ void poll_all(Protocol& p, std::vector<Rec>* log, bool* ended) {
 
 Limits limits_for(uint8_t b) {
   Limits lim;
-  if (b & 0x80) {  // small limits, to reach the 1009 paths and outgoing fragmentation
+  if (b & 0x80) {  // small limits, to reach the 1009 paths
     lim.max_message_bytes = 64 + (b & 0x0F) * 16;
     lim.max_fragments = 1 + (b & 0x07);
-    lim.max_frame_bytes = (b & 0x40) ? 1 + (b & 0x1F) : 0;
   }
   return lim;
 }
