@@ -46,9 +46,6 @@ struct Event {
   // Message payload, ping/pong data or close reason. Valid until the next call to
   // poll_event(), input_space() or feed().
   std::span<const std::byte> payload;
-  std::string_view payload_text() const noexcept {
-    return {reinterpret_cast<const char*>(payload.data()), payload.size()};
-  }
 };
 
 // States, with the calls each allows (as in Pushpin's websocket.rs):

@@ -242,7 +242,7 @@ TEST(ProtocolErrors, ErrorIsReportedOnceThenNeedMore) {
   Event ev = p.poll_event();
   EXPECT_EQ(ev.kind, EventKind::kError);
   EXPECT_EQ(ev.code, 1002);
-  EXPECT_EQ(ev.payload_text(), "protocol error");
+  EXPECT_EQ(str(ev.payload), "protocol error");
   EXPECT_EQ(p.failure_code(), 1002);
   EXPECT_TRUE(p.close_sent());
   for (int i = 0; i < 3; ++i) EXPECT_EQ(p.poll_event().kind, EventKind::kNeedMore);
@@ -263,7 +263,7 @@ TEST(ProtocolClose, ReceivedCodesValidatedOverTheWholeRange) {
     if (valid) {
       ASSERT_EQ(ev.kind, EventKind::kClose) << code;
       ASSERT_EQ(ev.code, code);
-      ASSERT_EQ(ev.payload_text(), "bye");
+      ASSERT_EQ(str(ev.payload), "bye");
       ASSERT_EQ(p.state(), ProtocolState::kPeerClosed);
     } else {
       ASSERT_EQ(ev.kind, EventKind::kError) << code;
