@@ -16,7 +16,7 @@
 
 #include "base/result.h"
 #include "ws/handle.h"
-#include "ws/ws.h"
+#include "ws/wsr_api.h"
 
 namespace relay::ws {
 

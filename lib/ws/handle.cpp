@@ -8,7 +8,7 @@
 #include <mutex>
 #include <vector>
 
-#include "ws/ws.h"
+#include "ws/wsr_api.h"
 
 namespace relay::ws {
 namespace {

@@ -2,8 +2,6 @@
 // The ws_* edge of ws.h: argument checks, handle lookups and errno, as libdill's ws.c.
 // Each call checks its arguments, finds its WsSock (EBADF, ENOTSUP), lets the object do
 // the work and turns a Result into -1 + errno. No exception crosses this file.
-#include "ws/ws.h"
-
 #include <cstring>
 #include <memory>
 #include <new>
@@ -14,6 +12,7 @@
 #include "ws/handle.h"
 #include "ws/handshake.h"
 #include "ws/ws_sock.h"
+#include "ws/wsr_api.h"
 
 using namespace relay::ws;  // NOLINT: the C edge
 using relay::Errc;

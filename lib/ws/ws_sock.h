@@ -18,7 +18,7 @@
 #include "ws/handle.h"
 #include "ws/handshake.h"
 #include "ws/protocol.h"
-#include "ws/ws.h"
+#include "ws/wsr_api.h"
 
 namespace relay::ws {
 
