@@ -139,29 +139,14 @@ void Reactor::run() noexcept {
 
 void Reactor::run_hooks() noexcept {
   for (size_t i = 0; i < hooks_.size(); ++i) {  // size re-read: a hook may add hooks
-    Hook h = hooks_[i];
-    if (h.cb) h.cb(h.data);
-  }
-  if (hooks_dirty_) {
-    std::erase_if(hooks_, [](const Hook& h) { return h.cb == nullptr; });
-    hooks_dirty_ = false;
+    Hook h = hooks_[i];                         // a copy: push_back may move the vector
+    h.cb(h.data);
   }
 }
 
-int Reactor::add_before_sleep(HookCallback cb, void* data) {
+void Reactor::add_before_sleep(HookCallback cb, void* data) {
   RELAY_ASSERT(cb != nullptr);
-  int id = next_hook_id_++;
-  hooks_.push_back(Hook{id, cb, data});
-  return id;
-}
-
-void Reactor::remove_before_sleep(int id) noexcept {
-  for (Hook& h : hooks_) {
-    if (h.id == id && h.cb) {
-      h.cb = nullptr;  // erased after the hooks ran, so a running loop stays valid
-      hooks_dirty_ = true;
-    }
-  }
+  hooks_.push_back(Hook{cb, data});
 }
 
 // ---- timers -------------------------------------------------------------------------

@@ -108,9 +108,8 @@ class Reactor {
   uint32_t interest(int fd) const noexcept;  // 0 when not registered
 
   // Runs cb(data) at the end of every turn, after I/O and timers, in registration
-  // order. Returns an id for remove_before_sleep(). A hook may add or remove hooks.
-  int add_before_sleep(HookCallback cb, void* data);
-  void remove_before_sleep(int id) noexcept;
+  // order, for the reactor's lifetime. A hook may add hooks (they run the same turn).
+  void add_before_sleep(HookCallback cb, void* data);
 
   // Turns until stop(); a stop() before run() makes it return at once. After it
   // returns, run() may be called again.
@@ -127,7 +126,6 @@ class Reactor {
   size_t armed_timers() const noexcept { return heap_.size(); }
   size_t registered_fds() const noexcept { return registered_; }
   uint64_t stale_events_dropped() const noexcept { return stale_events_; }
-  static const char* backend_name() noexcept { return PollBackend::name(); }
 
  private:
   friend class Timer;
@@ -138,8 +136,7 @@ class Reactor {
     uint32_t gen = 0;  // generation of this registration, echoed in the token
   };
   struct Hook {
-    int id;
-    HookCallback cb;  // null = removed, compacted after the hooks ran
+    HookCallback cb;
     void* data;
   };
   explicit Reactor(PollBackend backend) noexcept;
@@ -168,8 +165,6 @@ class Reactor {
   std::vector<Timer*> heap_;
   std::vector<Hook> hooks_;
   int wake_fd_ = -1;
-  int next_hook_id_ = 1;
-  bool hooks_dirty_ = false;
   bool stop_ = false;
   uint32_t next_gen_ = 1;
   uint64_t next_seq_ = 1;

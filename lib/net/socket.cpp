@@ -3,6 +3,7 @@
 #include "net/socket.h"
 
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <unistd.h>
@@ -107,6 +108,54 @@ Result<SocketAddress> parse_address(std::string_view s) {
   return a;
 }
 
+Result<SocketAddress> resolve_address(const char* host, uint16_t port, Family family,
+                                      bool passive) {
+  const bool v6 = family == Family::kIpv6 || family == Family::kPreferIpv6;
+  SocketAddress a;
+  if (!host) {  // the wildcard address
+    if (v6) {
+      auto* sin6 = reinterpret_cast<sockaddr_in6*>(&a.storage);
+      sin6->sin6_family = AF_INET6;
+      sin6->sin6_addr = in6addr_any;
+      sin6->sin6_port = htons(port);
+      a.len = sizeof(sockaddr_in6);
+    } else {
+      auto* sin = reinterpret_cast<sockaddr_in*>(&a.storage);
+      sin->sin_family = AF_INET;
+      sin->sin_addr.s_addr = htonl(INADDR_ANY);
+      sin->sin_port = htons(port);
+      a.len = sizeof(sockaddr_in);
+    }
+    return a;
+  }
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_family = family == Family::kIpv4   ? AF_INET
+                    : family == Family::kIpv6 ? AF_INET6
+                                              : AF_UNSPEC;
+  hints.ai_flags = passive ? AI_PASSIVE : 0;
+  addrinfo* list = nullptr;
+  if (getaddrinfo(host, nullptr, &hints, &list) != 0 || !list)
+    return fail(static_cast<Errc>(EADDRNOTAVAIL));
+  const int want = v6 ? AF_INET6 : AF_INET;
+  const addrinfo* pick = nullptr;
+  for (const addrinfo* it = list; it && !pick; it = it->ai_next)
+    if (it->ai_family == want) pick = it;
+  for (const addrinfo* it = list; it && !pick; it = it->ai_next)  // the other family
+    if (it->ai_family == AF_INET || it->ai_family == AF_INET6) pick = it;
+  if (pick) {
+    std::memcpy(&a.storage, pick->ai_addr, pick->ai_addrlen);
+    a.len = pick->ai_addrlen;
+  }
+  freeaddrinfo(list);
+  if (!pick) return fail(static_cast<Errc>(EADDRNOTAVAIL));
+  if (a.family() == AF_INET6)
+    reinterpret_cast<sockaddr_in6*>(&a.storage)->sin6_port = htons(port);
+  else
+    reinterpret_cast<sockaddr_in*>(&a.storage)->sin_port = htons(port);
+  return a;
+}
+
 Result<int> listen_tcp(const SocketAddress& addr, int backlog, bool reuseport) {
   int fd = socket(addr.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
   if (fd < 0) return fail_errno();
@@ -127,7 +176,7 @@ Result<int> connect_tcp(const SocketAddress& addr) {
   int fd = socket(addr.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
   if (fd < 0) return fail_errno();
   if (connect(fd, reinterpret_cast<const sockaddr*>(&addr.storage), addr.len) != 0 &&
-      errno != EINPROGRESS) {
+      errno != EINPROGRESS && errno != EINTR) {
     int err = errno;
     ::close(fd);
     return fail(static_cast<Errc>(err));
@@ -173,10 +222,6 @@ Accepted accept_nonblocking(int listen_fd) noexcept {
 
 Result<void> set_tcp_nodelay(int fd, bool on) noexcept {
   return set_int_option(fd, IPPROTO_TCP, TCP_NODELAY, on ? 1 : 0);
-}
-
-Result<void> set_send_buffer(int fd, int bytes) noexcept {
-  return set_int_option(fd, SOL_SOCKET, SO_SNDBUF, bytes);
 }
 
 Result<uint16_t> local_port(int fd) noexcept {

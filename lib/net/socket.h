@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -36,6 +37,15 @@ struct SocketAddress {
 // out-of-range port, an unbracketed IPv6 literal, a scope id ("%eth0"), trailing bytes.
 Result<SocketAddress> parse_address(std::string_view host_port);
 
+// Which address family resolve_address() keeps: only one, or one preferred.
+enum class Family : uint8_t { kIpv4, kIpv6, kPreferIpv4, kPreferIpv6 };
+
+// HOST (a name or a literal; null = the wildcard address of the preferred family) and PORT
+// to an address with getaddrinfo(), keeping the first result of the family asked for (a
+// preference falls back to the other family). `passive`: for bind() (AI_PASSIVE).
+// getaddrinfo blocks on a DNS name, never on a literal. Errors: EADDRNOTAVAIL (no address).
+Result<SocketAddress> resolve_address(const char* host, uint16_t port, Family family, bool passive);
+
 // socket + SO_REUSEADDR (+ SO_REUSEPORT when reuseport, for one listener per worker)
 // + bind + listen(backlog). Returns the nonblocking, close-on-exec listening fd.
 // An IPv6 "[::]" listener follows the system's bindv6only default (dual stack on Debian).
@@ -45,6 +55,7 @@ Result<int> listen_tcp(const SocketAddress& addr, int backlog, bool reuseport);
 // A nonblocking, close-on-exec TCP connection to addr (tests and the load generator).
 // The connect may still be in progress (EINPROGRESS is success): wait for kWritable,
 // then read SO_ERROR with socket_error().
+// EINTR counts as in progress too (connect(2): the connection completes asynchronously).
 Result<int> connect_tcp(const SocketAddress& addr);
 
 enum class AcceptStatus : uint8_t {
@@ -68,8 +79,6 @@ struct Accepted {
 Accepted accept_nonblocking(int listen_fd) noexcept;
 
 Result<void> set_tcp_nodelay(int fd, bool on = true) noexcept;
-// Sets SO_SNDBUF (the kernel doubles it and applies a minimum); for tests and tuning.
-Result<void> set_send_buffer(int fd, int bytes) noexcept;
 // The local port of a bound fd (for tests that listen on port 0).
 Result<uint16_t> local_port(int fd) noexcept;
 // The pending SO_ERROR of fd (0 = none), clearing it; e.g. after a nonblocking connect.
@@ -109,22 +118,23 @@ inline FlushResult writev_queue(int fd, OutQueue& q) noexcept {
 
 namespace detail {
 // One gather-write of iov[0..n); returns bytes written or -1 with errno (EINTR retried).
+// Called only through write_loop() (writev_queue here, flush_tls_output in tls_io.h).
 ssize_t write_iov(int fd, const iovec* iov, int n) noexcept;
-}  // namespace detail
 
-template <typename OnSent>
-FlushResult writev_queue(int fd, OutQueue& q, OnSent&& on_sent) noexcept {
+// The one write loop under writev_queue and flush_tls_output: gather(iov, max) fills up to
+// max iovecs from the source (0 = nothing left), consume(n) drops n written bytes. Loops
+// while each write is taken whole and stops at the first short one (the kernel buffer is
+// full, another call would only return EAGAIN).
+template <int MaxIov, typename Gather, typename Consume>
+FlushResult write_loop(int fd, Gather&& gather, Consume&& consume) noexcept {
   FlushResult r;
-  iovec iov[kMaxIovPerWrite];
-  while (!q.empty()) {
-    int n = q.gather(iov, kMaxIovPerWrite);
-    if (n == 0) {  // only zero-length frames are left
-      q.consume(0, on_sent);
-      break;
-    }
+  iovec iov[MaxIov];
+  for (;;) {
+    const int n = gather(iov, MaxIov);
+    if (n == 0) break;
     size_t asked = 0;
     for (int i = 0; i < n; ++i) asked += iov[i].iov_len;
-    ssize_t w = detail::write_iov(fd, iov, n);
+    const ssize_t w = write_iov(fd, iov, n);
     if (w < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) {
         r.status = FlushStatus::kBlocked;
@@ -134,7 +144,7 @@ FlushResult writev_queue(int fd, OutQueue& q, OnSent&& on_sent) noexcept {
       }
       return r;
     }
-    q.consume(size_t(w), on_sent);
+    consume(size_t(w));
     r.bytes += size_t(w);
     if (size_t(w) < asked) {
       r.status = FlushStatus::kBlocked;
@@ -143,6 +153,19 @@ FlushResult writev_queue(int fd, OutQueue& q, OnSent&& on_sent) noexcept {
   }
   r.status = FlushStatus::kDrained;
   return r;
+}
+}  // namespace detail
+
+template <typename OnSent>
+FlushResult writev_queue(int fd, OutQueue& q, OnSent&& on_sent) noexcept {
+  auto gather = [&](iovec* iov, int max) {
+    if (q.empty()) return 0;
+    const int n = q.gather(iov, max);
+    if (n == 0) q.consume(0, on_sent);  // only zero-length frames are left
+    return n;
+  };
+  auto consume = [&](size_t n) { q.consume(n, on_sent); };
+  return detail::write_loop<kMaxIovPerWrite>(fd, gather, consume);
 }
 
 }  // namespace relay::net

@@ -80,6 +80,14 @@ SSL_CTX* new_context(const SSL_METHOD* method) {
   return ctx;
 }
 
+// A context factory's failure: frees the half-built context and says which file and why.
+std::unique_ptr<TlsContext> context_failure(TlsContextError* error, SSL_CTX* ctx, TlsFile file,
+                                            std::string message) {
+  if (ctx) SSL_CTX_free(ctx);
+  if (error) *error = TlsContextError{file, std::move(message)};
+  return nullptr;
+}
+
 std::string bio_text(BIO* b) {
   char* data = nullptr;
   long n = BIO_get_mem_data(b, &data);
@@ -94,70 +102,61 @@ std::unique_ptr<TlsContext> TlsContext::create_server(const std::string& cert_pa
                                                       const std::string& key_path,
                                                       TlsContextError* error) {
   ERR_clear_error();
-  auto fail = [&](SSL_CTX* ctx, TlsFile file, std::string message) {
-    if (ctx) SSL_CTX_free(ctx);
-    if (error) *error = TlsContextError{file, std::move(message)};
-    return std::unique_ptr<TlsContext>();
-  };
   SSL_CTX* ctx = new_context(TLS_server_method());
   if (!ctx)
-    return fail(nullptr, TlsFile::kNone,
-                "cannot create a TLS context: " + take_error("out of memory"));
+    return context_failure(error, nullptr, TlsFile::kNone,
+                           "cannot create a TLS context: " + take_error("out of memory"));
   SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
   if (SSL_CTX_use_certificate_chain_file(ctx, cert_path.c_str()) != 1)
-    return fail(ctx, TlsFile::kCert,
-                "cannot load a PEM certificate chain from " + cert_path + ": " +
-                    take_error("unknown error"));
+    return context_failure(error, ctx, TlsFile::kCert,
+                           "cannot load a PEM certificate chain from " + cert_path + ": " +
+                               take_error("unknown error"));
   const std::string mismatch =
       "the key in " + key_path + " does not match the certificate in " + cert_path;
   if (SSL_CTX_use_PrivateKey_file(ctx, key_path.c_str(), SSL_FILETYPE_PEM) != 1) {
     if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH) {
       ERR_clear_error();
-      return fail(ctx, TlsFile::kKey, mismatch);
+      return context_failure(error, ctx, TlsFile::kKey, mismatch);
     }
-    return fail(ctx, TlsFile::kKey,
-                "cannot load an unencrypted PEM private key from " + key_path + ": " +
-                    take_error("unknown error"));
+    return context_failure(error, ctx, TlsFile::kKey,
+                           "cannot load an unencrypted PEM private key from " + key_path + ": " +
+                               take_error("unknown error"));
   }
   if (SSL_CTX_check_private_key(ctx) != 1) {
     ERR_clear_error();
-    return fail(ctx, TlsFile::kKey, mismatch);
+    return context_failure(error, ctx, TlsFile::kKey, mismatch);
   }
   SSL_CTX_set_alpn_select_cb(ctx, select_alpn, nullptr);
   // Session resumption (tickets, OpenSSL's default) works across contexts of one process.
   static const unsigned char kSessionContext[] = "wsrelay";
   SSL_CTX_set_session_id_context(ctx, kSessionContext, sizeof kSessionContext - 1);
   auto* c = new (std::nothrow) TlsContext(ctx);
-  if (!c) return fail(ctx, TlsFile::kNone, "out of memory");
+  if (!c) return context_failure(error, ctx, TlsFile::kNone, "out of memory");
   return std::unique_ptr<TlsContext>(c);
 }
 
 std::unique_ptr<TlsContext> TlsContext::create_client(const std::string& ca_path,
                                                       TlsContextError* error) {
   ERR_clear_error();
-  auto fail = [&](SSL_CTX* ctx, TlsFile file, std::string message) {
-    if (ctx) SSL_CTX_free(ctx);
-    if (error) *error = TlsContextError{file, std::move(message)};
-    return std::unique_ptr<TlsContext>();
-  };
   SSL_CTX* ctx = new_context(TLS_client_method());
   if (!ctx)
-    return fail(nullptr, TlsFile::kNone,
-                "cannot create a TLS context: " + take_error("out of memory"));
+    return context_failure(error, nullptr, TlsFile::kNone,
+                           "cannot create a TLS context: " + take_error("out of memory"));
   SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
   if (ca_path.empty()) {
     if (SSL_CTX_set_default_verify_paths(ctx) != 1)
-      return fail(ctx, TlsFile::kCa,
-                  "cannot load the system's CA store: " + take_error("unknown error"));
+      return context_failure(error, ctx, TlsFile::kCa,
+                             "cannot load the system's CA store: " + take_error("unknown error"));
   } else if (SSL_CTX_load_verify_locations(ctx, ca_path.c_str(), nullptr) != 1) {
-    return fail(
-        ctx, TlsFile::kCa,
+    return context_failure(
+        error, ctx, TlsFile::kCa,
         "cannot load PEM CA certificates from " + ca_path + ": " + take_error("unknown error"));
   }
   if (SSL_CTX_set_alpn_protos(ctx, kAlpnHttp11, sizeof kAlpnHttp11) != 0)  // 0 = success here
-    return fail(ctx, TlsFile::kNone, "cannot set ALPN: " + take_error("unknown error"));
+    return context_failure(error, ctx, TlsFile::kNone,
+                           "cannot set ALPN: " + take_error("unknown error"));
   auto* c = new (std::nothrow) TlsContext(ctx);
-  if (!c) return fail(ctx, TlsFile::kNone, "out of memory");
+  if (!c) return context_failure(error, ctx, TlsFile::kNone, "out of memory");
   return std::unique_ptr<TlsContext>(c);
 }
 
@@ -186,6 +185,17 @@ std::string TlsContext::describe_certificate() const {
   return out;
 }
 
+bool set_client_host(ssl_st* ssl, const char* host) noexcept {
+  unsigned char addr[16];
+  const bool is_ip = inet_pton(AF_INET, host, addr) == 1 || inet_pton(AF_INET6, host, addr) == 1;
+  // An address is matched against the certificate's IP SANs and sent without SNI
+  // (RFC 6066 §3: "Literal IPv4 and IPv6 addresses are not permitted").
+  const bool ok = is_ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host) == 1
+                        : SSL_set_tlsext_host_name(ssl, host) == 1 && SSL_set1_host(ssl, host) == 1;
+  ERR_clear_error();
+  return ok;
+}
+
 // ---- TlsEngine ---------------------------------------------------------------------------
 
 std::unique_ptr<TlsEngine> TlsEngine::create(const TlsContext& ctx, Role role,
@@ -205,20 +215,10 @@ std::unique_ptr<TlsEngine> TlsEngine::create(const TlsContext& ctx, Role role,
     SSL_set_accept_state(ssl);
   } else {
     SSL_set_connect_state(ssl);
-    if (!host.empty()) {
-      std::string name(host);
-      unsigned char addr[16];
-      bool is_ip = inet_pton(AF_INET, name.c_str(), addr) == 1 ||
-                   inet_pton(AF_INET6, name.c_str(), addr) == 1;
-      bool ok = is_ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name.c_str()) == 1
-                      : SSL_set_tlsext_host_name(ssl, name.c_str()) == 1 &&
-                            SSL_set1_host(ssl, name.c_str()) == 1;
-      if (!ok) {
-        BIO_free(network);
-        SSL_free(ssl);
-        ERR_clear_error();
-        return nullptr;
-      }
+    if (!host.empty() && !set_client_host(ssl, std::string(host).c_str())) {
+      BIO_free(network);
+      SSL_free(ssl);
+      return nullptr;
     }
   }
   auto* e = new (std::nothrow) TlsEngine(ssl, network);
@@ -391,13 +391,6 @@ void TlsEngine::shutdown() noexcept {
   ERR_clear_error();
   (void)SSL_shutdown(ssl_);  // 0: close_notify queued; we do not wait for the reply
   ERR_clear_error();
-}
-
-std::string_view TlsEngine::alpn() const noexcept {
-  const unsigned char* p = nullptr;
-  unsigned int n = 0;
-  SSL_get0_alpn_selected(ssl_, &p, &n);
-  return p ? std::string_view(reinterpret_cast<const char*>(p), n) : std::string_view();
 }
 
 std::string_view TlsEngine::version() const noexcept { return SSL_get_version(ssl_); }

@@ -70,6 +70,10 @@ class TlsContext {
   ssl_ctx_st* ctx_;
 };
 
+// Client side of a connection: SNI, and the host name or IP address the server
+// certificate must match. False when OpenSSL refuses it (e.g. no memory).
+bool set_client_host(ssl_st* ssl, const char* host) noexcept;
+
 enum class TlsStatus : uint8_t {
   kOk,          // progress: bytes moved (see TlsIo::bytes), or the handshake finished
   kWantInput,   // needs more ciphertext from the socket (send output() first if any)
@@ -146,8 +150,7 @@ class TlsEngine {
   bool has_failed() const noexcept { return failed_; }
   // What went wrong (OpenSSL's reason, e.g. "wrong version number", "http request").
   const std::string& error() const noexcept { return error_; }
-  // The negotiated ALPN protocol ("" = none), and version ("TLSv1.3").
-  std::string_view alpn() const noexcept;
+  // The negotiated version ("TLSv1.3").
   std::string_view version() const noexcept;
   ssl_st* native() const noexcept { return ssl_; }
 

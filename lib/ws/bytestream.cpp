@@ -102,39 +102,39 @@ using relay::ws::MessageSocket;
 
 extern "C" {
 
-int msendl(int s, struct iolist* first, struct iolist* last, int64_t deadline) {
+int wsr_msendl(int s, struct iolist* first, struct iolist* last, int64_t deadline) {
   HandleRef pin;
   auto* m = relay::ws::hquery_as<MessageSocket>(s, HandleType::kMessage, &pin);
   if (!m) return -1;
-  return m->msendl(first, last, deadline);
+  return m->send_message(first, last, deadline);
 }
 
-ssize_t mrecvl(int s, struct iolist* first, struct iolist* last, int64_t deadline) {
+ssize_t wsr_mrecvl(int s, struct iolist* first, struct iolist* last, int64_t deadline) {
   HandleRef pin;
   auto* m = relay::ws::hquery_as<MessageSocket>(s, HandleType::kMessage, &pin);
   if (!m) return -1;
-  return m->mrecvl(first, last, deadline);
+  return m->recv_message(first, last, deadline);
 }
 
-int msend(int s, const void* buf, size_t len, int64_t deadline) {
+int wsr_msend(int s, const void* buf, size_t len, int64_t deadline) {
   if (!buf && len) {
     errno = EINVAL;
     return -1;
   }
   iolist iol{const_cast<void*>(buf), len, nullptr, 0};
-  return msendl(s, &iol, &iol, deadline);
+  return wsr_msendl(s, &iol, &iol, deadline);
 }
 
-ssize_t mrecv(int s, void* buf, size_t len, int64_t deadline) {
+ssize_t wsr_mrecv(int s, void* buf, size_t len, int64_t deadline) {
   if (!buf && len) {
     errno = EINVAL;
     return -1;
   }
   iolist iol{buf, len, nullptr, 0};
-  return mrecvl(s, &iol, &iol, deadline);
+  return wsr_mrecvl(s, &iol, &iol, deadline);
 }
 
-int bsend(int s, const void* buf, size_t len, int64_t deadline) {
+int wsr_bsend(int s, const void* buf, size_t len, int64_t deadline) {
   if (!buf && len) {
     errno = EINVAL;
     return -1;
@@ -150,7 +150,7 @@ int bsend(int s, const void* buf, size_t len, int64_t deadline) {
   return 0;
 }
 
-int brecv(int s, void* buf, size_t len, int64_t deadline) {
+int wsr_brecv(int s, void* buf, size_t len, int64_t deadline) {
   if (!buf && len) {
     errno = EINVAL;
     return -1;

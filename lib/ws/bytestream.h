@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
-// Transport interfaces under the ws handles, and the one place that blocks: wait() polls
-// a file descriptor until an absolute deadline. A Bytestream is non-blocking (tcp today,
-// TLS later slots in as another implementation over a bytestream handle); the blocking
-// semantics of ws.h (deadline 0 = try once, -1 = forever) are built on top of it here.
+// Transport interfaces under the ws handles, and the one place that blocks: wait_fd() polls
+// a file descriptor until an absolute deadline. A Bytestream is non-blocking (tcp.cpp, and
+// tls.cpp over another bytestream handle); the blocking semantics of ws.h (deadline 0 =
+// try once, -1 = forever) are built on top of it here.
 #pragma once
 
 #include <poll.h>
@@ -16,7 +16,7 @@
 
 #include "base/result.h"
 #include "ws/handle.h"
-#include "ws/ws.h"
+#include "ws/wsr_api.h"
 
 namespace relay::ws {
 
@@ -47,8 +47,8 @@ class Bytestream {
 class MessageSocket {
  public:
   virtual ~MessageSocket() = default;
-  virtual int msendl(iolist* first, iolist* last, int64_t deadline) noexcept = 0;
-  virtual ssize_t mrecvl(iolist* first, iolist* last, int64_t deadline) noexcept = 0;
+  virtual int send_message(iolist* first, iolist* last, int64_t deadline) noexcept = 0;
+  virtual ssize_t recv_message(iolist* first, iolist* last, int64_t deadline) noexcept = 0;
 };
 
 // ECANCELED has no name in Errc (base/result.h); errno values pass through unchanged.

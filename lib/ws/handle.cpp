@@ -8,7 +8,7 @@
 #include <mutex>
 #include <vector>
 
-#include "ws/ws.h"
+#include "ws/wsr_api.h"
 
 namespace relay::ws {
 namespace {
@@ -141,4 +141,4 @@ int hclose_object(int h) noexcept {
 }  // namespace relay::ws
 
 // libdill hclose(): closes at once. A ws handle sends no close frame (use ws_detach).
-extern "C" int hclose(int h) { return relay::ws::hclose_object(h); }
+extern "C" int wsr_hclose(int h) { return relay::ws::hclose_object(h); }

@@ -55,8 +55,6 @@ bool Protocol::has_buffered_input() const noexcept {
   return !input_ended() && in_.size() > pending_consume_;
 }
 
-size_t Protocol::input_bytes() const noexcept { return in_.size() + message_.size(); }
-
 void Protocol::shrink_idle() noexcept {
   apply_pending_consume();
   in_.shrink_if_empty();
@@ -268,64 +266,36 @@ Event Protocol::fail(Failure f) {
 
 // --------------------------------------------------------------------------- output
 
-// Encodes one frame of `len` payload bytes taken from parts[*part] at *offset onward
-// (advancing both) and queues it. Every frame is a fresh FrameRef: a client frame's
-// payload is XORed with the key inside it, so it may never share bytes.
-void Protocol::queue_frame(bool fin, Opcode op, std::span<const std::span<const std::byte>> parts,
-                           size_t* part, size_t* offset, size_t len) {
+// Encodes one final frame whose payload is the concatenated parts, and queues it. Every
+// frame is a fresh FrameRef: a client frame's payload is XORed with the key inside it, so
+// it may never share bytes.
+void Protocol::queue_frame(Opcode op, std::span<const std::span<const std::byte>> parts) {
+  size_t len = 0;
+  for (const auto& p : parts) len += p.size();
   uint32_t key = 0;
   const bool masked = role_ == Role::kClient;
   // RFC 6455 §5.3: a client masks every frame with a fresh, unpredictable key;
   // RFC 6455 §5.1: a server never masks.
   if (masked) key = random_mask_key();
   std::byte header[kMaxHeaderBytes];
-  const size_t hlen = encode_header(header, fin, op, len, masked ? &key : nullptr);
+  const size_t hlen = encode_header(header, /*fin=*/true, op, len, masked ? &key : nullptr);
   FrameRef f = FrameRef::allocate(hlen + len);
   std::byte* out = f.mutable_bytes().data();
   std::memcpy(out, header, hlen);
   std::byte* dst = out + hlen;
-  size_t left = len;
-  while (left != 0) {
-    const std::span<const std::byte> p = parts[*part];
-    const size_t k = std::min(left, p.size() - *offset);
-    if (k != 0) std::memcpy(dst, p.data() + *offset, k);
-    dst += k;
-    left -= k;
-    *offset += k;
-    if (*offset == p.size()) {
-      ++*part;
-      *offset = 0;
-    }
+  for (const auto& p : parts) {
+    if (!p.empty()) std::memcpy(dst, p.data(), p.size());
+    dst += p.size();
   }
   if (masked) apply_mask(out + hlen, len, key);
   out_.push(std::move(f));
-}
-
-Result<void> Protocol::queue_message(Opcode op, std::span<const std::span<const std::byte>> parts) {
-  size_t total = 0;
-  for (const auto& p : parts) total += p.size();
-  // RFC 6455 §5.4: a message may be sent as several frames: the first carries the
-  // opcode, the rest are continuations, the last has FIN set.
-  const size_t max_frame = limits_.max_frame_bytes ? limits_.max_frame_bytes : total;
-  size_t part = 0;
-  size_t offset = 0;
-  size_t left = total;
-  do {
-    const size_t n = std::min(left, max_frame);
-    left -= n;
-    queue_frame(left == 0, op, parts, &part, &offset, n);
-    op = Opcode::kContinuation;
-  } while (left != 0);
-  return {};
 }
 
 Result<void> Protocol::queue_control(Opcode op, std::span<const std::byte> payload) {
   // RFC 6455 §5.5: control payloads are at most 125 bytes and never fragmented.
   if (payload.size() > kMaxControlPayload) return relay::fail(Errc::kInvalid);
   const std::span<const std::byte> parts[1] = {payload};
-  size_t part = 0;
-  size_t offset = 0;
-  queue_frame(true, op, parts, &part, &offset, payload.size());
+  queue_frame(op, parts);
   return {};
 }
 
@@ -344,7 +314,8 @@ Result<void> Protocol::send_message(bool text, std::span<const std::span<const s
       if (!v.feed(p)) return relay::fail(Errc::kInvalid);
     if (!v.complete()) return relay::fail(Errc::kInvalid);
   }
-  return queue_message(text ? Opcode::kText : Opcode::kBinary, parts);
+  queue_frame(text ? Opcode::kText : Opcode::kBinary, parts);
+  return {};
 }
 
 Result<void> Protocol::send_prepared(const FrameRef& frame) {
@@ -358,11 +329,6 @@ Result<void> Protocol::send_prepared(const FrameRef& frame) {
 Result<void> Protocol::send_ping(std::span<const std::byte> payload) {
   if (close_sent_) return relay::fail(Errc::kPipe);  // RFC 6455 §5.5.1
   return queue_control(Opcode::kPing, payload);
-}
-
-Result<void> Protocol::send_pong(std::span<const std::byte> payload) {
-  if (close_sent_) return relay::fail(Errc::kPipe);  // RFC 6455 §5.5.1
-  return queue_control(Opcode::kPong, payload);
 }
 
 Result<void> Protocol::send_close(uint16_t code, std::string_view reason) {

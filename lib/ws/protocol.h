@@ -27,7 +27,6 @@ enum class Role : uint8_t { kServer, kClient };
 struct Limits {
   size_t max_message_bytes = 64u << 20;  // reassembled payload; over it: close 1009
   size_t max_fragments = 1u << 20;       // frames in one message; over it: close 1009
-  size_t max_frame_bytes = 0;            // outgoing: split longer messages (0 = never)
 };
 
 enum class EventKind : uint8_t {
@@ -47,9 +46,6 @@ struct Event {
   // Message payload, ping/pong data or close reason. Valid until the next call to
   // poll_event(), input_space() or feed().
   std::span<const std::byte> payload;
-  std::string_view payload_text() const noexcept {
-    return {reinterpret_cast<const char*>(payload.data()), payload.size()};
-  }
 };
 
 // States, with the calls each allows (as in Pushpin's websocket.rs):
@@ -80,23 +76,19 @@ class Protocol {
   // Decodes the next event from the buffered input. Pings are answered here.
   Event poll_event();
   bool has_buffered_input() const noexcept;
-  // Bytes held for input (buffer + partial message): for memory accounting.
-  size_t input_bytes() const noexcept;
   // Returns unused input storage (call when idle; invalidates the last event's payload).
   void shrink_idle() noexcept;
 
   // ---- output ----
   // One message; a server frame is unmasked, a client frame masked with a fresh key.
   // kPipe after send_close() (or a failure); kInvalid for a bad argument, including a
-  // text payload that is not valid UTF-8 (RFC 6455 §5.6). Split into frames of at most
-  // limits().max_frame_bytes when that is set.
+  // text payload that is not valid UTF-8 (RFC 6455 §5.6). Always one frame.
   Result<void> send_message(bool text, std::span<const std::byte> payload);
   // A message gathered from several parts (ws_sendl).
   Result<void> send_message(bool text, std::span<const std::span<const std::byte>> parts);
   // A frame from prepare_server_frame() (server role only): queues a reference.
   Result<void> send_prepared(const FrameRef& frame);
   Result<void> send_ping(std::span<const std::byte> payload);
-  Result<void> send_pong(std::span<const std::byte> payload);
   // Our close frame. code 0 = no payload; reason <= 123 bytes UTF-8. kPipe if already sent;
   // kInvalid for a code not allowed on the wire or a bad reason.
   Result<void> send_close(uint16_t code, std::string_view reason);
@@ -122,9 +114,7 @@ class Protocol {
   Event finish_frame();
   Event on_close_frame(std::span<std::byte> payload);
   void apply_pending_consume() noexcept;
-  void queue_frame(bool fin, Opcode op, std::span<const std::span<const std::byte>> parts,
-                   size_t* part, size_t* offset, size_t len);
-  Result<void> queue_message(Opcode op, std::span<const std::span<const std::byte>> parts);
+  void queue_frame(Opcode op, std::span<const std::span<const std::byte>> parts);
   Result<void> queue_control(Opcode op, std::span<const std::byte> payload);
 
   // The frame being received. Its header is consumed from in_ as soon as it is whole;

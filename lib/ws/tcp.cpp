@@ -1,12 +1,11 @@
 // SPDX-License-Identifier: MIT
 // TCP bytestreams and addresses behind ws.h, with libdill's signatures: now(), ipaddr_*,
 // tcp_listen / tcp_accept / tcp_connect / tcp_close / tcp_fromfd. Every socket is
-// non-blocking; the deadlines are kept by wait_fd() (bytestream.cpp).
+// non-blocking; the deadlines are kept by wait_fd() (bytestream.cpp). Resolving, listening
+// and connecting are lib/net's (net/socket.h), the same code the daemon's sockets use.
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -17,11 +16,14 @@
 #include <utility>
 
 #include "base/clock.h"
+#include "net/socket.h"
 #include "ws/bytestream.h"
 #include "ws/handle.h"
 
 namespace relay::ws {
 namespace {
+
+namespace net = relay::net;
 
 // The inside of struct ipaddr: one IPv4 or IPv6 socket address.
 union Addr {
@@ -111,58 +113,45 @@ int make_tcp_handle(int fd) noexcept {
 }
 
 void set_nodelay(int fd) noexcept {
-  int one = 1;
-  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));  // fails harmlessly on AF_UNIX
+  (void)net::set_tcp_nodelay(fd);  // fails harmlessly on AF_UNIX
 }
 
 bool valid_mode(int mode) noexcept { return mode >= 0 && mode <= IPADDR_PREF_IPV6; }
 
-// Resolves `name` with getaddrinfo and keeps the address the mode asks for.
+// libdill's IPADDR_* mode as lib/net's family (0 = IPADDR_PREF_IPV4, as in libdill).
+net::Family family_of(int mode) noexcept {
+  switch (mode) {
+    case IPADDR_IPV4:
+      return net::Family::kIpv4;
+    case IPADDR_IPV6:
+      return net::Family::kIpv6;
+    case IPADDR_PREF_IPV6:
+      return net::Family::kPreferIpv6;
+    default:
+      return net::Family::kPreferIpv4;
+  }
+}
+
+net::SocketAddress socket_address(const Addr& a) noexcept {
+  net::SocketAddress out;
+  std::memcpy(&out.storage, &a, sizeof(a));
+  out.len = addr_len(a);
+  return out;
+}
+
+// Resolves `name` (lib/net's resolve_address) into the struct ipaddr.
 int resolve(ipaddr* out, const char* name, int port, int mode, bool passive) noexcept {
   if (!out || port < 0 || port > 65535 || !valid_mode(mode)) {
     errno = EINVAL;
     return -1;
   }
-  if (mode == 0) mode = IPADDR_PREF_IPV4;
+  auto r = net::resolve_address(name, static_cast<uint16_t>(port), family_of(mode), passive);
+  if (!r) {
+    errno = relay::to_errno(r.error());
+    return -1;
+  }
   Addr a{};
-  if (!name) {  // any local address
-    if (mode == IPADDR_IPV6 || mode == IPADDR_PREF_IPV6) {
-      a.sin6.sin6_family = AF_INET6;
-      a.sin6.sin6_addr = in6addr_any;
-      a.sin6.sin6_port = htons(static_cast<uint16_t>(port));
-    } else {
-      a.sin.sin_family = AF_INET;
-      a.sin.sin_addr.s_addr = htonl(INADDR_ANY);
-      a.sin.sin_port = htons(static_cast<uint16_t>(port));
-    }
-    std::memcpy(out, &a, sizeof(a));
-    return 0;
-  }
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_family = mode == IPADDR_IPV4 ? AF_INET : mode == IPADDR_IPV6 ? AF_INET6 : AF_UNSPEC;
-  hints.ai_flags = passive ? AI_PASSIVE : 0;
-  addrinfo* list = nullptr;
-  if (::getaddrinfo(name, nullptr, &hints, &list) != 0 || !list) {
-    errno = EADDRNOTAVAIL;
-    return -1;
-  }
-  int want = (mode == IPADDR_PREF_IPV6 || mode == IPADDR_IPV6) ? AF_INET6 : AF_INET;
-  const addrinfo* pick = nullptr;
-  for (const addrinfo* it = list; it && !pick; it = it->ai_next)
-    if (it->ai_family == want) pick = it;
-  for (const addrinfo* it = list; it && !pick; it = it->ai_next)  // the other family
-    if (it->ai_family == AF_INET || it->ai_family == AF_INET6) pick = it;
-  if (pick) std::memcpy(&a, pick->ai_addr, pick->ai_addrlen);
-  ::freeaddrinfo(list);
-  if (!pick) {
-    errno = EADDRNOTAVAIL;
-    return -1;
-  }
-  if (a.sa.sa_family == AF_INET6)
-    a.sin6.sin6_port = htons(static_cast<uint16_t>(port));
-  else
-    a.sin.sin_port = htons(static_cast<uint16_t>(port));
+  std::memcpy(&a, &r->storage, r->len);
   std::memcpy(out, &a, sizeof(a));
   return 0;
 }
@@ -190,14 +179,14 @@ using namespace relay::ws;  // NOLINT: the C edge below
 
 extern "C" {
 
-int64_t now(void) { return relay::monotonic_ms(); }
+int64_t wsr_now(void) { return relay::monotonic_ms(); }
 
-int ipaddr_local(struct ipaddr* addr, const char* name, int port, int mode) {
+int wsr_ipaddr_local(struct ipaddr* addr, const char* name, int port, int mode) {
   return resolve(addr, name, port, mode, true);
 }
 
 // getaddrinfo() blocks; a literal address (all wsrelay's tests use 127.0.0.1) never does.
-int ipaddr_remote(struct ipaddr* addr, const char* name, int port, int mode, int64_t deadline) {
+int wsr_ipaddr_remote(struct ipaddr* addr, const char* name, int port, int mode, int64_t deadline) {
   (void)deadline;
   if (!name) {
     errno = EINVAL;
@@ -206,31 +195,32 @@ int ipaddr_remote(struct ipaddr* addr, const char* name, int port, int mode, int
   return resolve(addr, name, port, mode, false);
 }
 
-int ipaddr_port(const struct ipaddr* addr) {
+int wsr_ipaddr_port(const struct ipaddr* addr) {
   const Addr* a = addr_of(addr);
   return ntohs(a->sa.sa_family == AF_INET6 ? a->sin6.sin6_port : a->sin.sin_port);
 }
 
-const char* ipaddr_str(const struct ipaddr* addr, char* ipstr) {
+const char* wsr_ipaddr_str(const struct ipaddr* addr, char* ipstr) {
   const Addr* a = addr_of(addr);
   const void* src = a->sa.sa_family == AF_INET6 ? static_cast<const void*>(&a->sin6.sin6_addr)
                                                 : static_cast<const void*>(&a->sin.sin_addr);
   return ::inet_ntop(a->sa.sa_family, src, ipstr, IPADDR_MAXSTRLEN);
 }
 
-int tcp_listen(struct ipaddr* addr, int backlog) {
+int wsr_tcp_listen(struct ipaddr* addr, int backlog) {
   if (!addr) {
     errno = EINVAL;
     return -1;
   }
   Addr* a = addr_of(addr);
-  int fd = ::socket(a->sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  int one = 1;
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  auto listening = net::listen_tcp(socket_address(*a), backlog, /*reuseport=*/false);
+  if (!listening) {
+    errno = relay::to_errno(listening.error());
+    return -1;
+  }
+  int fd = *listening;
   socklen_t len = addr_len(*a);
-  if (::bind(fd, &a->sa, len) != 0 || ::listen(fd, backlog) != 0 ||
-      ::getsockname(fd, &a->sa, &len) != 0) {  // port 0: report the port chosen
+  if (::getsockname(fd, &a->sa, &len) != 0) {  // port 0: report the port chosen
     int err = errno;
     ::close(fd);
     errno = err;
@@ -247,7 +237,7 @@ int tcp_listen(struct ipaddr* addr, int backlog) {
   return h;
 }
 
-int tcp_accept(int s, struct ipaddr* addr, int64_t deadline) {
+int wsr_tcp_accept(int s, struct ipaddr* addr, int64_t deadline) {
   HandleRef pin;
   auto* l = hquery_as<TcpListener>(s, HandleType::kTcpListener, &pin);
   if (!l) return -1;
@@ -269,24 +259,24 @@ int tcp_accept(int s, struct ipaddr* addr, int64_t deadline) {
   }
 }
 
-int tcp_connect(const struct ipaddr* addr, int64_t deadline) {
+int wsr_tcp_connect(const struct ipaddr* addr, int64_t deadline) {
   if (!addr) {
     errno = EINVAL;
     return -1;
   }
-  const Addr* a = addr_of(addr);
-  int fd = ::socket(a->sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
+  auto connecting = net::connect_tcp(socket_address(*addr_of(addr)));
+  if (!connecting) {
+    errno = relay::to_errno(connecting.error());
+    return -1;
+  }
+  int fd = *connecting;
   std::unique_ptr<TcpSock> sock(new (std::nothrow) TcpSock(fd));
   if (!sock) {
     ::close(fd);
     errno = ENOMEM;
     return -1;
   }
-  if (::connect(fd, &a->sa, addr_len(*a)) != 0) {
-    if (errno != EINPROGRESS && errno != EINTR) return -1;
-    if (finish_connect(*sock, deadline) != 0) return -1;
-  }
+  if (finish_connect(*sock, deadline) != 0) return -1;
   set_nodelay(fd);
   int h = hmake(sock.get());
   if (h >= 0) sock.release();
@@ -295,9 +285,9 @@ int tcp_connect(const struct ipaddr* addr, int64_t deadline) {
 
 // As libdill: half-close, then read and drop the rest until the other side closes too, so
 // that side has seen all our data; the handle is closed whatever happens.
-int tcp_close(int s, int64_t deadline) {
+int wsr_tcp_close(int s, int64_t deadline) {
   HandleRef pin;
-  if (hquery(s, HandleType::kTcpListener, &pin)) return hclose(s);
+  if (hquery(s, HandleType::kTcpListener, &pin)) return wsr_hclose(s);
   if (!hquery(s, HandleType::kTcp, &pin)) return -1;
   auto* bs = static_cast<Bytestream*>(pin.get()->query(HandleType::kBytestream));
   bs->shutdown_write();
@@ -317,7 +307,7 @@ int tcp_close(int s, int64_t deadline) {
     }
   }
   pin.reset();
-  hclose(s);
+  wsr_hclose(s);
   if (err) {
     errno = err;
     return -1;
@@ -325,7 +315,7 @@ int tcp_close(int s, int64_t deadline) {
   return 0;
 }
 
-int tcp_fromfd(int fd) {
+int wsr_tcp_fromfd(int fd) {
   int type = 0;
   socklen_t len = sizeof(type);
   if (fd < 0 || ::fcntl(fd, F_GETFD) < 0) {

@@ -3,12 +3,12 @@
 // handle (tcp) into a TLS client, so ws_attach_client() speaks wss:// over it, stacked as
 // in libdill: tcp_connect -> tls_attach_client -> ws_attach_client. OpenSSL reads and
 // writes the inner bytestream through a small BIO; the only blocking is wait_fd() with
-// the caller's deadline. The server is verified against the PEM file named by the
-// environment variable WSRELAY_CA_FILE, else against the system's CA store.
-#include <arpa/inet.h>
+// the caller's deadline. The context, and so the policy (versions, verification, ALPN),
+// is lib/net's TlsContext::create_client, the one the daemon's engine uses: the server is
+// verified against the PEM file named by the environment variable WSRELAY_CA_FILE, else
+// against the system's CA store.
 #include <openssl/err.h>
 #include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 
 #include <array>
 #include <cstdlib>
@@ -18,13 +18,13 @@
 #include <new>
 #include <utility>
 
+#include "net/tls_engine.h"
 #include "ws/bytestream.h"
 #include "ws/handle.h"
 
 namespace relay::ws {
 namespace {
 
-constexpr unsigned char kAlpnHttp11[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
 constexpr size_t kRecord = 16 * 1024;  // RFC 8446 §5.1: plaintext per record
 
 // ---- a BIO over a Bytestream: OpenSSL's reads and writes become read_some / write_some ----
@@ -69,30 +69,6 @@ BIO_METHOD* bytestream_bio_method() {
   return method;
 }
 
-// A client context: TLS 1.2 and 1.3, the peer verified, ALPN http/1.1 offered.
-SSL_CTX* new_client_context(int* err) {
-  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
-  if (!ctx) {
-    *err = ENOMEM;
-    return nullptr;
-  }
-  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-  SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION);
-  SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
-  // A write that found the socket full is retried from another place in the buffer.
-  SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
-  const char* ca = std::getenv("WSRELAY_CA_FILE");
-  int ok = ca && *ca ? SSL_CTX_load_verify_locations(ctx, ca, nullptr)
-                     : SSL_CTX_set_default_verify_paths(ctx);
-  if (ok != 1 || SSL_CTX_set_alpn_protos(ctx, kAlpnHttp11, sizeof kAlpnHttp11) != 0) {
-    SSL_CTX_free(ctx);
-    *err = ok != 1 ? ENOENT : ENOMEM;
-    return nullptr;
-  }
-  return ctx;
-}
-
 class TlsSock final : public HandleObject, public Bytestream {
  public:
   // Takes over bytestream handle `u` (pinned by `pin`, interface `inner`).
@@ -112,7 +88,7 @@ class TlsSock final : public HandleObject, public Bytestream {
       (void)SSL_shutdown(ssl_);
       ERR_clear_error();
     }
-    (void)hclose(u_);
+    (void)wsr_hclose(u_);
   }
 
   // SNI, the name (or address) the certificate must match, and our BIO. errno-style result.
@@ -126,12 +102,7 @@ class TlsSock final : public HandleObject, public Bytestream {
     BIO_set_data(bio, inner_);
     SSL_set_bio(ssl_, bio, bio);
     SSL_set_connect_state(ssl_);
-    unsigned char addr[16];
-    bool is_ip =
-        inet_pton(AF_INET, hostname, addr) == 1 || inet_pton(AF_INET6, hostname, addr) == 1;
-    bool ok =
-        is_ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_), hostname) == 1
-              : SSL_set_tlsext_host_name(ssl_, hostname) == 1 && SSL_set1_host(ssl_, hostname) == 1;
+    const bool ok = relay::net::set_client_host(ssl_, hostname);
     return ok ? 0 : EINVAL;
   }
 
@@ -234,7 +205,7 @@ using namespace relay::ws;  // NOLINT: the C edge below
 
 extern "C" {
 
-int tls_attach_client(int s, const char* hostname, int64_t deadline) {
+int wsr_tls_attach_client(int s, const char* hostname, int64_t deadline) {
   if (!hostname || !*hostname) {
     errno = EINVAL;
     return -1;
@@ -245,20 +216,18 @@ int tls_attach_client(int s, const char* hostname, int64_t deadline) {
   int u = hown(s);        // from here we own the bytestream handle
   if (u < 0) return -1;
   auto fail = [&](int err) {
-    hclose(u);
+    wsr_hclose(u);
     errno = err;
     return -1;
   };
-  int err = 0;
-  SSL_CTX* ctx = new_client_context(&err);
-  if (!ctx) return fail(err);
+  // lib/net's client policy: TLS 1.2 and 1.3, the peer verified, ALPN http/1.1 offered.
+  const char* ca = std::getenv("WSRELAY_CA_FILE");
+  relay::net::TlsContextError ctx_error;
+  auto ctx = relay::net::TlsContext::create_client(ca ? ca : "", &ctx_error);
+  if (!ctx) return fail(ctx_error.file == relay::net::TlsFile::kCa ? ENOENT : ENOMEM);
   std::unique_ptr<TlsSock> self(new (std::nothrow) TlsSock(u, std::move(pin), inner));
-  if (!self) {
-    SSL_CTX_free(ctx);
-    return fail(ENOMEM);
-  }
-  err = self->init(ctx, hostname);
-  SSL_CTX_free(ctx);  // the SSL keeps its own reference
+  if (!self) return fail(ENOMEM);
+  int err = self->init(ctx->native(), hostname);  // the SSL takes its own reference
   if (!err) err = self->handshake(deadline);
   if (err) {
     self.reset();

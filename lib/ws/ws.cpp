@@ -2,8 +2,6 @@
 // The ws_* edge of ws.h: argument checks, handle lookups and errno, as libdill's ws.c.
 // Each call checks its arguments, finds its WsSock (EBADF, ENOTSUP), lets the object do
 // the work and turns a Result into -1 + errno. No exception crosses this file.
-#include "ws/ws.h"
-
 #include <cstring>
 #include <memory>
 #include <new>
@@ -14,6 +12,7 @@
 #include "ws/handle.h"
 #include "ws/handshake.h"
 #include "ws/ws_sock.h"
+#include "ws/wsr_api.h"
 
 using namespace relay::ws;  // NOLINT: the C edge
 using relay::Errc;
@@ -54,7 +53,7 @@ int attach(Role role, int s, int flags, const char* out_resource, const char* ou
   int u = hown(s);  // from here we own the bytestream handle
   if (u < 0) return -1;
   auto fail = [&](int err) {
-    hclose(u);
+    wsr_hclose(u);
     return set_errno(err);
   };
   WsSock* self = use_mem ? new (mem) WsSock(role, flags, u, std::move(pin), bs)
@@ -95,30 +94,31 @@ bool valid_close(int status, const void* buf, size_t len) noexcept {
 
 extern "C" {
 
-int ws_attach_client(int s, int flags, const char* resource, const char* host, int64_t deadline) {
+int wsr_ws_attach_client(int s, int flags, const char* resource, const char* host,
+                         int64_t deadline) {
   return attach(Role::kClient, s, flags, resource, host, nullptr, 0, nullptr, 0, nullptr, false,
                 deadline);
 }
 
-int ws_attach_client_mem(int s, int flags, const char* resource, const char* host,
-                         struct ws_storage* mem, int64_t deadline) {
+int wsr_ws_attach_client_mem(int s, int flags, const char* resource, const char* host,
+                             struct ws_storage* mem, int64_t deadline) {
   return attach(Role::kClient, s, flags, resource, host, nullptr, 0, nullptr, 0, mem, true,
                 deadline);
 }
 
-int ws_attach_server(int s, int flags, char* resource, size_t resourcelen, char* host,
-                     size_t hostlen, int64_t deadline) {
+int wsr_ws_attach_server(int s, int flags, char* resource, size_t resourcelen, char* host,
+                         size_t hostlen, int64_t deadline) {
   return attach(Role::kServer, s, flags, nullptr, nullptr, resource, resourcelen, host, hostlen,
                 nullptr, false, deadline);
 }
 
-int ws_attach_server_mem(int s, int flags, char* resource, size_t resourcelen, char* host,
-                         size_t hostlen, struct ws_storage* mem, int64_t deadline) {
+int wsr_ws_attach_server_mem(int s, int flags, char* resource, size_t resourcelen, char* host,
+                             size_t hostlen, struct ws_storage* mem, int64_t deadline) {
   return attach(Role::kServer, s, flags, nullptr, nullptr, resource, resourcelen, host, hostlen,
                 mem, true, deadline);
 }
 
-int ws_send(int s, int flags, const void* buf, size_t len, int64_t deadline) {
+int wsr_ws_send(int s, int flags, const void* buf, size_t len, int64_t deadline) {
   if ((flags & ~WS_TEXT) || (!buf && len)) return set_errno(EINVAL);
   HandleRef pin;
   WsSock* self = find(s, &pin);
@@ -129,7 +129,7 @@ int ws_send(int s, int flags, const void* buf, size_t len, int64_t deadline) {
   return 0;
 }
 
-int ws_sendl(int s, int flags, struct iolist* first, struct iolist* last, int64_t deadline) {
+int wsr_ws_sendl(int s, int flags, struct iolist* first, struct iolist* last, int64_t deadline) {
   if (flags & ~WS_TEXT) return set_errno(EINVAL);
   HandleRef pin;
   WsSock* self = find(s, &pin);
@@ -137,7 +137,7 @@ int ws_sendl(int s, int flags, struct iolist* first, struct iolist* last, int64_
   return self->sendl(flags & WS_TEXT, first, last, deadline);
 }
 
-ssize_t ws_recv(int s, int* flags, void* buf, size_t len, int64_t deadline) {
+ssize_t wsr_ws_recv(int s, int* flags, void* buf, size_t len, int64_t deadline) {
   if (!buf && len) return set_errno(EINVAL);
   HandleRef pin;
   WsSock* self = find(s, &pin);
@@ -146,14 +146,15 @@ ssize_t ws_recv(int s, int* flags, void* buf, size_t len, int64_t deadline) {
   return self->recvl(flags, &iol, &iol, deadline);
 }
 
-ssize_t ws_recvl(int s, int* flags, struct iolist* first, struct iolist* last, int64_t deadline) {
+ssize_t wsr_ws_recvl(int s, int* flags, struct iolist* first, struct iolist* last,
+                     int64_t deadline) {
   HandleRef pin;
   WsSock* self = find(s, &pin);
   if (!self) return -1;
   return self->recvl(flags, first, last, deadline);
 }
 
-int ws_done(int s, int status, const void* buf, size_t len, int64_t deadline) {
+int wsr_ws_done(int s, int status, const void* buf, size_t len, int64_t deadline) {
   if (!valid_close(status, buf, len)) return set_errno(EINVAL);
   HandleRef pin;
   WsSock* self = find(s, &pin);
@@ -164,7 +165,7 @@ int ws_done(int s, int status, const void* buf, size_t len, int64_t deadline) {
   return 0;
 }
 
-int ws_detach(int s, int status, const void* buf, size_t len, int64_t deadline) {
+int wsr_ws_detach(int s, int status, const void* buf, size_t len, int64_t deadline) {
   if (!valid_close(status, buf, len)) return set_errno(EINVAL);
   HandleRef pin;
   WsSock* self = find(s, &pin);
@@ -174,7 +175,7 @@ int ws_detach(int s, int status, const void* buf, size_t len, int64_t deadline) 
   if (!u) {
     // As libdill documents: when the closing handshake fails the socket is closed too.
     // EBUSY leaves it to the thread that is using it.
-    if (u.error() != Errc::kBusy) hclose(s);
+    if (u.error() != Errc::kBusy) wsr_hclose(s);
     return set_errno(to_errno(u.error()));
   }
   // Take the ws object out of the table without on_close(), which would close `u`.
@@ -183,7 +184,7 @@ int ws_detach(int s, int status, const void* buf, size_t len, int64_t deadline) 
   return *u;
 }
 
-ssize_t ws_status(int s, int* status, void* buf, size_t len) {
+ssize_t wsr_ws_status(int s, int* status, void* buf, size_t len) {
   if (!buf && len) return set_errno(EINVAL);
   HandleRef pin;
   WsSock* self = find(s, &pin);
@@ -193,7 +194,7 @@ ssize_t ws_status(int s, int* status, void* buf, size_t len) {
   return static_cast<ssize_t>(*r);
 }
 
-int ws_request_key(char* request_key) {
+int wsr_ws_request_key(char* request_key) {
   if (!request_key) return set_errno(EINVAL);
   static_assert(kKeyChars + 1 <= WS_KEY_SIZE);
   make_key(request_key);
@@ -201,7 +202,7 @@ int ws_request_key(char* request_key) {
 }
 
 // RFC 6455 §4.2.2 step 5.4: base64(SHA-1(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")).
-int ws_response_key(const char* request_key, char* response_key) {
+int wsr_ws_response_key(const char* request_key, char* response_key) {
   if (!request_key || !response_key) return set_errno(EINVAL);
   static_assert(kAcceptChars + 1 <= WS_KEY_SIZE);
   if (!compute_accept(request_key, response_key)) return set_errno(EPROTO);

@@ -45,7 +45,7 @@ void* WsSock::query(HandleType type) noexcept {
 
 // hclose(): no close frame (that is ws_detach's job); closing the bytestream also wakes
 // a thread blocked in poll() on it, which then reports ECANCELED.
-void WsSock::on_close() noexcept { (void)hclose(u_); }
+void WsSock::on_close() noexcept { (void)wsr_hclose(u_); }
 
 // ---- opening handshake (no other thread can see the object yet: no locking) ----
 
@@ -334,11 +334,11 @@ ssize_t WsSock::recvl(int* flags, iolist* first, iolist* last, int64_t deadline)
   return static_cast<ssize_t>(*r);
 }
 
-int WsSock::msendl(iolist* first, iolist* last, int64_t deadline) noexcept {
+int WsSock::send_message(iolist* first, iolist* last, int64_t deadline) noexcept {
   return sendl(flags_ & WS_TEXT, first, last, deadline);
 }
 
-ssize_t WsSock::mrecvl(iolist* first, iolist* last, int64_t deadline) noexcept {
+ssize_t WsSock::recv_message(iolist* first, iolist* last, int64_t deadline) noexcept {
   int flags = 0;
   ssize_t n = recvl(&flags, first, last, deadline);
   if (n >= 0 && (flags & WS_TEXT) != (flags_ & WS_TEXT)) {  // as libdill: the type must match

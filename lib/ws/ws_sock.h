@@ -18,7 +18,7 @@
 #include "ws/handle.h"
 #include "ws/handshake.h"
 #include "ws/protocol.h"
-#include "ws/ws.h"
+#include "ws/wsr_api.h"
 
 namespace relay::ws {
 
@@ -54,16 +54,13 @@ class WsSock final : public HandleObject, public MessageSocket {
   // The peer's close code and reason (kAgain until its close frame arrived).
   Result<size_t> status(int* code, void* buf, size_t len) noexcept;
 
-  int type_flags() const noexcept { return flags_ & WS_TEXT; }
-  int bytestream_handle() const noexcept { return u_; }
-
   // The iolist calls with errno: ws_sendl / ws_recvl and msendl / mrecvl use them.
   int sendl(bool text, iolist* first, iolist* last, int64_t deadline) noexcept;
   ssize_t recvl(int* flags, iolist* first, iolist* last, int64_t deadline) noexcept;
 
   // MessageSocket: the attach-time type (mrecv fails with EPROTO on the other type).
-  int msendl(iolist* first, iolist* last, int64_t deadline) noexcept override;
-  ssize_t mrecvl(iolist* first, iolist* last, int64_t deadline) noexcept override;
+  int send_message(iolist* first, iolist* last, int64_t deadline) noexcept override;
+  ssize_t recv_message(iolist* first, iolist* last, int64_t deadline) noexcept override;
 
  private:
   // Appends what the bytestream has (waiting for at least one byte) to `buf`.

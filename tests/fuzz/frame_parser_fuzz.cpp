@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "fuzz_check.h"
@@ -36,6 +37,10 @@ struct Rec {
   std::string payload;
   bool operator==(const Rec&) const = default;
 };
+
+std::string_view text_of(std::span<const std::byte> b) {
+  return {reinterpret_cast<const char*>(b.data()), b.size()};
+}
 
 std::span<const std::byte> as_span(const uint8_t* p, size_t n) {
   return {reinterpret_cast<const std::byte*>(p), n};
@@ -63,7 +68,7 @@ void poll_all(Protocol& p, std::vector<Rec>* log, bool* ended) {
     Event ev = p.poll_event();
     if (ev.kind == EventKind::kNeedMore) return;
     FUZZ_CHECK(!*ended);  // nothing after kError / kClose
-    Rec r{ev.kind, ev.text, ev.code, std::string(ev.payload_text())};
+    Rec r{ev.kind, ev.text, ev.code, std::string(text_of(ev.payload))};
     switch (ev.kind) {
       case EventKind::kMessage:
         if (ev.text) FUZZ_CHECK(relay::ws::is_valid_utf8(ev.payload));
@@ -80,7 +85,7 @@ void poll_all(Protocol& p, std::vector<Rec>* log, bool* ended) {
         FUZZ_CHECK(ev.code == 0 || relay::ws::is_valid_wire_code(ev.code));
         FUZZ_CHECK(p.close_received());
         if (!p.close_sent())
-          FUZZ_CHECK(static_cast<bool>(p.send_close(ev.code, ev.payload_text())));
+          FUZZ_CHECK(static_cast<bool>(p.send_close(ev.code, text_of(ev.payload))));
         FUZZ_CHECK(p.state() == relay::ws::ProtocolState::kDone);
         *ended = true;
         break;
@@ -101,10 +106,9 @@ void poll_all(Protocol& p, std::vector<Rec>* log, bool* ended) {
 
 Limits limits_for(uint8_t b) {
   Limits lim;
-  if (b & 0x80) {  // small limits, to reach the 1009 paths and outgoing fragmentation
+  if (b & 0x80) {  // small limits, to reach the 1009 paths
     lim.max_message_bytes = 64 + (b & 0x0F) * 16;
     lim.max_fragments = 1 + (b & 0x07);
-    lim.max_frame_bytes = (b & 0x40) ? 1 + (b & 0x1F) : 0;
   }
   return lim;
 }

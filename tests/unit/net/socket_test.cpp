@@ -139,6 +139,51 @@ struct Conn {
   }
 };
 
+// ---- resolve_address ----------------------------------------------------------------
+
+TEST(ResolveAddress, LiteralsAndTheWildcard) {
+  auto v4 = resolve_address("127.0.0.1", 8080, Family::kIpv4, false);
+  ASSERT_TRUE(v4);
+  EXPECT_EQ(v4->to_string(), "127.0.0.1:8080");
+  EXPECT_EQ(v4->len, sizeof(sockaddr_in));
+  auto v6 = resolve_address("::1", 9, Family::kPreferIpv4, false);  // the other family
+  ASSERT_TRUE(v6);
+  EXPECT_EQ(v6->to_string(), "[::1]:9");
+  auto any4 = resolve_address(nullptr, 0, Family::kPreferIpv4, true);
+  ASSERT_TRUE(any4);
+  EXPECT_EQ(any4->to_string(), "0.0.0.0:0");
+  auto any6 = resolve_address(nullptr, 443, Family::kIpv6, true);
+  ASSERT_TRUE(any6);
+  EXPECT_EQ(any6->to_string(), "[::]:443");
+}
+
+TEST(ResolveAddress, WrongFamilyOrBadNameIsAddrNotAvail) {
+  auto r = resolve_address("::1", 80, Family::kIpv4, false);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(to_errno(r.error()), EADDRNOTAVAIL);
+  auto bad = resolve_address("not a host name", 80, Family::kPreferIpv4, false);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(to_errno(bad.error()), EADDRNOTAVAIL);
+}
+
+TEST(ResolveAddress, ResultConnectsToAListener) {
+  auto any = resolve_address("127.0.0.1", 0, Family::kIpv4, true);
+  ASSERT_TRUE(any);
+  auto l = listen_tcp(*any, 4, false);
+  ASSERT_TRUE(l);
+  auto port = local_port(*l);
+  ASSERT_TRUE(port);
+  auto to = resolve_address("127.0.0.1", *port, Family::kIpv4, false);
+  ASSERT_TRUE(to);
+  auto c = connect_tcp(*to);
+  ASSERT_TRUE(c);
+  pollfd pfd{*c, POLLOUT, 0};
+  ASSERT_EQ(poll(&pfd, 1, 5000), 1);
+  EXPECT_EQ(socket_error(*c), 0);
+  close(*c);
+  close(*l);
+}
+
 TEST(Socket, ListenOnPortZeroConnectAndAccept) {
   Conn c;
   c.open();
@@ -271,7 +316,8 @@ std::vector<std::byte> fill(OutQueue& q, int frames, size_t size) {
 // `synchronous`: the peer's buffer is the writer's (AF_UNIX), so a retry at once is
 // certain to write nothing; over TCP the kernel may free send-buffer space meanwhile.
 void partial_write_roundtrip(int writer, int reader, bool synchronous) {
-  ASSERT_TRUE(set_send_buffer(writer, 4096));
+  const int sndbuf = 4096;  // the kernel doubles it and applies a minimum
+  ASSERT_EQ(setsockopt(writer, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf), 0);
   OutQueue q;
   constexpr int kFrames = 200;
   auto expected = fill(q, kFrames, 3000);  // 600 kB, far above any buffer here
