@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 // wss: a client's TLS engine (lib/net/tls_engine.h) between its socket and the same HTTP
 // and WebSocket paths plain clients use. Reading: recv ciphertext into the engine, decrypt
-// everything it holds into http_in or the ws protocol, then process it once. Flushing:
-// send the engine's ciphertext, encrypt more of the client's queue (16 KiB records),
+// everything it holds into the HTTP session's input or the ws protocol, then process it once.
+// Flushing: send the engine's ciphertext, encrypt more of the client's queue (16 KiB records),
 // repeat until the socket is full or the queue is empty. A client that fails its
 // handshake (garbage instead of a ClientHello) is dropped alone, counted, logged at debug.
 #include <spdlog/spdlog.h>
@@ -11,6 +11,7 @@
 #include <cerrno>
 
 #include "base/clock.h"
+#include "net/tls_io.h"
 #include "server.h"
 
 namespace relay::daemon {
@@ -18,34 +19,9 @@ namespace {
 
 constexpr size_t kReadChunk = 16 * 1024;  // as client_io.cpp: room offered per decrypt
 constexpr int kMaxDecrypts = 64;          // per wake-up; the input buffer holds < 2 records
-constexpr int kMaxRecordsPerFlush = 256;  // 4 MiB per flush, then the next writable event
-
-// Sends what the engine holds for the socket. kBlocked when the kernel took less.
-net::FlushResult send_ciphertext(int fd, net::TlsEngine& tls) noexcept {
-  net::FlushResult r;
-  while (tls.has_pending_output()) {
-    std::span<const std::byte> out = tls.output();
-    iovec iov{const_cast<std::byte*>(out.data()), out.size()};
-    ssize_t n = net::detail::write_iov(fd, &iov, 1);
-    if (n < 0) {
-      if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        r.status = net::FlushStatus::kBlocked;
-      } else {
-        r.status = net::FlushStatus::kFailed;
-        r.error = errno;
-      }
-      return r;
-    }
-    tls.consume_output(size_t(n));
-    r.bytes += size_t(n);
-    if (size_t(n) < out.size()) {
-      r.status = net::FlushStatus::kBlocked;
-      return r;
-    }
-  }
-  r.status = net::FlushStatus::kDrained;
-  return r;
-}
+// 16 KiB records per flush: 512 KiB, as client_io.cpp's kMaxWriteBytesPerTurn, then the
+// next writable event (fairness between clients).
+constexpr int kMaxRecordsPerFlush = 32;
 
 }  // namespace
 
@@ -77,6 +53,7 @@ void Server::read_tls(Client* c) noexcept {
   if (n < 0) return;
   c->tls->commit_input(size_t(n));
   c->tls_active = true;
+  note_activity(c);
   decrypt(c);
 }
 
@@ -86,15 +63,15 @@ void Server::decrypt(Client* c) noexcept {
   bool ended = false;
   for (int i = 0; i < kMaxDecrypts; ++i) {
     // Into whichever path the client is on now; an upgrade happens only in processing
-    // below, which moves what is left of http_in into the ws protocol itself.
+    // below, which moves what is left of the HTTP input into the ws protocol itself.
     std::span<std::byte> dst =
-        c->ws ? c->ws->input_space(kReadChunk) : c->http_in.space(kReadChunk);
+        c->ws ? c->ws->proto.input_space(kReadChunk) : c->http->in.space(kReadChunk);
     net::TlsIo r = c->tls->read(dst);
     if (r.status == net::TlsStatus::kOk && r.bytes > 0) {
       if (c->ws)
-        c->ws->commit_input(r.bytes);
+        c->ws->proto.commit_input(r.bytes);
       else
-        c->http_in.commit(r.bytes);
+        c->http->in.commit(r.bytes);
       got = true;
       continue;
     }
@@ -129,9 +106,12 @@ net::FlushResult Server::flush_tls(Client* c) noexcept {
   };
   net::FlushResult total;
   for (int i = 0; i < kMaxRecordsPerFlush; ++i) {
-    net::FlushResult r = send_ciphertext(c->fd, tls);
+    net::FlushResult r = net::flush_tls_output(c->fd, tls);
     total.bytes += r.bytes;
-    if (r.bytes) c->tls_active = true;
+    if (r.bytes) {
+      c->tls_active = true;
+      note_activity(c);
+    }
     if (r.status != net::FlushStatus::kDrained) {
       total.status = r.status;
       total.error = r.error;
@@ -176,7 +156,7 @@ void Server::fail_tls(Client* c) noexcept {
 
 void Server::send_tls_goodbye(Client* c) noexcept {
   c->tls->shutdown();  // close_notify once established; nothing after a failure
-  (void)send_ciphertext(c->fd, *c->tls);
+  (void)net::flush_tls_output(c->fd, *c->tls);
 }
 
 }  // namespace relay::daemon

@@ -100,9 +100,12 @@ struct FlushResult {
 // call is taken whole, stopping at the first short write (the buffer is full, another
 // call would only return EAGAIN). Consumed frames leave q; on_sent(const FrameRef&) is
 // called for each frame written completely (e.g. for a publish-to-write latency
-// histogram from stamp_ns()). Allocates nothing.
+// histogram from stamp_ns()). Allocates nothing. With max_bytes it stops (kBlocked, bytes
+// remain) once that many were written, so one fast reader cannot take a whole loop turn;
+// a single writev may go past it by up to kMaxIovPerWrite entries.
 template <typename OnSent>
-FlushResult writev_queue(int fd, OutQueue& q, OnSent&& on_sent) noexcept;
+FlushResult writev_queue(int fd, OutQueue& q, OnSent&& on_sent,
+                         size_t max_bytes = SIZE_MAX) noexcept;
 inline FlushResult writev_queue(int fd, OutQueue& q) noexcept {
   return writev_queue(fd, q, [](const FrameRef&) {});
 }
@@ -113,10 +116,14 @@ ssize_t write_iov(int fd, const iovec* iov, int n) noexcept;
 }  // namespace detail
 
 template <typename OnSent>
-FlushResult writev_queue(int fd, OutQueue& q, OnSent&& on_sent) noexcept {
+FlushResult writev_queue(int fd, OutQueue& q, OnSent&& on_sent, size_t max_bytes) noexcept {
   FlushResult r;
   iovec iov[kMaxIovPerWrite];
   while (!q.empty()) {
+    if (r.bytes >= max_bytes) {
+      r.status = FlushStatus::kBlocked;
+      return r;
+    }
     int n = q.gather(iov, kMaxIovPerWrite);
     if (n == 0) {  // only zero-length frames are left
       q.consume(0, on_sent);
