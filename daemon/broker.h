@@ -14,6 +14,7 @@
 #include <span>
 #include <string_view>
 
+#include "base/clock.h"
 #include "wire.h"
 
 namespace relay::pubsub {
@@ -43,6 +44,20 @@ struct PublishResult {
   size_t delivered = 0;  // deliveries the broker knows of (MemoryBroker: local ones)
   uint64_t offset = 0;   // the message's offset when the broker keeps history
 };
+
+// A message published now; echo is the channel's option, looked up once per publish.
+inline Message make_message(std::string_view channel, wire::PayloadKind kind,
+                            std::span<const std::byte> payload, const pubsub::Subscriber* sender,
+                            bool echo) noexcept {
+  Message m;
+  m.channel = channel;
+  m.payload = payload;
+  m.sender = sender;
+  m.stamp_ns = monotonic_ns();
+  m.kind = kind;
+  m.echo = echo;
+  return m;
+}
 
 // Called exactly once per publish(), in the same turn or later. A session that may be
 // gone by then guards itself (Client::publishes_in_flight keeps it allocated).

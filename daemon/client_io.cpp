@@ -45,7 +45,7 @@ void Client::deliver(const FrameRef& frame) noexcept {
 
 void Server::on_readable(Client* c) noexcept {
   if (c->tls) {
-    read_tls(c);
+    tls_.read(c);
   } else if (c->ws) {
     read_ws(c);
   } else {
@@ -69,7 +69,7 @@ void Server::read_http(Client* c) noexcept {
 void Server::after_http_input(Client* c) noexcept {
   c->last_input_ms = now_ms();
   if (c->phase == ClientPhase::kHttp)
-    process_http(c);
+    http_.process(c);
   else
     c->http->in.clear();  // closing: whatever else arrives is ignored
 }
@@ -112,7 +112,7 @@ void Server::flush(Client* c) noexcept {
   OutQueue& q = c->out();
   net::FlushResult r;
   if (c->tls) {
-    r = flush_tls(c);
+    r = tls_.flush(c);
     if (c->phase == ClientPhase::kDead) return;  // a resumed handshake failed
   } else if (!q.empty()) {
     int64_t now_ns = monotonic_ns();
@@ -136,7 +136,7 @@ void Server::flush(Client* c) noexcept {
   }
   if (c->phase == ClientPhase::kWebSocket) note_queue_size(c);  // over the soft limit, or back
   // TLS: plaintext waiting for the handshake is no reason to wait for kWritable.
-  bool want_write = c->tls ? tls_wants_write(c) : !drained;
+  bool want_write = c->tls ? tls_.wants_write(c) : !drained;
   uint32_t interest = net::kReadable | (want_write ? net::kWritable : 0);
   (void)reactor_->modify(c->fd, interest);
 }
@@ -178,7 +178,7 @@ void Server::close_now(Client* c) noexcept {
     --ws_clients_;
   }
   spdlog::debug("client {} closed (code {})", c->id, c->close_code);
-  if (c->tls) send_tls_goodbye(c);
+  if (c->tls) tls_.goodbye(c);
   reactor_->remove(c->fd);
   ::close(c->fd);
   c->fd = -1;

@@ -94,7 +94,7 @@ void Server::on_deadline(Client* c) noexcept {
       }
       spdlog::debug("client {}: request head not complete in time", c->id);
       ++stats_.handshake_failures_by_status[408];
-      refuse(c, 408, "request timeout\n");
+      http_.refuse(c, 408, "request timeout\n");
       c->close_deadline_ms = now + 1000;
       next = std::min(next, c->close_deadline_ms);
       break;

@@ -37,6 +37,10 @@ Server::Server(Config config, ConfigReloader reload)
       reactor_(make_reactor()),
       fanout_(stats_),
       broker_(std::make_unique<MemoryBroker>(fanout_)),
+      tls_(*this),
+      http_(*this),
+      raw_relay_(*this),
+      json_protocol_(*this),
       metrics_timer_(*reactor_, &Server::on_metrics_timer, this),
       watchdog_timer_(*reactor_, &Server::on_watchdog, this),
       drain_timer_(*reactor_, &Server::on_drain_deadline, this) {
@@ -141,6 +145,10 @@ int Server::run() {
   return exit_status_;
 }
 
+void Server::set_interest(Client* c, uint32_t interest) noexcept {
+  (void)reactor_->modify(c->fd, interest);
+}
+
 void Server::mark_pending(Client* c) noexcept {
   if (c->pending_write || c->phase == ClientPhase::kDead) return;
   c->pending_write = true;
@@ -233,6 +241,12 @@ void Server::update_status() noexcept {
   if (s == last_status_) return;
   notify_status(s);
   last_status_ = std::move(s);
+}
+
+std::string Server::metrics_text() {
+  stats_.channels = fanout_.channel_count();
+  metrics_.update(stats_);
+  return metrics_.serialize();
 }
 
 void Server::on_watchdog(void*) noexcept { notify_watchdog(); }

@@ -6,10 +6,12 @@
 //   client_io.cpp      reading, flushing and closing a client's socket
 //   client_timer.cpp   each client's one timer: handshake, keep-alive, ping/pong, soft
 //                      queue limit and close deadlines, freeing idle buffers
-//   http_session.cpp   HTTP requests: routes, upgrades, HTTP publish, health, metrics
-//   ws_session.cpp     WebSocket events and the raw relay
-//   json_session.cpp   the JSON protocol on /ws
-//   tls_session.cpp    wss: ciphertext in and out of a client's TLS engine, the TLS context
+//   ws_session.cpp     WebSocket engine events, handed to the connection's mode
+// The sessions' own rooms use the public part below:
+//   http_handler.cpp   HttpHandler: requests, routes, the upgrade, HTTP publish
+//   tls_transport.cpp  TlsTransport: wss ciphertext in and out of a client's TLS engine
+//   raw_relay.cpp      RawRelay: each message published on the connection's channel
+//   json_protocol.cpp  JsonProtocol: the JSON protocol on /ws
 #pragma once
 
 #include <functional>
@@ -20,6 +22,8 @@
 #include "broker.h"
 #include "client.h"
 #include "config.h"
+#include "http_handler.h"
+#include "json_protocol.h"
 #include "local_fanout.h"
 #include "logging.h"
 #include "metrics.h"
@@ -27,7 +31,9 @@
 #include "net/reactor.h"
 #include "net/socket.h"
 #include "net/tls_engine.h"
+#include "raw_relay.h"
 #include "stats.h"
+#include "tls_transport.h"
 #include "wire.h"
 #include "ws/handshake.h"
 
@@ -49,12 +55,33 @@ class Server {
 
   int run();  // binds, announces readiness, loops until drained; returns the exit status
 
-  // ---- used by clients (client_io.cpp, http_session.cpp, ws_session.cpp) ----
-  void mark_pending(Client* c) noexcept;
-  static void on_client_timer(void* data) noexcept;  // each Client's timer callback
+  // ---- for the sessions (HttpHandler, RawRelay, JsonProtocol), TlsTransport, Client ----
   const Config& config() const noexcept { return config_; }
   Stats& stats() noexcept { return stats_; }
   int64_t now_ms() const noexcept { return reactor_->now_ms(); }
+  bool draining() const noexcept { return draining_; }
+  Broker& broker() noexcept { return *broker_; }
+  LocalFanout& fanout() noexcept { return fanout_; }
+  std::string metrics_text();  // the prometheus page, counters refreshed now
+  uint64_t websockets() const noexcept { return ws_clients_; }
+  // client_io.cpp
+  void mark_pending(Client* c) noexcept;
+  void set_interest(Client* c, uint32_t interest) noexcept;  // net::kReadable | kWritable
+  // After bytes arrived in the HTTP session / the ws protocol (plain recv or decrypted TLS).
+  void after_http_input(Client* c) noexcept;
+  void after_ws_input(Client* c) noexcept;
+  void close_now(Client* c) noexcept;
+  void begin_close(Client* c, uint16_t code, std::string_view reason, int64_t wait_ms) noexcept;
+  // client_timer.cpp
+  static void on_client_timer(void* data) noexcept;  // each Client's timer callback
+  void arm_no_later(Client* c, int64_t deadline_ms) noexcept;
+  void set_close_deadline(Client* c, int64_t deadline_ms) noexcept;
+  void note_activity(Client* c) noexcept;  // buffers in use: free them once quiet
+  // ws_session.cpp
+  // The HTTP session became c->ws: count it, arm its ping, run what arrived with the head.
+  void start_websocket(Client* c) noexcept;
+  void process_ws_events(Client* c) noexcept;
+  ws::Limits ws_limits_for(std::string_view channel) const noexcept;
 
  private:
   // server.cpp
@@ -78,59 +105,16 @@ class Server {
   void read_ws(Client* c) noexcept;
   void flush(Client* c) noexcept;
   void flush_pending() noexcept;
-  void begin_close(Client* c, uint16_t code, std::string_view reason, int64_t wait_ms) noexcept;
-  void close_now(Client* c) noexcept;
   void free_dead() noexcept;
   void handle_slow_consumer(Client* c) noexcept;
-  // After bytes arrived in the HTTP session / the ws protocol (plain recv or decrypted TLS).
-  void after_http_input(Client* c) noexcept;
-  void after_ws_input(Client* c) noexcept;
 
   // client_timer.cpp
   // Acts on every deadline that has passed, then arms the timer at the next one.
   void on_deadline(Client* c) noexcept;
-  void arm_no_later(Client* c, int64_t deadline_ms) noexcept;
-  void set_close_deadline(Client* c, int64_t deadline_ms) noexcept;
-  void note_activity(Client* c) noexcept;    // buffers in use: free them once quiet
   void note_queue_size(Client* c) noexcept;  // starts or ends the soft-limit period
 
-  // tls_session.cpp
-  // A TLS context from the config's files; null with *error naming /tls/cert or /tls/key.
-  static std::unique_ptr<net::TlsContext> make_tls_context(const TlsConfig& tls,
-                                                           ConfigError* error);
-  void read_tls(Client* c) noexcept;
-  void decrypt(Client* c) noexcept;  // plaintext -> HTTP session / ws, then process it
-  // Encrypts the client's queue and writes the ciphertext (the TLS half of flush()).
-  net::FlushResult flush_tls(Client* c) noexcept;
-  bool tls_wants_write(Client* c) noexcept;   // ciphertext waits, or plaintext can be encrypted
-  void fail_tls(Client* c) noexcept;          // handshake or record error: drop the client
-  void send_tls_goodbye(Client* c) noexcept;  // close_notify (or a pending alert), best effort
-
-  // http_session.cpp
-  void process_http(Client* c) noexcept;
-  // Returns false when the client is done with HTTP (upgraded or closing).
-  bool handle_request(Client* c, const ws::HttpHead& req, size_t head_len) noexcept;
-  bool handle_upgrade(Client* c, const ws::HttpHead& req, size_t head_len, bool json,
-                      std::string_view channel) noexcept;
-  void handle_publish_body(Client* c, std::span<const std::byte> body) noexcept;
-  void on_http_published(Client* c, const PublishResult& r) noexcept;
-  void respond(Client* c, int status, std::string_view type, std::string_view body,
-               std::string_view extra = {}, bool head_only = false) noexcept;
-  void refuse(Client* c, int status, std::string_view body, std::string_view extra = {}) noexcept;
-
   // ws_session.cpp
-  void process_ws_events(Client* c) noexcept;
-  void on_message(Client* c, bool text, std::span<const std::byte> payload) noexcept;
-  void send_text(Client* c, const std::string& text) noexcept;
-  // A Message for the broker; echo is the channel's option, looked up once per publish.
-  static Message message_for(std::string_view channel, wire::PayloadKind kind,
-                             std::span<const std::byte> payload, Client* sender,
-                             bool echo) noexcept;
-  ws::Limits ws_limits_for(std::string_view channel) const noexcept;
   void leave_all_channels(Client* c) noexcept;
-
-  // json_session.cpp
-  void on_json_request(Client* c, std::string_view text) noexcept;
 
   Config config_;
   ConfigReloader reload_;
@@ -150,6 +134,10 @@ class Server {
 
   LocalFanout fanout_;              // this node's subscribers
   std::unique_ptr<Broker> broker_;  // every publish goes through it
+  TlsTransport tls_;
+  HttpHandler http_;
+  RawRelay raw_relay_;
+  JsonProtocol json_protocol_;
 
   std::vector<Client*> clients_;  // every live client; Client::index is its slot
   std::vector<Client*> pending_;  // clients with bytes to flush this turn

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// WebSocket clients: engine events and the raw relay (the JSON protocol is in
-// json_session.cpp). Publishes go to the broker; local delivery is LocalFanout's.
+// WebSocket clients: engine events, handed to the connection's mode (raw_relay.cpp,
+// json_protocol.cpp); the start and end of the phase.
 #include <spdlog/spdlog.h>
 
 #include "base/bytes.h"
@@ -32,7 +32,10 @@ void Server::process_ws_events(Client* c) noexcept {
         if (c->phase != ClientPhase::kWebSocket) break;  // closing: input is discarded
         ++stats_.messages_received;
         stats_.bytes_received += ev.payload.size();
-        on_message(c, ev.text, ev.payload);
+        if (c->ws->mode == WsMode::kJson)
+          json_protocol_.on_message(c, ev.text, ev.payload);
+        else
+          raw_relay_.on_message(c, ev.text, ev.payload);
         break;
       case ws::EventKind::kPing:
       case ws::EventKind::kPong:
@@ -59,45 +62,13 @@ void Server::process_ws_events(Client* c) noexcept {
   }
 }
 
-void Server::on_message(Client* c, bool text, std::span<const std::byte> payload) noexcept {
-  if (c->ws->mode == WsMode::kJson) {
-    if (!text) {
-      send_text(c,
-                wire::encode_error("", wire::code::kBadRequest, "requests are JSON text frames"));
-      return;
-    }
-    on_json_request(c, {reinterpret_cast<const char*>(payload.data()), payload.size()});
-    return;
-  }
-  const std::string& channel = c->ws->raw_channel;
-  const ChannelOptions& opts = config_.options_for(channel);
-  if (opts.publish == PublishRight::kHttp) {
-    begin_close(c, ws::close_code::kPolicyViolation, "publishing is not allowed here", 1000);
-    return;
-  }
-  ++stats_.published_ws;
-  broker_->publish(
-      message_for(channel, text ? wire::PayloadKind::kText : wire::PayloadKind::kBinary, payload, c,
-                  opts.echo),
-      nullptr);  // the raw relay has no acks
-}
-
-void Server::send_text(Client* c, const std::string& text) noexcept {
-  (void)c->ws->proto.send_message(true, as_bytes(text));
+void Server::start_websocket(Client* c) noexcept {
+  c->phase = ClientPhase::kWebSocket;
+  c->last_input_ms = now_ms();
+  arm_no_later(c, c->last_input_ms + config_.limits.ping_interval_ms);
+  note_activity(c);
+  ++ws_clients_;
   mark_pending(c);
-}
-
-Message Server::message_for(std::string_view channel, wire::PayloadKind kind,
-                            std::span<const std::byte> payload, Client* sender,
-                            bool echo) noexcept {
-  Message m;
-  m.channel = channel;
-  m.payload = payload;
-  m.sender = sender ? &sender->ws->subscriber : nullptr;
-  m.stamp_ns = monotonic_ns();
-  m.kind = kind;
-  m.echo = echo;
-  return m;
 }
 
 void Server::leave_all_channels(Client* c) noexcept {
