@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
 // Client: the daemon's state for one accepted connection, from its first HTTP byte to
-// its close. A client starts in HTTP (health checks, publishes, upgrade requests) and
-// may become a WebSocket client of the raw relay or of the JSON protocol.
+// its close. It is small and holds what every phase needs (fd, id, TLS engine, one
+// timer); the phase's own state lives apart and is freed when the phase ends:
+//   HttpSession  request heads, publish bodies, keep-alive  (freed at the upgrade)
+//   WsSession    the WebSocket engine, raw or JSON mode, subscriptions
+// so an idle WebSocket connection carries no HTTP buffers.
 // Clients are never freed inside a callback: close_now() marks them dead and the
 // server frees them in its before-sleep hook (Redis' freeClientAsync).
 #pragma once
@@ -12,8 +15,10 @@
 
 #include "base/byte_buffer.h"
 #include "base/out_queue.h"
+#include "local_fanout.h"
+#include "net/reactor.h"
 #include "net/tls_engine.h"
-#include "pubsub/channel_registry.h"
+#include "pubsub/subscriber.h"
 #include "ws/protocol.h"
 
 namespace relay::daemon {
@@ -27,13 +32,38 @@ enum class ClientPhase : uint8_t {
   kWebSocket,  // Call: WebSocket events and deliveries    Next: kClosing
   kClosing,    // flush what is queued; the fd closes when flushed (close_when_flushed)
                // or at close_deadline_ms                  Next: kDead
-  kDead,       // fd closed; freed in before-sleep
+  kDead,       // fd closed; freed in before-sleep (once no publish is in flight)
 };
 
-enum class ClientMode : uint8_t { kRaw, kJson };
+// HTTP phase: requests on a keep-alive connection, an HTTP publish body.
+struct HttpSession {
+  ByteBuffer in;
+  OutQueue out;
+  std::string publish_channel;  // a publish whose body is still arriving
+  std::string publish_type;
+  size_t body_needed = 0;
+  int64_t deadline_ms = 0;  // head, body or TLS handshake due (slow-loris); 0 = none
+  bool keep_alive = true;
+  bool keep_alive_idle = false;       // answered a request and waits for the next one
+  bool publish_in_flight = false;     // the broker has not answered: later requests wait
+  bool resume_after_publish = false;  // processing stopped for it: resume on the answer
+};
+
+// WebSocket phase: the protocol engine and what the connection subscribed to.
+struct WsSession {
+  WsSession(pubsub::Sink& sink, WsMode m, ws::Limits limits)
+      : proto(ws::Role::kServer, limits), subscriber(sink), mode(m) {}
+  ws::Protocol proto;
+  pubsub::Subscriber subscriber;
+  std::string raw_channel;         // kRaw: the channel this connection is bound to
+  int64_t ping_sent_ms = 0;        // 0 = no ping outstanding
+  int64_t soft_over_since_ms = 0;  // 0 = queue under the soft limit
+  WsMode mode;
+};
 
 struct Client final : pubsub::Sink {
-  Client(Server* s, uint64_t client_id, int socket_fd, ListenerKind kind, int64_t now_ms);
+  Client(Server* s, net::Reactor& reactor, uint64_t client_id, int socket_fd, ListenerKind kind,
+         int64_t now_ms);
   ~Client();
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
@@ -43,48 +73,36 @@ struct Client final : pubsub::Sink {
 
   // The queue the next bytes go to: the HTTP queue before the upgrade, then the
   // WebSocket protocol's (the 101 response is its first entry).
-  OutQueue& out() noexcept { return ws ? ws->out() : http_out; }
-  bool is_websocket() const noexcept { return ws != nullptr; }
+  OutQueue& out() noexcept { return ws ? ws->proto.out() : http->out; }
   // What the client has not taken yet, for the slow-consumer limits: the queue, plus the
   // ciphertext the TLS engine holds (at most one record, net::kTlsOutputBuffer).
   size_t queued_bytes() noexcept { return out().bytes() + (tls ? tls->pending_output() : 0); }
 
   Server* server;
   uint64_t id;
+  // wss: the connection's TLS engine (null on plain connections). Plaintext goes through
+  // the same HTTP / WebSocket paths; tls_session.cpp moves the ciphertext.
+  std::unique_ptr<net::TlsEngine> tls;
+  std::unique_ptr<HttpSession> http;  // exactly one of http and ws is set
+  std::unique_ptr<WsSession> ws;
+  // One timer, armed at the nearest of the connection's deadlines (Server::on_deadline
+  // works out the next one), so an idle connection costs nothing until then.
+  net::Timer timer;
+  int64_t last_input_ms;             // any bytes from the client
+  int64_t close_deadline_ms = 0;     // kClosing: close the fd at this time at the latest
+  uint32_t index = 0;                // position in Server::clients_
+  uint32_t publishes_in_flight = 0;  // completions still to come: not freed before them
   int fd;
+  uint16_t close_code = 0;  // for metrics: the code sent or received (1006 = none)
   ListenerKind listener;
   ClientPhase phase = ClientPhase::kHttp;
-  ClientMode mode = ClientMode::kRaw;
-  bool pending_write = false;       // listed in Server::pending_ (once)
-  bool close_when_flushed = false;  // kClosing: close the fd once out() is empty
-  bool slow_consumer = false;       // over a queue limit: close with 4008 at the next flush
-  uint16_t close_code = 0;          // for metrics: the code sent or received (1006 = none)
-  size_t index = 0;                 // position in Server::clients_
-
-  // wss: the connection's TLS engine (null on plain connections). Plaintext goes through
-  // the same http_in / ws paths; tls_session.cpp moves the ciphertext.
-  std::unique_ptr<net::TlsEngine> tls;
-  bool tls_want_output = false;  // the engine stopped for room in its output: resume after a flush
-  bool tls_active = false;       // bytes moved since the last sweep (else its buffers are freed)
-
-  ByteBuffer http_in;
-  OutQueue http_out;
-  std::unique_ptr<ws::Protocol> ws;
-  pubsub::Subscriber subscriber;
-  std::string raw_channel;  // kRaw: the channel this connection is bound to
-
-  // HTTP publish whose body is still arriving.
-  std::string publish_channel;
-  std::string publish_type;
-  size_t body_needed = 0;
-  bool keep_alive = true;
-  bool keep_alive_idle = false;  // answered a request and waits for the next one
-
-  int64_t handshake_deadline_ms = 0;  // 0 once upgraded or after a first complete request
-  int64_t last_input_ms = 0;          // any bytes from the client
-  int64_t ping_sent_ms = 0;           // 0 = no ping outstanding
-  int64_t soft_over_since_ms = 0;     // 0 = queue under the soft limit
-  int64_t close_deadline_ms = 0;      // kClosing: close the fd at this time at the latest
+  bool pending_write : 1 = false;       // listed in Server::pending_ (once)
+  bool close_when_flushed : 1 = false;  // kClosing: close the fd once out() is empty
+  bool slow_consumer : 1 = false;       // over a queue limit: close with 4008 at the next flush
+  bool tls_want_output : 1 =
+      false;                      // the engine stopped for room in its output: resume after a flush
+  bool tls_active : 1 = false;    // TLS bytes moved since the last idle check
+  bool buffers_held : 1 = false;  // input or TLS buffers may be held: free them when quiet
 };
 
 }  // namespace relay::daemon

@@ -28,23 +28,6 @@ std::string with_port(std::string_view hostport, std::string_view default_port) 
 
 }  // namespace
 
-bool is_valid_origin_entry(std::string_view origin) {
-  if (origin == "*") return true;
-  std::string_view rest;
-  if (origin.starts_with("http://")) {
-    rest = origin.substr(7);
-  } else if (origin.starts_with("https://")) {
-    rest = origin.substr(8);
-  } else {
-    return false;
-  }
-  if (rest.empty() || rest.find('/') != std::string_view::npos) return false;
-  return std::all_of(rest.begin(), rest.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':' ||
-           c == '[' || c == ']' || c == '_';
-  });
-}
-
 bool is_origin_allowed(std::string_view origin, std::string_view host,
                        const std::optional<std::vector<std::string>>& allowed) {
   if (origin.empty()) return true;  // not a browser: Origin is a browser's promise

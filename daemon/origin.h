@@ -19,7 +19,4 @@ namespace relay::daemon {
 bool is_origin_allowed(std::string_view origin, std::string_view host,
                        const std::optional<std::vector<std::string>>& allowed);
 
-// Is `origin` well-formed for the config: "*" or scheme://host[:port] with http(s)?
-bool is_valid_origin_entry(std::string_view origin);
-
 }  // namespace relay::daemon

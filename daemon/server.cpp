@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "logging.h"
+#include "memory_broker.h"
 #include "net/socket.h"
 #include "signals.h"
 #include "systemd.h"
@@ -18,7 +19,6 @@
 namespace relay::daemon {
 namespace {
 
-constexpr int64_t kSweepMs = 100;        // timeouts are checked this often
 constexpr int64_t kMetricsMs = 1000;     // Stats -> prometheus families
 constexpr int kAcceptsPerWake = 64;      // as Redis MAX_ACCEPTS_PER_CALL
 constexpr int64_t kAcceptPauseMs = 100;  // after EMFILE/ENFILE
@@ -35,10 +35,16 @@ Server::Server(Config config, ConfigReloader reload)
     : config_(std::move(config)),
       reload_(std::move(reload)),
       reactor_(make_reactor()),
-      sweep_timer_(*reactor_, &Server::on_sweep, this),
+      fanout_(stats_),
+      broker_(std::make_unique<MemoryBroker>(fanout_)),
+      tls_(*this),
+      http_(*this),
+      raw_relay_(*this),
+      json_protocol_(*this),
       metrics_timer_(*reactor_, &Server::on_metrics_timer, this),
       watchdog_timer_(*reactor_, &Server::on_watchdog, this),
       drain_timer_(*reactor_, &Server::on_drain_deadline, this) {
+  fanout_.attach(*broker_);
   clients_.reserve(1024);
   pending_.reserve(1024);
 }
@@ -50,7 +56,8 @@ Server::~Server() {
     delete c;
   }
   clients_.clear();
-  free_dead();
+  for (Client* c : dead_) delete c;  // the loop has stopped: no completion comes any more
+  dead_.clear();
   for (int fd : {public_fd_, metrics_fd_, signal_fd_}) {
     if (fd >= 0) {
       reactor_->remove(fd);
@@ -124,7 +131,6 @@ int Server::run() {
     metrics_pause_ = std::make_unique<net::AcceptPause>(*reactor_, metrics_fd_, kAcceptPauseMs);
   }
   reactor_->add_before_sleep(&Server::before_sleep, this);
-  sweep_timer_.arm_every(kSweepMs);
   metrics_timer_.arm_every(kMetricsMs);
   if (int64_t wd = watchdog_interval_ms(); wd > 0) {
     watchdog_timer_.arm_every(wd);
@@ -137,6 +143,10 @@ int Server::run() {
   reactor_->run();
   spdlog::info("stopped: {} clients left", clients_.size());
   return exit_status_;
+}
+
+void Server::set_interest(Client* c, uint32_t interest) noexcept {
+  (void)reactor_->modify(c->fd, interest);
 }
 
 void Server::mark_pending(Client* c) noexcept {
@@ -168,9 +178,7 @@ void Server::accept_from(int listen_fd, ListenerKind kind) noexcept {
       return;
     }
     (void)net::set_tcp_nodelay(a.fd);
-    auto* c = new Client(this, next_client_id_++, a.fd, kind, now_ms());
-    // The TLS handshake counts against the same deadline as the request head.
-    c->handshake_deadline_ms = now_ms() + config_.limits.handshake_timeout_ms;
+    auto* c = new Client(this, *reactor_, next_client_id_++, a.fd, kind, now_ms());
     if (kind == ListenerKind::kPublic && tls_ctx_) {
       c->tls = net::TlsEngine::create(*tls_ctx_, net::TlsEngine::Role::kServer);
       if (!c->tls) {
@@ -186,8 +194,11 @@ void Server::accept_from(int listen_fd, ListenerKind kind) noexcept {
       delete c;
       continue;
     }
-    c->index = clients_.size();
+    c->index = uint32_t(clients_.size());
     clients_.push_back(c);
+    // The TLS handshake counts against the same deadline as the request head.
+    c->http->deadline_ms = now_ms() + config_.limits.handshake_timeout_ms;
+    arm_no_later(c, c->http->deadline_ms);
     ++stats_.connections;
     ++stats_.accepted_total;
     spdlog::debug("client {} connected ({})", c->id,
@@ -213,77 +224,9 @@ void Server::before_sleep(void* data) noexcept {
   if (self->draining_ && self->ws_clients_ == 0) self->reactor_->stop();
 }
 
-void Server::on_sweep(void* data) noexcept { static_cast<Server*>(data)->sweep(); }
-
-void Server::sweep() noexcept {
-  const int64_t now = now_ms();
-  const Limits& lim = config_.limits;
-  // Backwards: close_now() swap-removes, moving an already visited client into slot i.
-  for (size_t i = clients_.size(); i-- > 0;) {
-    Client* c = clients_[i];
-    if (c->ws && now - c->last_input_ms >= kSweepMs && !c->ws->has_buffered_input()) {
-      c->ws->shrink_idle();  // quiet for a sweep period: give its input buffer back
-    }
-    if (c->tls) {  // idle for a whole sweep: give its TLS I/O buffers back
-      if (!c->tls_active) c->tls->release_buffers();
-      c->tls_active = false;
-    }
-    switch (c->phase) {
-      case ClientPhase::kHttp:
-        if (c->handshake_deadline_ms && now >= c->handshake_deadline_ms && c->tls &&
-            !c->tls->is_established()) {
-          // No 408 without a TLS session to send it in: just drop the connection.
-          spdlog::debug("client {}: TLS handshake not complete in time", c->id);
-          ++stats_.handshake_failures_by_status[408];
-          close_now(c);
-          break;
-        }
-        if (c->handshake_deadline_ms && now >= c->handshake_deadline_ms) {
-          if (c->http_in.empty() && !c->body_needed && c->keep_alive_idle) {
-            close_now(c);  // an idle keep-alive connection: nothing to answer
-            break;
-          }
-          spdlog::debug("client {}: request head not complete in time", c->id);
-          ++stats_.handshake_failures_by_status[408];
-          refuse(c, 408, "request timeout\n");
-          c->close_deadline_ms = now + 1000;
-        }
-        break;
-      case ClientPhase::kWebSocket: {
-        if (c->ping_sent_ms && now - c->ping_sent_ms >= lim.pong_timeout_ms) {
-          spdlog::debug("client {}: no pong in time", c->id);
-          begin_close(c, ws::close_code::kGoingAway, "ping timeout", 1000);
-          break;
-        }
-        if (!c->ping_sent_ms && now - c->last_input_ms >= lim.ping_interval_ms) {
-          (void)c->ws->send_ping({});
-          c->ping_sent_ms = now;
-          mark_pending(c);
-        }
-        size_t queued = c->queued_bytes();
-        if (queued > lim.queue_soft_bytes) {
-          if (!c->soft_over_since_ms) c->soft_over_since_ms = now;
-          if (now - c->soft_over_since_ms >= int64_t(lim.queue_soft_seconds) * 1000) {
-            c->slow_consumer = true;
-            mark_pending(c);
-          }
-        } else {
-          c->soft_over_since_ms = 0;
-        }
-        break;
-      }
-      case ClientPhase::kClosing:
-        if (c->close_deadline_ms && now >= c->close_deadline_ms) close_now(c);
-        break;
-      case ClientPhase::kDead:
-        break;
-    }
-  }
-}
-
 void Server::on_metrics_timer(void* data) noexcept {
   auto* self = static_cast<Server*>(data);
-  self->stats_.channels = self->channel_count();
+  self->stats_.channels = self->fanout_.channel_count();
   self->metrics_.update(self->stats_);
   log_suppressed(self->log_limiter_, self->now_ms());  // the tail of a burst of repeated errors
   self->update_status();
@@ -293,11 +236,17 @@ void Server::on_metrics_timer(void* data) noexcept {
 void Server::update_status() noexcept {
   std::string s = "connections=" + std::to_string(stats_.connections) +
                   " websockets=" + std::to_string(ws_clients_) +
-                  " channels=" + std::to_string(channel_count());
+                  " channels=" + std::to_string(fanout_.channel_count());
   if (draining_) s += " draining";
   if (s == last_status_) return;
   notify_status(s);
   last_status_ = std::move(s);
+}
+
+std::string Server::metrics_text() {
+  stats_.channels = fanout_.channel_count();
+  metrics_.update(stats_);
+  return metrics_.serialize();
 }
 
 void Server::on_watchdog(void*) noexcept { notify_watchdog(); }
@@ -329,7 +278,8 @@ void Server::start_drain() noexcept {
     if (c->phase == ClientPhase::kWebSocket) {
       begin_close(c, ws::close_code::kGoingAway, "server shutting down",
                   config_.limits.drain_timeout_ms);
-    } else if (c->phase == ClientPhase::kHttp && c->http_in.empty() && !c->body_needed) {
+    } else if (c->phase == ClientPhase::kHttp && c->http->in.empty() && !c->http->body_needed &&
+               !c->http->publish_in_flight) {
       close_now(c);  // an idle keep-alive connection
     }
   }
@@ -380,9 +330,11 @@ void Server::reload() noexcept {
     tls_ctx_ = std::move(next_tls);
     spdlog::info("TLS certificate reloaded: {}", tls_ctx_->describe_certificate());
   }
-  // Limits apply to open connections too.
-  for (Client* c : clients_) {
-    if (c->ws) c->ws->set_limits(ws_limits_for(c->mode == ClientMode::kRaw ? c->raw_channel : ""));
+  // Limits and timeouts apply to open connections too.
+  for (size_t i = clients_.size(); i-- > 0;) {  // backwards: on_deadline() may close_now()
+    Client* c = clients_[i];
+    if (c->ws) c->ws->proto.set_limits(ws_limits_for(c->ws->raw_channel));
+    on_deadline(c);  // a shorter ping interval or timeout takes effect now
   }
   ++stats_.reloads_ok;
   spdlog::info("config reloaded from {}",

@@ -1,11 +1,17 @@
 // SPDX-License-Identifier: MIT
-// The relay server: listeners, clients, channels, timers and signals on one event loop
-// (one thread; README "Design" says why). Its methods are split by concern:
-//   server.cpp        start-up, accept, signals, timers, reload, drain, the run loop
-//   client_io.cpp     reading, flushing and closing a client's socket
-//   http_session.cpp  HTTP requests: routes, upgrades, HTTP publish, health, metrics
-//   ws_session.cpp    WebSocket events: raw relay, the JSON protocol, fan-out
-//   tls_session.cpp   wss: ciphertext in and out of a client's TLS engine, the TLS context
+// The relay server: listeners, clients, timers and signals on one event loop (one
+// thread; README "Design" says why). Publishing goes through a Broker (broker.h), local
+// delivery through LocalFanout. Its methods are split by concern:
+//   server.cpp         start-up, accept, signals, reload, drain, the run loop
+//   client_io.cpp      reading, flushing and closing a client's socket
+//   client_timer.cpp   each client's one timer: handshake, keep-alive, ping/pong, soft
+//                      queue limit and close deadlines, freeing idle buffers
+//   ws_session.cpp     WebSocket engine events, handed to the connection's mode
+// The sessions' own rooms use the public part below:
+//   http_handler.cpp   HttpHandler: requests, routes, the upgrade, HTTP publish
+//   tls_transport.cpp  TlsTransport: wss ciphertext in and out of a client's TLS engine
+//   raw_relay.cpp      RawRelay: each message published on the connection's channel
+//   json_protocol.cpp  JsonProtocol: the JSON protocol on /ws
 #pragma once
 
 #include <functional>
@@ -13,16 +19,21 @@
 #include <string>
 #include <vector>
 
+#include "broker.h"
 #include "client.h"
 #include "config.h"
+#include "http_handler.h"
+#include "json_protocol.h"
+#include "local_fanout.h"
 #include "logging.h"
 #include "metrics.h"
 #include "net/accept_pause.h"
 #include "net/reactor.h"
 #include "net/socket.h"
 #include "net/tls_engine.h"
-#include "pubsub/channel_registry.h"
+#include "raw_relay.h"
 #include "stats.h"
+#include "tls_transport.h"
 #include "wire.h"
 #include "ws/handshake.h"
 
@@ -44,11 +55,33 @@ class Server {
 
   int run();  // binds, announces readiness, loops until drained; returns the exit status
 
-  // ---- used by clients (client_io.cpp, http_session.cpp, ws_session.cpp) ----
-  void mark_pending(Client* c) noexcept;
+  // ---- for the sessions (HttpHandler, RawRelay, JsonProtocol), TlsTransport, Client ----
   const Config& config() const noexcept { return config_; }
   Stats& stats() noexcept { return stats_; }
   int64_t now_ms() const noexcept { return reactor_->now_ms(); }
+  bool draining() const noexcept { return draining_; }
+  Broker& broker() noexcept { return *broker_; }
+  LocalFanout& fanout() noexcept { return fanout_; }
+  std::string metrics_text();  // the prometheus page, counters refreshed now
+  uint64_t websockets() const noexcept { return ws_clients_; }
+  // client_io.cpp
+  void mark_pending(Client* c) noexcept;
+  void set_interest(Client* c, uint32_t interest) noexcept;  // net::kReadable | kWritable
+  // After bytes arrived in the HTTP session / the ws protocol (plain recv or decrypted TLS).
+  void after_http_input(Client* c) noexcept;
+  void after_ws_input(Client* c) noexcept;
+  void close_now(Client* c) noexcept;
+  void begin_close(Client* c, uint16_t code, std::string_view reason, int64_t wait_ms) noexcept;
+  // client_timer.cpp
+  static void on_client_timer(void* data) noexcept;  // each Client's timer callback
+  void arm_no_later(Client* c, int64_t deadline_ms) noexcept;
+  void set_close_deadline(Client* c, int64_t deadline_ms) noexcept;
+  void note_activity(Client* c) noexcept;  // buffers in use: free them once quiet
+  // ws_session.cpp
+  // The HTTP session became c->ws: count it, arm its ping, run what arrived with the head.
+  void start_websocket(Client* c) noexcept;
+  void process_ws_events(Client* c) noexcept;
+  ws::Limits ws_limits_for(std::string_view channel) const noexcept;
 
  private:
   // server.cpp
@@ -57,13 +90,11 @@ class Server {
   void on_signal() noexcept;
   void start_drain() noexcept;
   void reload() noexcept;
-  void sweep() noexcept;  // timeouts, pings, soft queue limits, drain end
   void update_status() noexcept;
   static void on_listener(int fd, uint32_t events, void* data) noexcept;
   static void on_signal_fd(int fd, uint32_t events, void* data) noexcept;
   static void on_client_io(int fd, uint32_t events, void* data) noexcept;
   static void before_sleep(void* data) noexcept;
-  static void on_sweep(void* data) noexcept;
   static void on_metrics_timer(void* data) noexcept;
   static void on_watchdog(void* data) noexcept;
   static void on_drain_deadline(void* data) noexcept;
@@ -74,51 +105,16 @@ class Server {
   void read_ws(Client* c) noexcept;
   void flush(Client* c) noexcept;
   void flush_pending() noexcept;
-  void begin_close(Client* c, uint16_t code, std::string_view reason, int64_t wait_ms) noexcept;
-  void close_now(Client* c) noexcept;
   void free_dead() noexcept;
   void handle_slow_consumer(Client* c) noexcept;
-  // After bytes arrived in http_in / the ws protocol (plain recv or decrypted TLS).
-  void after_http_input(Client* c) noexcept;
-  void after_ws_input(Client* c) noexcept;
 
-  // tls_session.cpp
-  // A TLS context from the config's files; null with *error naming /tls/cert or /tls/key.
-  static std::unique_ptr<net::TlsContext> make_tls_context(const TlsConfig& tls,
-                                                           ConfigError* error);
-  void read_tls(Client* c) noexcept;
-  void decrypt(Client* c) noexcept;  // plaintext -> http_in / ws, then process it
-  // Encrypts the client's queue and writes the ciphertext (the TLS half of flush()).
-  net::FlushResult flush_tls(Client* c) noexcept;
-  bool tls_wants_write(Client* c) noexcept;   // ciphertext waits, or plaintext can be encrypted
-  void fail_tls(Client* c) noexcept;          // handshake or record error: drop the client
-  void send_tls_goodbye(Client* c) noexcept;  // close_notify (or a pending alert), best effort
-
-  // http_session.cpp
-  void process_http(Client* c) noexcept;
-  // Returns false when the client is done with HTTP (upgraded or closing).
-  bool handle_request(Client* c, const ws::HttpHead& req, size_t head_len) noexcept;
-  bool handle_upgrade(Client* c, const ws::HttpHead& req, size_t head_len, bool json,
-                      std::string_view channel) noexcept;
-  void handle_publish_body(Client* c, std::span<const std::byte> body) noexcept;
-  void respond(Client* c, int status, std::string_view type, std::string_view body,
-               std::string_view extra = {}, bool head_only = false) noexcept;
-  void refuse(Client* c, int status, std::string_view body, std::string_view extra = {}) noexcept;
+  // client_timer.cpp
+  // Acts on every deadline that has passed, then arms the timer at the next one.
+  void on_deadline(Client* c) noexcept;
+  void note_queue_size(Client* c) noexcept;  // starts or ends the soft-limit period
 
   // ws_session.cpp
-  void process_ws_events(Client* c) noexcept;
-  void on_message(Client* c, bool text, std::span<const std::byte> payload) noexcept;
-  void on_json_request(Client* c, std::string_view text) noexcept;
-  void send_text(Client* c, const std::string& text) noexcept;
-  // Fans a message out to every subscriber of `channel`; returns deliveries.
-  size_t publish(std::string_view channel, wire::PayloadKind kind,
-                 std::span<const std::byte> payload, Client* sender) noexcept;
-  size_t subscriber_count(std::string_view channel) const noexcept;
-  size_t channel_count() noexcept;
-  pubsub::ChannelRegistry& channels_of(Client* c) noexcept {
-    return c->mode == ClientMode::kRaw ? raw_channels_ : json_channels_;
-  }
-  ws::Limits ws_limits_for(std::string_view channel) const noexcept;
+  void leave_all_channels(Client* c) noexcept;
 
   Config config_;
   ConfigReloader reload_;
@@ -136,10 +132,12 @@ class Server {
   // open connections keep the one they started with (each SSL holds a reference).
   std::unique_ptr<net::TlsContext> tls_ctx_;
 
-  // Raw-relay and JSON subscribers are kept apart: each registry fans out its own
-  // prepared frame (the raw bytes, or the JSON delivery), each encoded once.
-  pubsub::ChannelRegistry raw_channels_;
-  pubsub::ChannelRegistry json_channels_;
+  LocalFanout fanout_;              // this node's subscribers
+  std::unique_ptr<Broker> broker_;  // every publish goes through it
+  TlsTransport tls_;
+  HttpHandler http_;
+  RawRelay raw_relay_;
+  JsonProtocol json_protocol_;
 
   std::vector<Client*> clients_;  // every live client; Client::index is its slot
   std::vector<Client*> pending_;  // clients with bytes to flush this turn
@@ -150,7 +148,6 @@ class Server {
   std::string last_status_;  // the last STATUS= sent
   bool draining_ = false;
   int exit_status_ = 0;
-  net::Timer sweep_timer_;
   net::Timer metrics_timer_;
   net::Timer watchdog_timer_;
   net::Timer drain_timer_;

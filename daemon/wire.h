@@ -30,6 +30,7 @@ constexpr int kNotSubscribed = 412;
 constexpr int kTooLarge = 413;
 constexpr int kBadChannel = 422;
 constexpr int kLimit = 429;
+constexpr int kUnavailable = 503;  // the broker did not take a publish
 }  // namespace code
 
 // Requests nested deeper than this (arrays and objects) are refused with 400.

@@ -109,9 +109,12 @@ struct FlushResult {
 // call is taken whole, stopping at the first short write (the buffer is full, another
 // call would only return EAGAIN). Consumed frames leave q; on_sent(const FrameRef&) is
 // called for each frame written completely (e.g. for a publish-to-write latency
-// histogram from stamp_ns()). Allocates nothing.
+// histogram from stamp_ns()). Allocates nothing. With max_bytes it stops (kBlocked, bytes
+// remain) once that many were written, so one fast reader cannot take a whole loop turn;
+// a single writev may go past it by up to kMaxIovPerWrite entries.
 template <typename OnSent>
-FlushResult writev_queue(int fd, OutQueue& q, OnSent&& on_sent) noexcept;
+FlushResult writev_queue(int fd, OutQueue& q, OnSent&& on_sent,
+                         size_t max_bytes = SIZE_MAX) noexcept;
 inline FlushResult writev_queue(int fd, OutQueue& q) noexcept {
   return writev_queue(fd, q, [](const FrameRef&) {});
 }
@@ -124,9 +127,11 @@ ssize_t write_iov(int fd, const iovec* iov, int n) noexcept;
 // The one write loop under writev_queue and flush_tls_output: gather(iov, max) fills up to
 // max iovecs from the source (0 = nothing left), consume(n) drops n written bytes. Loops
 // while each write is taken whole and stops at the first short one (the kernel buffer is
-// full, another call would only return EAGAIN).
+// full, another call would only return EAGAIN), or once max_bytes were written (kBlocked:
+// the caller's budget for this turn is spent).
 template <int MaxIov, typename Gather, typename Consume>
-FlushResult write_loop(int fd, Gather&& gather, Consume&& consume) noexcept {
+FlushResult write_loop(int fd, Gather&& gather, Consume&& consume,
+                       size_t max_bytes = SIZE_MAX) noexcept {
   FlushResult r;
   iovec iov[MaxIov];
   for (;;) {
@@ -146,7 +151,7 @@ FlushResult write_loop(int fd, Gather&& gather, Consume&& consume) noexcept {
     }
     consume(size_t(w));
     r.bytes += size_t(w);
-    if (size_t(w) < asked) {
+    if (size_t(w) < asked || r.bytes >= max_bytes) {
       r.status = FlushStatus::kBlocked;
       return r;
     }
@@ -157,7 +162,7 @@ FlushResult write_loop(int fd, Gather&& gather, Consume&& consume) noexcept {
 }  // namespace detail
 
 template <typename OnSent>
-FlushResult writev_queue(int fd, OutQueue& q, OnSent&& on_sent) noexcept {
+FlushResult writev_queue(int fd, OutQueue& q, OnSent&& on_sent, size_t max_bytes) noexcept {
   auto gather = [&](iovec* iov, int max) {
     if (q.empty()) return 0;
     const int n = q.gather(iov, max);
@@ -165,7 +170,7 @@ FlushResult writev_queue(int fd, OutQueue& q, OnSent&& on_sent) noexcept {
     return n;
   };
   auto consume = [&](size_t n) { q.consume(n, on_sent); };
-  return detail::write_loop<kMaxIovPerWrite>(fd, gather, consume);
+  return detail::write_loop<kMaxIovPerWrite>(fd, gather, consume, max_bytes);
 }
 
 }  // namespace relay::net

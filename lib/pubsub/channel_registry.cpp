@@ -97,10 +97,7 @@ bool ChannelRegistry::unsubscribe(Subscriber& sub, std::string_view name) noexce
 }
 
 size_t ChannelRegistry::unsubscribe_all(Subscriber& sub) noexcept {
-  assert_not_iterating();
-  size_t n = sub.channels_.size();
-  while (!sub.channels_.empty()) leave(sub, sub.channels_.size() - 1);
-  return n;
+  return unsubscribe_all(sub, [](const Channel&) {});
 }
 
 size_t ChannelRegistry::publish(std::string_view name, const FrameRef& frame,

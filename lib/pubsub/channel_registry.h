@@ -49,11 +49,6 @@ class Channel {
  public:
   std::string_view name() const noexcept { return name_; }
   size_t subscriber_count() const noexcept { return members_.size(); }
-  // A slot for the daemon's per-channel options (echo, max_subscribers, ...), resolved
-  // once when the channel is created and refreshed on reload through
-  // for_each_channel(). The registry never reads it. Null until set.
-  const void* options() const noexcept { return options_; }
-  void set_options(const void* options) noexcept { options_ = options; }
 
  private:
   friend class ChannelRegistry;
@@ -65,7 +60,6 @@ class Channel {
   };
   std::string_view name_;  // points at the registry's key for this channel
   std::vector<Member> members_;
-  const void* options_ = nullptr;
 };
 
 enum class SubscribeStatus : uint8_t {
@@ -75,7 +69,7 @@ enum class SubscribeStatus : uint8_t {
 struct SubscribeResult {
   SubscribeStatus status;
   Channel* channel;  // the channel joined (never null)
-  bool created;      // the channel did not exist before: set its options now
+  bool created;      // the channel did not exist before (its first subscriber here)
 };
 
 class ChannelRegistry {
@@ -96,6 +90,18 @@ class ChannelRegistry {
   bool unsubscribe(Subscriber& sub, std::string_view name) noexcept;
   // Leaves every channel (on disconnect). Returns how many were left.
   size_t unsubscribe_all(Subscriber& sub) noexcept;
+  // The same, calling before_leave(const Channel&) for each channel just before sub
+  // leaves it (subscriber_count() still counts sub), e.g. to notice a last subscriber.
+  template <typename F>
+  size_t unsubscribe_all(Subscriber& sub, F&& before_leave) noexcept {
+    assert_not_iterating();
+    size_t n = sub.channels_.size();
+    while (!sub.channels_.empty()) {
+      before_leave(static_cast<const Channel&>(*sub.channels_.back().channel));
+      leave(sub, sub.channels_.size() - 1);
+    }
+    return n;
+  }
 
   // Hands `frame` to the Sink of every subscriber of the channel, in subscription
   // order up to swap-removes, except `sender` unless echo is true. sender may be null
@@ -113,8 +119,8 @@ class ChannelRegistry {
   size_t subscribers(std::string_view name) const noexcept;     // 0 when absent
   size_t memberships() const noexcept { return memberships_; }  // over all channels
 
-  // Calls f(Channel&) for every channel, e.g. to refresh options after a reload.
-  // f may call set_options() but must not subscribe or unsubscribe (asserted).
+  // Calls f(Channel&) for every channel (e.g. to count names shared with another
+  // registry); f must not subscribe or unsubscribe (asserted).
   template <typename F>
   void for_each_channel(F&& f) {
     IterationGuard guard(*this);

@@ -43,7 +43,6 @@ class Subscriber {
 
   Sink& sink() const noexcept { return *sink_; }
   size_t channel_count() const noexcept { return channels_.size(); }
-  bool has_channels() const noexcept { return !channels_.empty(); }
   // The name of the i-th channel joined (0 <= i < channel_count()); the order changes
   // when a channel is left.
   std::string_view channel_name(size_t i) const noexcept;

@@ -113,7 +113,6 @@ TEST(ChannelRegistry, UnsubscribeErasesEmptyChannel) {
   // Re-creating it starts fresh.
   auto r = reg.subscribe(a.sub, "x");
   EXPECT_TRUE(r.created);
-  EXPECT_EQ(r.channel->options(), nullptr);
 }
 
 TEST(ChannelRegistry, UnsubscribeAllLeavesEveryChannel) {
@@ -161,24 +160,33 @@ TEST(ChannelRegistry, RegistryDestroyedBeforeSubscribers) {
   a.reset();  // must not touch the dead registry (ASan)
 }
 
-TEST(ChannelRegistry, OptionsSlotAndForEachChannel) {
+TEST(ChannelRegistry, ForEachChannel) {
   ChannelRegistry reg;
   Client a;
-  static const int kEcho = 1, kQuiet = 2;
   auto r = reg.subscribe(a.sub, "one");
   ASSERT_TRUE(r.created);
-  r.channel->set_options(&kEcho);
   (void)reg.subscribe(a.sub, "two");
-  EXPECT_EQ(reg.find("one")->options(), &kEcho);
-  EXPECT_EQ(reg.find("two")->options(), nullptr);
   std::set<std::string> seen;
-  reg.for_each_channel([&](Channel& ch) {
-    seen.insert(std::string(ch.name()));
-    ch.set_options(&kQuiet);  // a reload refreshes the slot
-  });
+  reg.for_each_channel([&](Channel& ch) { seen.insert(std::string(ch.name())); });
   EXPECT_EQ(seen, (std::set<std::string>{"one", "two"}));
-  EXPECT_EQ(reg.find("one")->options(), &kQuiet);
-  EXPECT_EQ(reg.find("two")->options(), &kQuiet);
+}
+
+// before_leave sees each channel while sub still counts in it: a subscriber count of 1
+// there means sub was the channel's last subscriber.
+TEST(ChannelRegistry, UnsubscribeAllReportsEachChannelBeforeLeaving) {
+  ChannelRegistry reg;
+  Client a, b;
+  (void)reg.subscribe(a.sub, "shared");
+  (void)reg.subscribe(b.sub, "shared");
+  (void)reg.subscribe(a.sub, "alone");
+  std::set<std::string> last;
+  size_t left = reg.unsubscribe_all(a.sub, [&](const Channel& ch) {
+    if (ch.subscriber_count() == 1) last.insert(std::string(ch.name()));
+  });
+  EXPECT_EQ(left, 2u);
+  EXPECT_EQ(last, (std::set<std::string>{"alone"}));
+  EXPECT_EQ(reg.subscribers("shared"), 1u);
+  EXPECT_EQ(reg.find("alone"), nullptr);
 }
 
 // One FrameRef reaches every subscriber by reference: the refcount rises by the number

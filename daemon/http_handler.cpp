@@ -2,6 +2,8 @@
 // HTTP on the public and metrics listeners: request heads, routes, the WebSocket
 // upgrade (origin, subprotocol, limits), HTTP publish, health and metrics answers.
 // Client-caused errors are counted and logged at debug, never at error (nginx does the same).
+#include "http_handler.h"
+
 #include <spdlog/spdlog.h>
 
 #include <charconv>
@@ -38,32 +40,36 @@ bool is_text_type(std::string_view type) {
 
 }  // namespace
 
-void Server::process_http(Client* c) noexcept {
-  const Limits& lim = config_.limits;
+void HttpHandler::process(Client* c) noexcept {
+  const Limits& lim = server_.config().limits;
   ws::HttpLimits hl{lim.max_header_bytes, std::min<size_t>(lim.max_headers, ws::kMaxHttpHeaders)};
   while (c->phase == ClientPhase::kHttp) {
-    if (c->body_needed) {
-      if (c->http_in.size() < c->body_needed) return;
-      handle_publish_body(c, {c->http_in.data(), c->body_needed});
-      c->http_in.consume(c->body_needed);
-      c->body_needed = 0;
+    if (c->http->publish_in_flight) {
+      c->http->resume_after_publish = true;  // the answer comes first (keeps responses in order)
+      return;
+    }
+    if (c->http->body_needed) {
+      if (c->http->in.size() < c->http->body_needed) return;
+      handle_publish_body(c, {c->http->in.data(), c->http->body_needed});
+      c->http->in.consume(c->http->body_needed);
+      c->http->body_needed = 0;
       continue;
     }
-    if (c->http_in.empty()) {
-      c->http_in.shrink_if_empty();
+    if (c->http->in.empty()) {
+      c->http->in.shrink_if_empty();
       return;
     }
     ws::HttpHead req;
     size_t head_len = 0;
-    switch (ws::parse_request({c->http_in.data(), c->http_in.size()}, hl, &req, &head_len)) {
+    switch (ws::parse_request({c->http->in.data(), c->http->in.size()}, hl, &req, &head_len)) {
       case ws::HttpParse::kNeedMore:
-        if (c->http_in.size() > lim.max_header_bytes) {
-          ++stats_.handshake_failures_by_status[431];
+        if (c->http->in.size() > lim.max_header_bytes) {
+          ++server_.stats().handshake_failures_by_status[431];
           refuse(c, 431, "request header fields too large\n");
         }
         return;
       case ws::HttpParse::kTooLarge:
-        ++stats_.handshake_failures_by_status[431];
+        ++server_.stats().handshake_failures_by_status[431];
         refuse(c, 431, "request header fields too large\n");
         return;
       case ws::HttpParse::kBad:
@@ -72,43 +78,42 @@ void Server::process_http(Client* c) noexcept {
       case ws::HttpParse::kComplete:
         break;
     }
-    c->handshake_deadline_ms = 0;
-    c->keep_alive_idle = false;
-    c->keep_alive = req.version == "HTTP/1.1" && !ws::has_token(req.header("connection"), "close");
+    c->http->deadline_ms = 0;
+    c->http->keep_alive_idle = false;
+    c->http->keep_alive =
+        req.version == "HTTP/1.1" && !ws::has_token(req.header("connection"), "close");
     if (!handle_request(c, req, head_len)) return;
   }
 }
 
-bool Server::handle_request(Client* c, const ws::HttpHead& req, size_t head_len) noexcept {
-  Route route =
-      c->listener == ListenerKind::kMetrics ? route_metrics(req) : route_public(req, config_.demo);
+bool HttpHandler::handle_request(Client* c, const ws::HttpHead& req, size_t head_len) noexcept {
+  Route route = c->listener == ListenerKind::kMetrics ? route_metrics(req)
+                                                      : route_public(req, server_.config().demo);
   bool head_only = req.method == "HEAD";
   switch (route.kind) {
     case RouteKind::kHealthz:
-      c->http_in.consume(head_len);
+      c->http->in.consume(head_len);
       respond(c, 200, "text/plain", "ok\n", {}, head_only);
       return true;
     case RouteKind::kReadyz:
-      c->http_in.consume(head_len);
-      if (draining_)
+      c->http->in.consume(head_len);
+      if (server_.draining())
         respond(c, 503, "text/plain", "draining\n", {}, head_only);
       else
         respond(c, 200, "text/plain", "ready\n", {}, head_only);
       return true;
     case RouteKind::kDemo:
-      c->http_in.consume(head_len);
+      c->http->in.consume(head_len);
       respond(c, 200, "text/html; charset=utf-8", demo_page_html(), {}, head_only);
       return true;
     case RouteKind::kMetrics: {
-      c->http_in.consume(head_len);
-      stats_.channels = channel_count();
-      metrics_.update(stats_);
-      std::string body = metrics_.serialize();
+      c->http->in.consume(head_len);
+      std::string body = server_.metrics_text();
       respond(c, 200, "text/plain; version=0.0.4; charset=utf-8", body, {}, head_only);
       return true;
     }
     case RouteKind::kError: {
-      c->http_in.consume(head_len);
+      c->http->in.consume(head_len);
       std::string extra;
       if (route.status == 405) extra = "Allow: " + std::string(route.allow) + "\r\n";
       if (route.status == 426) extra = "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n";
@@ -134,8 +139,8 @@ bool Server::handle_request(Client* c, const ws::HttpHead& req, size_t head_len)
   const bool expects_continue = ws::has_token(req.header("expect"), "100-continue");
   size_t len = 0;
   int head_status = content_length_of(req, &len);
-  c->http_in.consume(head_len);
-  if (draining_) {
+  c->http->in.consume(head_len);
+  if (server_.draining()) {
     refuse(c, 503, "draining\n");
     return false;
   }
@@ -149,8 +154,9 @@ bool Server::handle_request(Client* c, const ws::HttpHead& req, size_t head_len)
                               : "bad or conflicting Content-Length\n");
     return false;
   }
-  const ChannelOptions& opts = config_.options_for(channel);
-  size_t limit = opts.max_message_bytes ? opts.max_message_bytes : config_.limits.max_message_bytes;
+  const ChannelOptions& opts = server_.config().options_for(channel);
+  size_t limit =
+      opts.max_message_bytes ? opts.max_message_bytes : server_.config().limits.max_message_bytes;
   if (len > limit) {
     refuse(c, 413, "message too large\n");
     return false;
@@ -159,66 +165,88 @@ bool Server::handle_request(Client* c, const ws::HttpHead& req, size_t head_len)
     refuse(c, 403, "HTTP publishing is not allowed on this channel\n");
     return false;
   }
-  c->publish_channel = std::move(channel);
-  c->publish_type = std::move(type);
-  c->body_needed = len;
+  c->http->publish_channel = std::move(channel);
+  c->http->publish_type = std::move(type);
+  c->http->body_needed = len;
   if (len == 0) {
     handle_publish_body(c, {});
-    c->body_needed = 0;
+    c->http->body_needed = 0;
     return true;
   }
   // The body must arrive in time too (a slow body is a slow-loris like a slow head).
-  c->handshake_deadline_ms = now_ms() + config_.limits.handshake_timeout_ms;
+  c->http->deadline_ms = server_.now_ms() + server_.config().limits.handshake_timeout_ms;
+  server_.arm_no_later(c, c->http->deadline_ms);
   // RFC 9110 §10.1.1: a client that sent `Expect: 100-continue` waits for this (curl
   // does for bodies over 1 KiB) before it sends the body.
-  if (expects_continue && c->http_in.size() < len) {
+  if (expects_continue && c->http->in.size() < len) {
     static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
     c->out().push(FrameRef::copy_of(as_bytes(kContinue)));
-    mark_pending(c);
+    server_.mark_pending(c);
   }
   return true;
 }
 
-void Server::handle_publish_body(Client* c, std::span<const std::byte> body) noexcept {
-  bool text = is_text_type(c->publish_type);
+void HttpHandler::handle_publish_body(Client* c, std::span<const std::byte> body) noexcept {
+  bool text = is_text_type(c->http->publish_type);
   if (text && !ws::is_valid_utf8(body)) {
     respond(c, 400, "text/plain", "a text body must be UTF-8\n");
     return;
   }
-  ++stats_.published_http;
-  size_t n = publish(c->publish_channel,
-                     text ? wire::PayloadKind::kText : wire::PayloadKind::kBinary, body, nullptr);
-  respond(c, 200, "application/json", "{\"delivered\":" + std::to_string(n) + "}\n");
+  ++server_.stats().published_http;
+  // The 200 goes out when the broker has accepted the message (this call, or later).
+  c->http->publish_in_flight = true;
+  ++c->publishes_in_flight;
+  server_.broker().publish(
+      make_message(c->http->publish_channel,
+                   text ? wire::PayloadKind::kText : wire::PayloadKind::kBinary, body, nullptr,
+                   false),
+      [this, c](const PublishResult& r) { on_published(c, r); });
+}
+
+void HttpHandler::on_published(Client* c, const PublishResult& r) noexcept {
+  --c->publishes_in_flight;
+  if (c->phase != ClientPhase::kHttp) return;  // closed meanwhile: nobody to answer
+  HttpSession& h = *c->http;
+  h.publish_in_flight = false;
+  if (r.accepted)
+    respond(c, 200, "application/json", "{\"delivered\":" + std::to_string(r.delivered) + "}\n");
+  else
+    respond(c, 503, "text/plain", "publish failed\n");
+  if (h.resume_after_publish && c->phase == ClientPhase::kHttp) {
+    h.resume_after_publish = false;
+    process(c);  // requests that arrived meanwhile
+  }
 }
 
 // `json`: the JSON protocol on /ws; else the raw relay on `channel` (not yet validated).
-bool Server::handle_upgrade(Client* c, const ws::HttpHead& req, size_t head_len, bool json,
-                            std::string_view channel) noexcept {
+bool HttpHandler::handle_upgrade(Client* c, const ws::HttpHead& req, size_t head_len, bool json,
+                                 std::string_view channel) noexcept {
   ws::UpgradeRequest up;
   if (int status = ws::check_upgrade(req, &up); status != 0) {
-    ++stats_.handshake_failures_by_status[status];
+    ++server_.stats().handshake_failures_by_status[status];
     refuse(c, status, "bad WebSocket upgrade\n",
            status == 426 ? "Sec-WebSocket-Version: 13\r\n" : "");
     return false;
   }
   auto fail = [&](int status, std::string_view why) {
-    ++stats_.handshake_failures_by_status[status];
+    ++server_.stats().handshake_failures_by_status[status];
     spdlog::debug("client {}: upgrade refused ({}): {}", c->id, status, why);
     refuse(c, status, std::string(why) + "\n");
     return false;
   };
-  if (draining_) return fail(503, "draining");
+  if (server_.draining()) return fail(503, "draining");
   if (!json && !pubsub::is_valid_channel_name(channel)) return fail(400, "bad channel name");
-  if (!is_origin_allowed(up.origin, up.host, config_.allowed_origins))
+  if (!is_origin_allowed(up.origin, up.host, server_.config().allowed_origins))
     return fail(403, "origin not allowed");
-  if (ws_clients_ >= config_.limits.max_connections) return fail(503, "too many connections");
+  if (server_.websockets() >= server_.config().limits.max_connections)
+    return fail(503, "too many connections");
 
   // Sec-WebSocket-Protocol: answer exactly one offered value, or refuse (RFC 6455 §4.2.2).
   std::string_view protocol;
   if (!up.protocols.empty()) {
-    if (config_.subprotocols) {
-      std::vector<std::string_view> supported(config_.subprotocols->begin(),
-                                              config_.subprotocols->end());
+    if (server_.config().subprotocols) {
+      std::vector<std::string_view> supported(server_.config().subprotocols->begin(),
+                                              server_.config().subprotocols->end());
       protocol = ws::choose_subprotocol(up.protocols, supported);
       if (protocol.empty()) return fail(400, "no acceptable subprotocol");
     } else {
@@ -231,56 +259,57 @@ bool Server::handle_upgrade(Client* c, const ws::HttpHead& req, size_t head_len,
 
   std::string response;
   ws::build_accept_response(&response, accept, protocol);
-  std::string chan(channel);
-  c->http_in.consume(head_len);
-  c->mode = json ? ClientMode::kJson : ClientMode::kRaw;
-  c->raw_channel = std::move(chan);
-  c->ws = std::make_unique<ws::Protocol>(ws::Role::kServer, ws_limits_for(c->raw_channel));
+  std::string chan(json ? std::string_view() : channel);
+  c->http->in.consume(head_len);
+  auto session = std::make_unique<WsSession>(*c, json ? WsMode::kJson : WsMode::kRaw,
+                                             server_.ws_limits_for(chan));
+  session->raw_channel = std::move(chan);
   // The 101 goes out first, as the head of the WebSocket queue.
-  c->ws->out().push(FrameRef::copy_of(as_bytes(response)));
+  session->proto.out().push(FrameRef::copy_of(as_bytes(response)));
   // Bytes the client sent right after its head are already WebSocket frames.
-  if (!c->http_in.empty()) c->ws->feed({c->http_in.data(), c->http_in.size()});
-  c->http_in.clear();
-  c->http_in.shrink_if_empty();
-  c->phase = ClientPhase::kWebSocket;
-  c->handshake_deadline_ms = 0;
-  c->last_input_ms = now_ms();
-  ++ws_clients_;
-  mark_pending(c);
-  spdlog::debug("client {} upgraded ({} {})", c->id, json ? "json" : "raw", c->raw_channel);
+  if (!c->http->in.empty()) session->proto.feed({c->http->in.data(), c->http->in.size()});
+  // The HTTP session ends here: an idle WebSocket connection keeps none of it.
+  c->http.reset();
+  c->ws = std::move(session);
+  server_.start_websocket(c);
+  const std::string& raw_channel = c->ws->raw_channel;
+  spdlog::debug("client {} upgraded ({} {})", c->id, json ? "json" : "raw", raw_channel);
 
   if (!json) {
-    const ChannelOptions& opts = config_.options_for(c->raw_channel);
-    if (opts.max_subscribers && subscriber_count(c->raw_channel) >= opts.max_subscribers) {
-      begin_close(c, ws::close_code::kPolicyViolation, "channel is full", 1000);
+    const ChannelOptions& opts = server_.config().options_for(raw_channel);
+    if (opts.max_subscribers &&
+        server_.fanout().subscriber_count(raw_channel) >= opts.max_subscribers) {
+      server_.begin_close(c, ws::close_code::kPolicyViolation, "channel is full", 1000);
       return false;
     }
-    (void)raw_channels_.subscribe(c->subscriber, c->raw_channel);
+    (void)server_.fanout().subscribe(WsMode::kRaw, c->ws->subscriber, raw_channel);
   }
-  process_ws_events(c);
+  server_.process_ws_events(c);
   return false;
 }
 
-void Server::respond(Client* c, int status, std::string_view type, std::string_view body,
-                     std::string_view extra, bool head_only) noexcept {
+void HttpHandler::respond(Client* c, int status, std::string_view type, std::string_view body,
+                          std::string_view extra, bool head_only) noexcept {
   std::string out;
-  build_response(&out, status, type, body, c->keep_alive, extra, head_only);
+  build_response(&out, status, type, body, c->http->keep_alive, extra, head_only);
   c->out().push(FrameRef::copy_of(as_bytes(out)));
-  mark_pending(c);
-  if (!c->keep_alive) {
+  server_.mark_pending(c);
+  if (!c->http->keep_alive) {
     c->phase = ClientPhase::kClosing;
     c->close_when_flushed = true;
-    c->close_deadline_ms = now_ms() + 5000;
+    server_.set_close_deadline(c, server_.now_ms() + 5000);
   } else {
-    c->handshake_deadline_ms = now_ms() + config_.limits.handshake_timeout_ms;
-    c->keep_alive_idle = true;
+    c->http->deadline_ms = server_.now_ms() + server_.config().limits.handshake_timeout_ms;
+    c->http->keep_alive_idle = true;
+    server_.arm_no_later(c, c->http->deadline_ms);
   }
 }
 
-void Server::refuse(Client* c, int status, std::string_view body, std::string_view extra) noexcept {
-  c->keep_alive = false;
-  c->http_in.clear();
-  c->body_needed = 0;
+void HttpHandler::refuse(Client* c, int status, std::string_view body,
+                         std::string_view extra) noexcept {
+  c->http->keep_alive = false;
+  c->http->in.clear();
+  c->http->body_needed = 0;
   respond(c, status, "text/plain", body, extra);
 }
 

@@ -1,16 +1,20 @@
 // SPDX-License-Identifier: MIT
-// wss: a client's TLS engine (lib/net/tls_engine.h) between its socket and the same HTTP
-// and WebSocket paths plain clients use. Reading: recv ciphertext into the engine, decrypt
-// everything it holds into http_in or the ws protocol, then process it once. Flushing:
-// send the engine's ciphertext, encrypt more of the client's queue (16 KiB records),
-// repeat until the socket is full or the queue is empty. A client that fails its
-// handshake (garbage instead of a ClientHello) is dropped alone, counted, logged at debug.
+// TlsTransport: a client's TLS engine (lib/net/tls_engine.h) between its socket and the
+// same HTTP and WebSocket paths plain clients use. Reading: recv ciphertext into the engine,
+// decrypt everything it holds into the HTTP session's input or the ws protocol, then process it
+// once. Flushing: send the engine's ciphertext, encrypt more of the client's queue (16 KiB
+// records), repeat until the socket is full, the queue is empty or 512 KiB went out this turn. A
+// client that fails its handshake (garbage instead of a ClientHello) is dropped alone, counted,
+// logged at debug.
+#include "tls_transport.h"
+
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
 #include <cerrno>
 
 #include "base/clock.h"
+#include "net/tls_io.h"
 #include "server.h"
 
 namespace relay::daemon {
@@ -18,39 +22,13 @@ namespace {
 
 constexpr size_t kReadChunk = 16 * 1024;  // as client_io.cpp: room offered per decrypt
 constexpr int kMaxDecrypts = 64;          // per wake-up; the input buffer holds < 2 records
-constexpr int kMaxRecordsPerFlush = 256;  // 4 MiB per flush, then the next writable event
-
-// Sends what the engine holds for the socket. kBlocked when the kernel took less.
-net::FlushResult send_ciphertext(int fd, net::TlsEngine& tls) noexcept {
-  net::FlushResult r;
-  while (tls.has_pending_output()) {
-    std::span<const std::byte> out = tls.output();
-    iovec iov{const_cast<std::byte*>(out.data()), out.size()};
-    ssize_t n = net::detail::write_iov(fd, &iov, 1);
-    if (n < 0) {
-      if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        r.status = net::FlushStatus::kBlocked;
-      } else {
-        r.status = net::FlushStatus::kFailed;
-        r.error = errno;
-      }
-      return r;
-    }
-    tls.consume_output(size_t(n));
-    r.bytes += size_t(n);
-    if (size_t(n) < out.size()) {
-      r.status = net::FlushStatus::kBlocked;
-      return r;
-    }
-  }
-  r.status = net::FlushStatus::kDrained;
-  return r;
-}
+// 16 KiB records per flush: 512 KiB, as client_io.cpp's kMaxWriteBytesPerTurn, then the
+// next writable event (fairness between clients).
+constexpr int kMaxRecordsPerFlush = 32;
 
 }  // namespace
 
-std::unique_ptr<net::TlsContext> Server::make_tls_context(const TlsConfig& tls,
-                                                          ConfigError* error) {
+std::unique_ptr<net::TlsContext> make_tls_context(const TlsConfig& tls, ConfigError* error) {
   net::TlsContextError err;
   auto ctx = net::TlsContext::create_server(tls.cert, tls.key, &err);
   if (!ctx && error)
@@ -58,80 +36,84 @@ std::unique_ptr<net::TlsContext> Server::make_tls_context(const TlsConfig& tls,
   return ctx;
 }
 
-void Server::read_tls(Client* c) noexcept {
+void TlsTransport::read(Client* c) noexcept {
   std::span<std::byte> space = c->tls->input_space();
   if (space.empty()) {
     // The engine cannot take more before it sends what it has (a client that sends
     // but does not read): stop reading until a flush has made room.
     c->tls_want_output = true;
-    (void)reactor_->modify(c->fd, net::kWritable);
+    server_.set_interest(c, net::kWritable);
     return;
   }
   ssize_t n = ::recv(c->fd, space.data(), space.size(), 0);
   if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
     // TCP ended without a close frame (RFC 6455 §7.1.5 code 1006) or a close_notify.
     if (c->ws && !c->close_code) c->close_code = ws::close_code::kAbnormal;
-    close_now(c);
+    server_.close_now(c);
     return;
   }
   if (n < 0) return;
   c->tls->commit_input(size_t(n));
   c->tls_active = true;
+  server_.note_activity(c);
   decrypt(c);
 }
 
-void Server::decrypt(Client* c) noexcept {
+void TlsTransport::decrypt(Client* c) noexcept {
   c->tls_want_output = false;
   bool got = false;
   bool ended = false;
   for (int i = 0; i < kMaxDecrypts; ++i) {
     // Into whichever path the client is on now; an upgrade happens only in processing
-    // below, which moves what is left of http_in into the ws protocol itself.
+    // below, which moves what is left of the HTTP input into the ws protocol itself.
     std::span<std::byte> dst =
-        c->ws ? c->ws->input_space(kReadChunk) : c->http_in.space(kReadChunk);
+        c->ws ? c->ws->proto.input_space(kReadChunk) : c->http->in.space(kReadChunk);
     net::TlsIo r = c->tls->read(dst);
     if (r.status == net::TlsStatus::kOk && r.bytes > 0) {
       if (c->ws)
-        c->ws->commit_input(r.bytes);
+        c->ws->proto.commit_input(r.bytes);
       else
-        c->http_in.commit(r.bytes);
+        c->http->in.commit(r.bytes);
       got = true;
       continue;
     }
     if (r.status == net::TlsStatus::kWantOutput) c->tls_want_output = true;
     if (r.status == net::TlsStatus::kClosed) ended = true;
     if (r.status == net::TlsStatus::kFailed) {
-      fail_tls(c);
+      fail(c);
       return;
     }
     break;
   }
-  if (c->tls->has_pending_output()) mark_pending(c);  // handshake flights, tickets, alerts
+  if (c->tls->has_pending_output()) server_.mark_pending(c);  // handshake flights, tickets, alerts
   if (got) {
     if (c->ws)
-      after_ws_input(c);
+      server_.after_ws_input(c);
     else
-      after_http_input(c);
+      server_.after_http_input(c);
   }
   if (ended && c->phase != ClientPhase::kDead) {
     // close_notify: the client will send nothing more. What it sent is processed;
     // answers still queued are not worth waiting for.
     if (c->ws && !c->close_code) c->close_code = ws::close_code::kAbnormal;
-    close_now(c);
+    server_.close_now(c);
   }
 }
 
-net::FlushResult Server::flush_tls(Client* c) noexcept {
+net::FlushResult TlsTransport::flush(Client* c) noexcept {
   net::TlsEngine& tls = *c->tls;
   const int64_t now_ns = monotonic_ns();
   auto on_sent = [&](const FrameRef& f) {
-    if (int64_t t = f.stamp_ns()) stats_.observe_latency(double(now_ns - t) * 1e-9);
+    if (int64_t t = f.stamp_ns()) server_.stats().observe_latency(double(now_ns - t) * 1e-9);
   };
   net::FlushResult total;
   for (int i = 0; i < kMaxRecordsPerFlush; ++i) {
-    net::FlushResult r = send_ciphertext(c->fd, tls);
+    net::FlushResult r = net::flush_tls_output(c->fd, tls);
     total.bytes += r.bytes;
-    if (r.bytes) c->tls_active = true;
+    if (r.bytes) {
+      c->tls_active = true;
+      server_.note_activity(c);
+    }
     if (r.status != net::FlushStatus::kDrained) {
       total.status = r.status;
       total.error = r.error;
@@ -157,26 +139,26 @@ net::FlushResult Server::flush_tls(Client* c) noexcept {
   return total;
 }
 
-bool Server::tls_wants_write(Client* c) noexcept {
+bool TlsTransport::wants_write(Client* c) noexcept {
   return c->tls->has_pending_output() || (c->tls->is_established() && !c->out().empty());
 }
 
-void Server::fail_tls(Client* c) noexcept {
+void TlsTransport::fail(Client* c) noexcept {
   if (!c->tls->is_established()) {
     // Garbage instead of a ClientHello, a protocol version we do not speak, no common
     // cipher or ALPN protocol: counted with the refused upgrades as a bad request.
-    ++stats_.handshake_failures_by_status[400];
+    ++server_.stats().handshake_failures_by_status[400];
     spdlog::debug("client {}: TLS handshake failed: {}", c->id, c->tls->error());
   } else {
     spdlog::debug("client {}: TLS error: {}", c->id, c->tls->error());
     if (c->ws && !c->close_code) c->close_code = ws::close_code::kAbnormal;
   }
-  close_now(c);  // sends the alert OpenSSL queued, if the socket takes it
+  server_.close_now(c);  // sends the alert OpenSSL queued, if the socket takes it
 }
 
-void Server::send_tls_goodbye(Client* c) noexcept {
+void TlsTransport::goodbye(Client* c) noexcept {
   c->tls->shutdown();  // close_notify once established; nothing after a failure
-  (void)send_ciphertext(c->fd, *c->tls);
+  (void)net::flush_tls_output(c->fd, *c->tls);
 }
 
 }  // namespace relay::daemon

@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: MIT
+// The JSON protocol on /ws (README "The JSON protocol on /ws"): subscribe, unsubscribe,
+// publish and ping requests of one connection, answered with acks and errors.
+#include "json_protocol.h"
+
+#include "base/bytes.h"
+#include "pubsub/channel_name.h"
+#include "server.h"
+
+namespace relay::daemon {
+
+void JsonProtocol::on_message(Client* c, bool text, std::span<const std::byte> payload) noexcept {
+  if (!text) {
+    send_text(c, wire::encode_error("", wire::code::kBadRequest, "requests are JSON text frames"));
+    return;
+  }
+  on_request(c, {reinterpret_cast<const char*>(payload.data()), payload.size()});
+}
+
+void JsonProtocol::send_text(Client* c, const std::string& text) noexcept {
+  (void)c->ws->proto.send_message(true, as_bytes(text));
+  server_.mark_pending(c);
+}
+
+void JsonProtocol::on_request(Client* c, std::string_view text) noexcept {
+  wire::Error err;
+  std::optional<wire::Request> req = wire::parse_request(text, &err);
+  if (!req) {
+    send_text(c, wire::encode_error(err.id_json, err.code, err.reason));
+    return;
+  }
+  auto reply_error = [&](int code, std::string_view reason) {
+    send_text(c, wire::encode_error(req->id_json, code, reason));
+  };
+  auto reply_ack = [&]() {
+    if (!req->id_json.empty()) send_text(c, wire::encode_ack(req->id_json));
+  };
+  if (req->op == wire::Op::kPing) {
+    reply_ack();
+    return;
+  }
+  if (!pubsub::is_valid_channel_name(req->channel))
+    return reply_error(wire::code::kBadChannel, "bad channel name");
+  const ChannelOptions& opts = server_.config().options_for(req->channel);  // once per request
+  pubsub::Subscriber& sub = c->ws->subscriber;
+  switch (req->op) {
+    case wire::Op::kSubscribe:
+      if (server_.fanout().is_subscribed(WsMode::kJson, sub, req->channel))
+        return reply_error(wire::code::kAlreadySubscribed, "already subscribed");
+      if (sub.channel_count() >= server_.config().limits.max_channels_per_client)
+        return reply_error(wire::code::kLimit, "too many channels on this connection");
+      if (opts.max_subscribers &&
+          server_.fanout().subscriber_count(req->channel) >= opts.max_subscribers)
+        return reply_error(wire::code::kLimit, "channel is full");
+      (void)server_.fanout().subscribe(WsMode::kJson, sub, req->channel);
+      return reply_ack();
+    case wire::Op::kUnsubscribe:
+      if (!server_.fanout().unsubscribe(WsMode::kJson, sub, req->channel))
+        return reply_error(wire::code::kNotSubscribed, "not subscribed");
+      return reply_ack();
+    case wire::Op::kPublish: {
+      if (opts.publish == PublishRight::kHttp)
+        return reply_error(wire::code::kForbidden,
+                           "publishing on this channel is not allowed for clients");
+      size_t limit = opts.max_message_bytes ? opts.max_message_bytes
+                                            : server_.config().limits.max_message_bytes;
+      if (req->payload.size() > limit)
+        return reply_error(wire::code::kTooLarge, "message too large");
+      if (req->kind == wire::PayloadKind::kText && !ws::is_valid_utf8(as_bytes(req->payload)))
+        return reply_error(wire::code::kBadRequest, "text is not UTF-8");
+      ++server_.stats().published_ws;
+      Message m = make_message(req->channel, req->kind, as_bytes(req->payload), &sub, opts.echo);
+      if (req->id_json.empty()) return server_.broker().publish(m, nullptr);
+      // The ack goes out when the broker has accepted the message (now, or later).
+      ++c->publishes_in_flight;
+      server_.broker().publish(m, [this, c, id = std::move(req->id_json)](const PublishResult& r) {
+        --c->publishes_in_flight;
+        if (c->phase != ClientPhase::kWebSocket) return;  // closing or gone: no reply
+        if (r.accepted)
+          send_text(c, wire::encode_publish_ack(id, r.delivered));
+        else
+          send_text(c, wire::encode_error(id, wire::code::kUnavailable, "publish failed"));
+      });
+      return;
+    }
+    case wire::Op::kPing:
+      return;
+  }
+}
+
+}  // namespace relay::daemon

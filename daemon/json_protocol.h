@@ -1,0 +1,29 @@
+// SPDX-License-Identifier: MIT
+// JsonProtocol: what a /ws connection's messages mean (json_protocol.cpp): the requests of
+// README "The JSON protocol on /ws", answered with acks and errors; a publish is acked when
+// the Broker has accepted it. No state of its own (it is the client's WsSession).
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "client.h"
+
+namespace relay::daemon {
+
+class Server;
+
+class JsonProtocol {
+ public:
+  explicit JsonProtocol(Server& server) noexcept : server_(server) {}
+  void on_message(Client* c, bool text, std::span<const std::byte> payload) noexcept;
+
+ private:
+  void on_request(Client* c, std::string_view text) noexcept;
+  void send_text(Client* c, const std::string& text) noexcept;
+
+  Server& server_;
+};
+
+}  // namespace relay::daemon

@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: MIT
+// LocalFanout: this node's subscribers and the delivery of a message to them. Raw-relay
+// and JSON subscribers are kept in two registries: each fans out its own prepared frame
+// (the raw bytes, or the JSON delivery), encoded once per message and shared by
+// reference by every subscriber (no per-subscriber copy, no allocation per delivery).
+// It tells the Broker when a channel gets its first local subscriber and loses its last.
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+
+#include "broker.h"
+#include "pubsub/channel_registry.h"
+#include "stats.h"
+
+namespace relay::daemon {
+
+// What a WebSocket connection speaks: the raw relay on one channel, or the JSON protocol.
+enum class WsMode : uint8_t { kRaw, kJson };
+
+class LocalFanout final : public FanoutTarget {
+ public:
+  explicit LocalFanout(Stats& stats) noexcept : stats_(stats) {}
+  void attach(Broker& broker) noexcept { broker_ = &broker; }
+
+  // As ChannelRegistry's, plus the broker's node-level (un)subscribe.
+  pubsub::SubscribeResult subscribe(WsMode mode, pubsub::Subscriber& sub, std::string_view name);
+  bool unsubscribe(WsMode mode, pubsub::Subscriber& sub, std::string_view name) noexcept;
+  void unsubscribe_all(WsMode mode, pubsub::Subscriber& sub) noexcept;
+  bool is_subscribed(WsMode mode, const pubsub::Subscriber& sub,
+                     std::string_view name) const noexcept {
+    return registry(mode).is_subscribed(sub, name);
+  }
+
+  size_t subscriber_count(std::string_view channel) const noexcept;
+  size_t channel_count() noexcept;  // a name with raw and JSON subscribers counts once
+
+  size_t fan_out(const Message& m) noexcept override;
+
+ private:
+  pubsub::ChannelRegistry& registry(WsMode mode) noexcept {
+    return mode == WsMode::kRaw ? raw_ : json_;
+  }
+  const pubsub::ChannelRegistry& registry(WsMode mode) const noexcept {
+    return mode == WsMode::kRaw ? raw_ : json_;
+  }
+  const pubsub::ChannelRegistry& other(WsMode mode) const noexcept {
+    return mode == WsMode::kRaw ? json_ : raw_;
+  }
+
+  Stats& stats_;
+  Broker* broker_ = nullptr;
+  pubsub::ChannelRegistry raw_;
+  pubsub::ChannelRegistry json_;
+};
+
+}  // namespace relay::daemon
