@@ -50,13 +50,15 @@ class StrictSax {
   }
   bool key(json::string_t& k) {
     Frame& f = frames_.back();
-    if (std::find(f.keys.begin(), f.keys.end(), k) != f.keys.end()) {
+    // The first repeat is recorded and parsing goes on: a syntax error later in the text is
+    // the more basic problem and wins.
+    if (std::find(f.keys.begin(), f.keys.end(), k) == f.keys.end()) {
+      f.keys.push_back(k);
+    } else if (out_->status == Outcome::Status::kOk) {
       out_->status = Outcome::Status::kDuplicateKey;
       for (size_t i = 0; i + 1 < frames_.size(); ++i) out_->pointer += "/" + frames_[i].token;
       out_->pointer += "/" + escape_token(k);
-      return false;
     }
-    f.keys.push_back(k);
     f.token = escape_token(k);
     return !dom_ || dom_->key(k);
   }
@@ -76,6 +78,7 @@ class StrictSax {
   bool parse_error(std::size_t position, const std::string& /*last_token*/,
                    const nlohmann::detail::exception& ex) {
     out_->status = Outcome::Status::kSyntax;
+    out_->pointer.clear();
     out_->byte = position;
     out_->message = strip_exception_id(ex.what());
     return false;
@@ -137,7 +140,7 @@ Outcome parse(std::string_view text, json* doc) {
   } else {
     StrictSax sax(doc, &out);
     const bool ok = json::sax_parse(text.begin(), text.end(), &sax);
-    if (!ok && out.status == Outcome::Status::kOk) {
+    if (!ok && out.status != Outcome::Status::kSyntax) {
       out.status = Outcome::Status::kSyntax;  // the DOM builder refused (should not happen)
       out.message = "cannot build the document";
     }

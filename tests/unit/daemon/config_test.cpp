@@ -310,6 +310,11 @@ TEST(Config, DuplicateKeysAreErrorsNamingThePointer) {
     EXPECT_EQ(r.error.pointer, c.pointer);
     EXPECT_NE(r.error.message.find("duplicate key"), std::string::npos) << r.error.to_string();
   }
+  // A syntax error after the repeat is the one reported (config_fuzz found this).
+  const ConfigResult broken = parse_config(R"({"demo": true, "demo": false, )", "t.json");
+  ASSERT_FALSE(broken);
+  EXPECT_EQ(broken.error.pointer, "");
+  EXPECT_EQ(broken.error.message.rfind("malformed JSON at byte ", 0), 0u) << broken.error.message;
   // Equal keys in different objects are fine.
   EXPECT_TRUE(parse_config(R"({"channels": [{"match": "a"}, {"match": "b"}]})", "t.json"));
 }

@@ -39,6 +39,7 @@ TEST(Wire, DuplicateKeysAreRefused) {
   e = parse_bad(R"({"id":1,"id":2,"op":"ping"})");
   EXPECT_EQ(e.id_json, "");  // which id? neither
   EXPECT_EQ(e.code, code::kBadRequest);
+  EXPECT_EQ(parse_bad(R"({"op":"ping","op":"ping",)").reason, "malformed JSON");
   // The same key in sibling objects is fine.
   parse_ok(R"({"op":"publish","channel":"a","data":[{"k":1},{"k":2}]})");
 }
