@@ -36,6 +36,7 @@ CliResult parse_cli(std::span<const std::string_view> args) {
   bool help = false;
   bool version = false;
   bool check = false;
+  bool print = false;
   for (size_t i = 0; i < args.size(); ++i) {
     const Arg a = split(args[i]);
     const bool takes_value = a.name == "--config" || a.name == "--listen" ||
@@ -56,12 +57,12 @@ CliResult parse_cli(std::span<const std::string_view> args) {
       help = true;
     else if (a.name == "--version" || a.name == "-V")
       version = true;
-    else if (a.name == "--check-config") {
-      check = true;
+    else if (a.name == "--check-config" || a.name == "--print-config") {
+      (a.name == "--check-config" ? check : print) = true;
       // `--check-config PATH` reads as `--config PATH --check-config` (as nginx -t -c).
       if (i + 1 < args.size() && !args[i + 1].starts_with("-")) {
         if (!o.config_path.empty())
-          return usage_error("--check-config PATH and --config both name a file");
+          return usage_error(std::string(a.name) + " PATH and --config both name a file");
         o.config_path = std::string(args[++i]);
       }
     } else if (a.name == "--healthcheck") {
@@ -83,8 +84,12 @@ CliResult parse_cli(std::span<const std::string_view> args) {
     o.action = CliOptions::Action::kHelp;
   else if (version)
     o.action = CliOptions::Action::kVersion;
+  else if (check && print)
+    return usage_error("--check-config and --print-config are separate actions");
   else if (check)
     o.action = CliOptions::Action::kCheckConfig;
+  else if (print)
+    o.action = CliOptions::Action::kPrintConfig;
   else if (!o.healthcheck_url.empty())
     o.action = CliOptions::Action::kHealthcheck;
   CliResult r;
@@ -101,6 +106,7 @@ CliResult parse_cli(int argc, char** argv) {
 std::string usage_text() {
   return "usage: wsrelay [--config PATH] [--listen HOST:PORT] [--metrics-listen HOST:PORT] "
          "[--check-config [PATH]]\n"
+         "       wsrelay --print-config [PATH] [--listen HOST:PORT] [--metrics-listen HOST:PORT]\n"
          "       wsrelay --healthcheck URL | --version | --help\n"
          "\n"
          "  --config PATH              JSON config file (default: built-in defaults, no file)\n"
@@ -109,6 +115,9 @@ std::string usage_text() {
          "off)\n"
          "  --check-config [PATH]      validate the config (PATH or --config) and exit: 0 if good, "
          "78 if not\n"
+         "  --print-config [PATH]      print the effective config (every key, defaults filled "
+         "in,\n"
+         "                             overrides applied) as JSON and exit\n"
          "  --healthcheck URL          GET an http:// URL (e.g. .../healthz): exit 0 on 200, else "
          "1\n"
          "  --version                  print the version and exit\n"
@@ -129,13 +138,19 @@ void apply_overrides(Config& c, const CliOptions& o) {
   if (o.metrics_listen) c.metrics_listen = *o.metrics_listen;
 }
 
-ConfigResult load_effective_config(const CliOptions& o) {
+ConfigResult load_overridden_config(const CliOptions& o) {
   ConfigResult r = load_config(o.config_path);
+  if (r) apply_overrides(*r.config, o);
+  return r;
+}
+
+ConfigResult load_effective_config(const CliOptions& o) {
+  ConfigResult r = load_overridden_config(o);
   if (!r) return r;
-  apply_overrides(*r.config, o);
-  if (auto err = check_config_semantics(*r.config)) {
+  if (std::vector<ConfigError> errors = config_semantic_errors(*r.config); !errors.empty()) {
     ConfigResult bad;
-    bad.error = std::move(*err);
+    bad.error = errors.front();
+    bad.errors = std::move(errors);
     return bad;
   }
   return r;

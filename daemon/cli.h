@@ -17,7 +17,7 @@ namespace relay::daemon {
 constexpr int kExitUsage = 64;
 
 struct CliOptions {
-  enum class Action : uint8_t { kRun, kCheckConfig, kVersion, kHelp, kHealthcheck };
+  enum class Action : uint8_t { kRun, kCheckConfig, kPrintConfig, kVersion, kHelp, kHealthcheck };
   Action action = Action::kRun;
   std::string config_path;                    // "" = built-in defaults
   std::optional<std::string> listen;          // --listen HOST:PORT
@@ -43,7 +43,11 @@ std::string version_text();
 
 // Copies the command-line overrides into `c`.
 void apply_overrides(Config& c, const CliOptions& o);
-// load_config(o.config_path) + apply_overrides + check_config_semantics.
+// load_config(o.config_path) + apply_overrides + check_config_semantics; on failure
+// ConfigResult::errors holds every problem (schema errors, else the semantic ones).
 ConfigResult load_effective_config(const CliOptions& o);
+// load_config(o.config_path) + apply_overrides, without the semantic checks (--print-config
+// shows what would be checked).
+ConfigResult load_overridden_config(const CliOptions& o);
 
 }  // namespace relay::daemon

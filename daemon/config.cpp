@@ -20,6 +20,7 @@
 #include <valijson/validator.hpp>
 
 #include "config_schema.h"
+#include "json_strict.h"
 
 namespace relay::daemon {
 namespace {
@@ -50,23 +51,9 @@ const CompiledSchema& compiled_schema() {
   return s;
 }
 
-// RFC 6901: '~' -> "~0", '/' -> "~1".
-std::string escape_token(std::string_view t) {
-  std::string out;
-  for (char c : t) {
-    if (c == '~')
-      out += "~0";
-    else if (c == '/')
-      out += "~1";
-    else
-      out += c;
-  }
-  return out;
-}
-
 std::string to_pointer(const std::vector<std::string>& tokens) {
   std::string p;
-  for (const auto& t : tokens) p += "/" + escape_token(t);
+  for (const auto& t : tokens) p += "/" + json_strict::escape_token(t);
   return p;
 }
 
@@ -83,17 +70,29 @@ std::vector<std::string> context_tokens(const std::vector<std::string>& context)
   return tokens;
 }
 
-bool is_prefix(const std::vector<std::string>& a, const std::vector<std::string>& b) {
-  return a.size() < b.size() && std::equal(a.begin(), a.end(), b.begin());
+// valijson pushes the specific error first and then a summary for every parent ("Failed to
+// validate item #0"); the summaries say nothing new.
+bool is_summary(const std::string& description) {
+  for (std::string_view prefix :
+       {"Failed to validate against schema associated with property", "Failed to validate item #",
+        "Failed to validate against child", "Failed to validate against additional properties"})
+    if (description.rfind(prefix, 0) == 0) return true;
+  return false;
 }
 
-// The valijson error to report: the first one, or a deeper one below it (valijson pushes the
-// specific error and then summaries such as "Failed to validate item #0" for the parents).
-const valijson::ValidationResults::Error& pick_error(const valijson::ValidationResults& results) {
-  auto best = results.begin();
-  for (auto it = results.begin(); it != results.end(); ++it)
-    if (is_prefix(best->context, it->context)) best = it;
-  return *best;
+size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
 }
 
 const json* resolve_ref(const json& root, const json* node) {
@@ -196,16 +195,24 @@ std::string expectation(const json& node, const json& value, const std::string& 
   return fallback;
 }
 
-std::optional<ConfigError> validate(const json& doc) {
-  const CompiledSchema& s = compiled_schema();
-  if (!s.error.empty()) return ConfigError{"", s.error};
-  valijson::Validator validator(valijson::Validator::kStrongTypes);
-  valijson::ValidationResults results;
-  valijson::adapters::NlohmannJsonAdapter target(doc);
-  if (validator.validate(s.schema, target, &results)) return std::nullopt;
-  if (results.numErrors() == 0) return ConfigError{"", "does not match the schema"};
+// "; did you mean \"listen\"?" when a key allowed at this level is a typo away from `key`.
+std::string suggestion(const json* object_schema, const std::string& key) {
+  if (!object_schema || !object_schema->contains("properties")) return "";
+  std::string best;
+  size_t best_distance = 3;  // more than two edits away is not a typo
+  for (const auto& [known, unused] : (*object_schema)["properties"].items()) {
+    const size_t d = edit_distance(key, known);
+    if (d < best_distance && d < known.size()) {
+      best = known;
+      best_distance = d;
+    }
+  }
+  return best.empty() ? "" : "; did you mean \"" + best + "\"?";
+}
 
-  const auto& err = pick_error(results);
+// One valijson error -> "<pointer>: <what was expected>".
+ConfigError describe(const CompiledSchema& s, const json& doc,
+                     const valijson::ValidationResults::Error& err) {
   std::vector<std::string> tokens = context_tokens(err.context);
   const std::string& text = err.description;
   static constexpr std::string_view kUnknown =
@@ -215,9 +222,12 @@ std::optional<ConfigError> validate(const json& doc) {
     // The key is quoted at the end: "...constraints: 'bogus'." The first ": '" is ours: the
     // key itself may contain one ({"it's: 'x'": 1}).
     const size_t open = text.find(": '");
+    std::string key;
     if (open != std::string::npos && text.size() >= open + 5)
-      tokens.push_back(text.substr(open + 3, text.size() - open - 5));
-    return ConfigError{to_pointer(tokens), "unknown key"};
+      key = text.substr(open + 3, text.size() - open - 5);
+    const json* parent = schema_node(s.doc, tokens);
+    tokens.push_back(key);
+    return ConfigError{to_pointer(tokens), "unknown key" + suggestion(parent, key)};
   }
   if (text.rfind(kMissing, 0) == 0) {
     const std::string key = text.substr(kMissing.size(), text.size() - kMissing.size() - 2);
@@ -228,6 +238,26 @@ std::optional<ConfigError> validate(const json& doc) {
   const json* value = value_at(doc, pointer);
   if (!node || !value) return ConfigError{pointer, text};
   return ConfigError{pointer, expectation(*node, *value, text)};
+}
+
+// Every schema error in the document, one per JSON pointer (in key order).
+std::vector<ConfigError> validate(const json& doc) {
+  const CompiledSchema& s = compiled_schema();
+  if (!s.error.empty()) return {ConfigError{"", s.error}};
+  valijson::Validator validator(valijson::Validator::kStrongTypes);
+  valijson::ValidationResults results;
+  valijson::adapters::NlohmannJsonAdapter target(doc);
+  if (validator.validate(s.schema, target, &results)) return {};
+  std::vector<ConfigError> errors;
+  for (const auto& err : results) {
+    if (is_summary(err.description)) continue;
+    ConfigError e = describe(s, doc, err);
+    if (std::none_of(errors.begin(), errors.end(),
+                     [&](const ConfigError& x) { return x.pointer == e.pointer; }))
+      errors.push_back(std::move(e));
+  }
+  if (errors.empty()) errors.push_back(ConfigError{"", "does not match the schema"});
+  return errors;
 }
 
 // ---- json -> Config (the schema has already vouched for types and ranges) ----
@@ -304,20 +334,15 @@ Config to_config(const json& j, const std::string& source) {
   return c;
 }
 
-ConfigResult failure(std::string pointer, std::string message) {
+ConfigResult failure(std::vector<ConfigError> errors) {
   ConfigResult r;
-  r.error = ConfigError{std::move(pointer), std::move(message)};
+  r.error = errors.front();
+  r.errors = std::move(errors);
   return r;
 }
 
-// nlohmann's what() starts with "[json.exception.parse_error.101] "; keep the rest.
-std::string strip_exception_id(const char* what) {
-  std::string s(what);
-  if (!s.empty() && s[0] == '[') {
-    const size_t close = s.find("] ");
-    if (close != std::string::npos) s.erase(0, close + 2);
-  }
-  return s;
+ConfigResult failure(std::string pointer, std::string message) {
+  return failure({ConfigError{std::move(pointer), std::move(message)}});
 }
 
 // Reads a whole regular file of at most kMaxConfigBytes; returns 0 or an errno value.
@@ -364,18 +389,13 @@ const ChannelOptions& Config::options_for(std::string_view name) const noexcept 
 
 ConfigResult parse_config(std::string_view json_text, const std::string& source) {
   try {
-    // nlohmann's lexer takes a NUL byte for the end of input and would ignore what follows;
-    // JSON text never holds one (RFC 8259 §7).
-    if (const size_t nul = json_text.find('\0'); nul != std::string_view::npos)
-      return failure("", "malformed JSON at byte " + std::to_string(nul + 1) + ": a NUL byte");
     json doc;
-    try {
-      doc = json::parse(json_text);
-    } catch (const json::parse_error& e) {
-      return failure("", "malformed JSON at byte " + std::to_string(e.byte) + ": " +
-                             strip_exception_id(e.what()));
-    }
-    if (auto err = validate(doc)) return failure(std::move(err->pointer), std::move(err->message));
+    const json_strict::Outcome parsed = json_strict::parse(json_text, &doc);
+    if (parsed.status == json_strict::Outcome::Status::kSyntax)
+      return failure("", parsed.to_string());
+    if (parsed.status == json_strict::Outcome::Status::kDuplicateKey)
+      return failure(parsed.pointer, "duplicate key (JSON parsers disagree on which one wins)");
+    if (auto errors = validate(doc); !errors.empty()) return failure(std::move(errors));
     ConfigResult r;
     r.config = to_config(doc, source);
     return r;

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // The daemon's configuration: one JSON file, validated against config/wsrelay.schema.json
 // (embedded in the binary), then turned into this struct with every default filled in.
-// Loading never throws: errors come back as a ConfigError naming the JSON pointer.
+// Loading never throws: errors come back as ConfigErrors naming the JSON pointer.
+// Duplicate keys are errors (nlohmann alone would keep the last one).
 #pragma once
 
 #include <cstdint>
@@ -82,10 +83,11 @@ constexpr int kExitConfig = 78;
 
 namespace relay::daemon {
 
-// Either a config or the first error found.
+// Either a config or the errors found.
 struct ConfigResult {
   std::optional<Config> config;
-  ConfigError error;
+  ConfigError error;                // the first error (== errors.front())
+  std::vector<ConfigError> errors;  // all of them, one per JSON pointer (--check-config)
   explicit operator bool() const { return config.has_value(); }
 };
 
@@ -97,5 +99,7 @@ ConfigResult load_config(const std::string& path);
 // Checks what the schema cannot (readable TLS files, listen addresses that parse, origins
 // written the way browsers send them, queue_soft_bytes <= max_queue_bytes).
 std::optional<ConfigError> check_config_semantics(const Config& c);
+// The same checks, every problem found (--check-config lists them all).
+std::vector<ConfigError> config_semantic_errors(const Config& c);
 
 }  // namespace relay::daemon

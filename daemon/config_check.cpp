@@ -83,13 +83,17 @@ std::optional<ConfigError> check_tls(const TlsConfig& tls) {
   return std::nullopt;
 }
 
+// What a good entry looks like, appended to every origin complaint.
+constexpr const char* kOriginForm =
+    "must be \"*\" or scheme://host[:port] with no path, like https://example.com:8443";
+
 // Origin serialization: scheme "://" host [ ":" port ], lowercase, no path, and no port when it
 // is the scheme's default (a browser never sends "https://a.example:443", so it would never match).
 std::optional<std::string> origin_problem(const std::string& o) {
   if (o == "*") return std::nullopt;
   if (o == "null") return "\"null\" is never allowed (sandboxed frames and file:// pages send it)";
   const size_t sep = o.find("://");
-  if (sep == std::string::npos || sep == 0) return "must be \"*\" or scheme://host[:port]";
+  if (sep == std::string::npos || sep == 0) return std::string(kOriginForm);
   const std::string scheme = o.substr(0, sep);
   std::string rest = o.substr(sep + 3);
   std::string host = rest;
@@ -99,49 +103,58 @@ std::optional<std::string> origin_problem(const std::string& o) {
     if (close == std::string::npos) return "unterminated [IPv6] host";
     host = rest.substr(0, close + 1);
     if (close + 1 < rest.size()) {
-      if (rest[close + 1] != ':') return "must be \"*\" or scheme://host[:port]";
+      if (rest[close + 1] != ':') return std::string(kOriginForm);
       port = rest.substr(close + 2);
     }
   } else if (const size_t colon = rest.rfind(':'); colon != std::string::npos) {
     host = rest.substr(0, colon);
     port = rest.substr(colon + 1);
   }
-  if (host.empty() || host == "[]") return "the host is empty";
-  if (rest.find_first_of("/?#@ ") != std::string::npos)
-    return "must be \"*\" or scheme://host[:port], no path";
-  if (rest.find(':') != std::string::npos && port.empty()) return "the port is empty";
+  if (host.empty() || host == "[]") return "the host is empty; " + std::string(kOriginForm);
+  if (rest.find_first_of("/?#@ ") != std::string::npos) return std::string(kOriginForm);
+  if (rest.find(':') != std::string::npos && port.empty())
+    return "the port is empty; " + std::string(kOriginForm);
   if (!port.empty()) {
     unsigned n = 0;
     const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), n);
     if (ec != std::errc() || end != port.data() + port.size() || n == 0 || n > 65535)
-      return "the port must be a number from 1 to 65535";
+      return "the port must be a number from 1 to 65535; " + std::string(kOriginForm);
     if ((scheme == "http" && n == 80) || (scheme == "https" && n == 443))
-      return "drop the default port :" + port + " (browsers omit it from Origin)";
+      return "drop the default port :" + port + " (browsers omit it from Origin): write " + scheme +
+             "://" + host;
   }
   return std::nullopt;
 }
 
 }  // namespace
 
-std::optional<ConfigError> check_config_semantics(const Config& c) {
-  if (auto e = check_address(c.listen, "/listen")) return e;
+std::vector<ConfigError> config_semantic_errors(const Config& c) {
+  std::vector<ConfigError> errors;
+  auto add = [&errors](std::optional<ConfigError> e) {
+    if (e) errors.push_back(std::move(*e));
+  };
+  add(check_address(c.listen, "/listen"));
   if (!c.metrics_listen.empty()) {
-    if (auto e = check_address(c.metrics_listen, "/metrics_listen")) return e;
+    add(check_address(c.metrics_listen, "/metrics_listen"));
     if (same_port_clash(c.listen, c.metrics_listen))
-      return ConfigError{"/metrics_listen", "must not be the same port as /listen"};
+      add(ConfigError{"/metrics_listen", "must not be the same port as /listen"});
   }
-  if (c.tls) {
-    if (auto e = check_tls(*c.tls)) return e;
-  }
+  if (c.tls) add(check_tls(*c.tls));
   if (c.allowed_origins) {
     for (size_t i = 0; i < c.allowed_origins->size(); ++i) {
       if (auto why = origin_problem((*c.allowed_origins)[i]))
-        return ConfigError{"/allowed_origins/" + std::to_string(i), *why};
+        add(ConfigError{"/allowed_origins/" + std::to_string(i), *why});
     }
   }
   if (c.limits.queue_soft_bytes > c.limits.max_queue_bytes)
-    return ConfigError{"/limits/queue_soft_bytes", "must be <= /limits/max_queue_bytes"};
-  return std::nullopt;
+    add(ConfigError{"/limits/queue_soft_bytes", "must be <= /limits/max_queue_bytes"});
+  return errors;
+}
+
+std::optional<ConfigError> check_config_semantics(const Config& c) {
+  std::vector<ConfigError> errors = config_semantic_errors(c);
+  if (errors.empty()) return std::nullopt;
+  return std::move(errors.front());
 }
 
 }  // namespace relay::daemon

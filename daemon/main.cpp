@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "config_print.h"
 #include "healthcheck.h"
 #include "logging.h"
 #include "server.h"
@@ -14,6 +15,13 @@
 namespace {
 
 constexpr int kExitSoftware = 70;  // sysexits.h EX_SOFTWARE: an internal error
+
+// One line per problem, each naming its JSON pointer; exit 78 (before binding anything).
+int print_config_errors(const relay::daemon::ConfigResult& r) {
+  if (r.errors.empty()) std::fprintf(stderr, "wsrelay: %s\n", r.error.to_string().c_str());
+  for (const auto& e : r.errors) std::fprintf(stderr, "wsrelay: %s\n", e.to_string().c_str());
+  return relay::daemon::kExitConfig;
+}
 
 int run(int argc, char** argv) {
   using relay::daemon::CliOptions;
@@ -37,11 +45,15 @@ int run(int argc, char** argv) {
   if (opts.action == CliOptions::Action::kHealthcheck)
     return d::run_healthcheck(opts.healthcheck_url);
 
-  d::ConfigResult loaded = d::load_effective_config(opts);
-  if (!loaded) {
-    std::fprintf(stderr, "wsrelay: %s\n", loaded.error.to_string().c_str());
-    return d::kExitConfig;
+  if (opts.action == CliOptions::Action::kPrintConfig) {
+    const d::ConfigResult loaded = d::load_overridden_config(opts);
+    if (!loaded) return print_config_errors(loaded);
+    std::fputs(d::config_to_json(*loaded.config).c_str(), stdout);
+    return 0;
   }
+
+  d::ConfigResult loaded = d::load_effective_config(opts);
+  if (!loaded) return print_config_errors(loaded);
   if (opts.action == CliOptions::Action::kCheckConfig) {
     const std::string& src = loaded.config->source_path;
     std::printf("wsrelay: config ok (%s)\n", src.empty() ? "built-in defaults" : src.c_str());

@@ -19,17 +19,24 @@ void advance(Counter* c, uint64_t now, uint64_t before) {
   if (now > before) c->Increment(static_cast<double>(now - before));
 }
 
-// A labelled counter per map key ({code="1000"}), created the first time the key appears.
+std::string as_label(uint16_t key) { return std::to_string(key); }
+
+// A labelled counter per label value ({code="1000"}), created the first time it appears;
+// `label_of` maps a key to its label value (several keys may share one).
 void advance_labelled(Family<Counter>* family, const char* label,
                       const std::map<uint16_t, uint64_t>& now,
-                      const std::map<uint16_t, uint64_t>& before) {
+                      const std::map<uint16_t, uint64_t>& before,
+                      std::string (*label_of)(uint16_t) = as_label) {
   for (const auto& [key, value] : now) {
     const auto it = before.find(key);
     const uint64_t old = it == before.end() ? 0 : it->second;
     if (value > old)
-      family->Add({{label, std::to_string(key)}}).Increment(static_cast<double>(value - old));
+      family->Add({{label, label_of(key)}}).Increment(static_cast<double>(value - old));
   }
 }
+
+// wsrelay's own close codes (README "Close codes and HTTP statuses").
+constexpr uint16_t kOwnCodes[] = {4008};
 
 }  // namespace
 
@@ -78,6 +85,13 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                   .Register(r)
                   .Add({}, prometheus::Histogram::BucketBoundaries(Stats::kLatencyBounds.begin(),
                                                                    Stats::kLatencyBounds.end()));
+  prometheus::BuildGauge()
+      .Name("wsrelay_build_info")
+      .Help("Always 1; the version label says which wsrelay this is.")
+      .Register(r)
+      .Add({{"version", WSRELAY_VERSION}})
+      .Set(1);
+  process_ = std::make_unique<ProcessMetrics>(r);
   auto& reloads =
       counter("wsrelay_config_reloads_total", "SIGHUP config reloads, by result (ok or error).");
   reloads_ok_ = &reloads.Add({{"result", "ok"}});
@@ -88,7 +102,7 @@ void Metrics::update(const Stats& s) {
   connections_->Set(static_cast<double>(s.connections));
   channels_->Set(static_cast<double>(s.channels));
   advance(accepted_, s.accepted_total, last_.accepted_total);
-  advance_labelled(closed_, "code", s.closed_by_code, last_.closed_by_code);
+  advance_labelled(closed_, "code", s.closed_by_code, last_.closed_by_code, close_code_label);
   advance_labelled(handshake_failures_, "status", s.handshake_failures_by_status,
                    last_.handshake_failures_by_status);
   advance(messages_received_, s.messages_received, last_.messages_received);
@@ -113,7 +127,19 @@ void Metrics::update(const Stats& s) {
   last_ = s;
 }
 
+std::string Metrics::close_code_label(uint16_t code) {
+  // 1004 is reserved; 1005 (no code in the close frame), 1006 (no close frame) and 1015 are
+  // what we record when there was no code on the wire.
+  if (code >= 1000 && code <= 1015 && code != 1004) return std::to_string(code);
+  for (uint16_t own : kOwnCodes)
+    if (code == own) return std::to_string(code);
+  if (code >= 3000 && code <= 3999) return "3xxx";
+  if (code >= 4000 && code <= 4999) return "4xxx";
+  return "other";
+}
+
 std::string Metrics::serialize() const {
+  process_->refresh();
   return prometheus::TextSerializer().Serialize(registry_->Collect());
 }
 

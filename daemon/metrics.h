@@ -2,7 +2,7 @@
 // Prometheus metrics (README "Metrics"): a prometheus-cpp registry filled from Stats by a
 // periodic update() on the loop thread, and serialized in text format 0.0.4 for GET /metrics
 // on our own listener. The fan-out path never touches the registry (STYLE.md §6).
-// No metric has a per-channel label: channel names are unbounded.
+// No metric has a per-channel label: channel names are unbounded; close codes are bucketed.
 #pragma once
 
 #include <prometheus/counter.h>
@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 
+#include "process_metrics.h"
 #include "stats.h"
 
 namespace relay::daemon {
@@ -27,8 +28,13 @@ class Metrics {
   // Copies `s` into the families: gauges are set; counters and the histogram are advanced by
   // what changed since the previous update() (prometheus-cpp counters only go up).
   void update(const Stats& s);
-  // The exposition text (Content-Type: text/plain; version=0.0.4; charset=utf-8).
+  // The exposition text (Content-Type: text/plain; version=0.0.4; charset=utf-8). Reads the
+  // process_* values from /proc first: they cost a directory listing, so only per scrape.
   std::string serialize() const;
+  // The `code` label of wsrelay_connections_closed_total: registered codes (RFC 6455 §7.4.1,
+  // IANA) and our documented ones as themselves, any other as "3xxx", "4xxx" or "other", so
+  // a client choosing codes cannot make 2,000 series.
+  static std::string close_code_label(uint16_t code);
   prometheus::Registry& registry() noexcept { return *registry_; }
 
   static constexpr const char* kContentType = "text/plain; version=0.0.4; charset=utf-8";
@@ -52,6 +58,7 @@ class Metrics {
   prometheus::Counter* reloads_ok_ = nullptr;     // {result="ok"}
   prometheus::Counter* reloads_error_ = nullptr;  // {result="error"}
   Stats last_;                                    // what the previous update() copied
+  std::unique_ptr<ProcessMetrics> process_;       // refreshed by serialize() (const)
 };
 
 }  // namespace relay::daemon

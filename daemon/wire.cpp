@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "json_strict.h"
+
 namespace relay::daemon::wire {
 namespace {
 
@@ -14,6 +16,47 @@ using json = nlohmann::json;
 std::string quote(std::string_view s) { return json(std::string(s)).dump(); }
 
 std::string_view id_or_null(std::string_view id_json) { return id_json.empty() ? "null" : id_json; }
+
+// A small scanner over text the JSON parser has already accepted: no error handling needed.
+bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+size_t skip_blanks(std::string_view t, size_t i) {
+  while (i < t.size() && is_blank(t[i])) ++i;
+  return i;
+}
+
+// `i` is at the opening quote; returns the index after the closing one.
+size_t string_end(std::string_view t, size_t i) {
+  for (++i; i < t.size(); ++i) {
+    if (t[i] == '\\')
+      ++i;
+    else if (t[i] == '"')
+      return i + 1;
+  }
+  return t.size();
+}
+
+// `i` is at the first character of a value; returns the index after its last.
+size_t value_end(std::string_view t, size_t i) {
+  if (i >= t.size()) return i;
+  if (t[i] == '"') return string_end(t, i);
+  if (t[i] == '{' || t[i] == '[') {
+    size_t depth = 0;
+    while (i < t.size()) {
+      const char c = t[i];
+      if (c == '"') {
+        i = string_end(t, i);
+        continue;
+      }
+      if (c == '{' || c == '[') ++depth;
+      if ((c == '}' || c == ']') && --depth == 0) return i + 1;
+      ++i;
+    }
+    return i;
+  }
+  while (i < t.size() && !is_blank(t[i]) && t[i] != ',' && t[i] != '}' && t[i] != ']') ++i;
+  return i;
+}
 
 }  // namespace
 
@@ -77,24 +120,62 @@ size_t nesting_depth(std::string_view text) {
   return deepest;
 }
 
+std::optional<std::string_view> member_text(std::string_view t, std::string_view key) {
+  size_t i = skip_blanks(t, 0);
+  if (i >= t.size() || t[i] != '{') return std::nullopt;
+  i = skip_blanks(t, i + 1);
+  while (i < t.size() && t[i] == '"') {
+    const size_t key_end = string_end(t, i);
+    const std::string_view raw = t.substr(i + 1, key_end - i - 2);
+    // A key written with escapes ("d\u0061ta") is decoded; the common case is compared as is.
+    bool match = raw == key;
+    if (raw.find('\\') != std::string_view::npos) {
+      const json decoded = json::parse(t.substr(i, key_end - i), nullptr, false);
+      match = decoded.is_string() && decoded.get_ref<const std::string&>() == key;
+    }
+    const size_t start = skip_blanks(t, skip_blanks(t, key_end) + 1);  // past the ':'
+    const size_t end = value_end(t, start);
+    if (match) return t.substr(start, end - start);
+    i = skip_blanks(t, end);
+    if (i < t.size() && t[i] == ',') i = skip_blanks(t, i + 1);
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> check_json(std::string_view text) {
+  const json_strict::Outcome parsed = json_strict::parse(text, nullptr);
+  if (parsed.ok()) return std::nullopt;
+  if (parsed.status == json_strict::Outcome::Status::kDuplicateKey)
+    return "invalid JSON: duplicate key " + parsed.pointer;
+  return "invalid JSON at byte " + std::to_string(parsed.byte) + ": " + parsed.message;
+}
+
 std::optional<Request> parse_request(std::string_view text, Error* err) {
+  err->id_json.clear();
   if (nesting_depth(text) > kMaxDepth) {
-    err->id_json.clear();
     err->code = code::kBadRequest;
     err->reason = "JSON nested too deeply";
     return std::nullopt;
   }
-  json doc = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
   auto bad = [&](int c, std::string reason) -> std::optional<Request> {
     err->code = c;
     err->reason = std::move(reason);
     return std::nullopt;
   };
-  err->id_json.clear();
-  // nlohmann's lexer takes a NUL byte for the end of input and would ignore what follows;
-  // JSON text never holds one (RFC 8259 §7: control characters in strings are escaped).
-  if (doc.is_discarded() || text.find('\0') != std::string_view::npos)
+  json doc;
+  const json_strict::Outcome parsed = json_strict::parse(text, &doc);
+  if (parsed.status == json_strict::Outcome::Status::kSyntax)
     return bad(code::kBadRequest, "malformed JSON");
+  if (parsed.status == json_strict::Outcome::Status::kDuplicateKey) {
+    // The reply still carries the id when that is not the repeated key.
+    const json lenient = json::parse(text.begin(), text.end(), nullptr, false);
+    if (parsed.pointer != "/id" && lenient.is_object()) {
+      if (auto it = lenient.find("id");
+          it != lenient.end() && (it->is_number_integer() || it->is_string()))
+        err->id_json = it->dump();
+    }
+    return bad(code::kBadRequest, "duplicate key " + parsed.pointer);
+  }
   if (!doc.is_object()) return bad(code::kBadRequest, "a request is a JSON object");
   Request req;
   if (auto it = doc.find("id"); it != doc.end()) {
@@ -131,8 +212,9 @@ std::optional<Request> parse_request(std::string_view text, Error* err) {
   if (present != 1)
     return bad(code::kBadRequest, "publish needs exactly one of data, text, binary");
   if (data != doc.end()) {
+    // Relayed verbatim: no re-encoding, so 2^100 keeps all 31 digits.
     req.kind = PayloadKind::kData;
-    req.payload = data->dump();
+    req.payload = std::string(member_text(text, "data").value_or("null"));
   } else if (txt != doc.end()) {
     if (!txt->is_string()) return bad(code::kBadRequest, "text must be a string");
     req.kind = PayloadKind::kText;
@@ -174,7 +256,8 @@ std::string encode_delivery(std::string_view channel, PayloadKind kind,
   out.append(quote(channel));
   switch (kind) {
     case PayloadKind::kData:
-      out.append(",\"data\":").append(text);  // already JSON text
+    case PayloadKind::kJson:
+      out.append(",\"data\":").append(text);  // already JSON text, spliced verbatim
       break;
     case PayloadKind::kText:
       // Text frames reaching here were validated as UTF-8 by the engine.

@@ -18,6 +18,8 @@ enum class PayloadKind : uint8_t {
   kData,    // any JSON value: raw subscribers get its JSON text as a text frame
   kText,    // a string: a text frame
   kBinary,  // base64 on the wire: a binary frame
+  kJson,    // JSON text from an HTTP publish (Content-Type: application/json): delivered on /ws
+            // as "data": <the text verbatim>; raw subscribers get the bytes as a text frame
 };
 
 // Error codes of the protocol (HTTP-like, see README).
@@ -41,7 +43,9 @@ struct Request {
   std::string id_json;  // the request's id as JSON text ("" = no id)
   std::string channel;
   PayloadKind kind = PayloadKind::kData;
-  std::string payload;  // data: its JSON text; text: the string; binary: the decoded bytes
+  // data: its JSON text exactly as the client sent it (every digit of a number kept);
+  // text: the string; binary: the decoded bytes
+  std::string payload;
 };
 
 struct Error {
@@ -51,7 +55,8 @@ struct Error {
 };
 
 // Parses one text frame. Channel names are not validated here (the caller owns that rule).
-// Returns nullopt and fills *err on a malformed request or unknown op.
+// Returns nullopt and fills *err on a malformed request, a repeated key in any object of it
+// (400: parsers disagree on which one wins) or an unknown op.
 std::optional<Request> parse_request(std::string_view text, Error* err);
 
 std::string encode_ack(std::string_view id_json);
@@ -61,6 +66,14 @@ std::string encode_error(std::string_view id_json, int code, std::string_view re
 // A delivery to /ws subscribers, encoded once per published message.
 std::string encode_delivery(std::string_view channel, PayloadKind kind,
                             std::span<const std::byte> payload);
+
+// nullopt when `text` is one valid JSON value (RFC 8259, no repeated keys in an object), else
+// "invalid JSON at byte 17: ..." for a 400 reply to an HTTP publish.
+std::optional<std::string> check_json(std::string_view text);
+
+// The exact text of member `key`'s value in a JSON object's text (nullopt: no such member).
+// `object_text` must already be valid JSON without repeated keys (parse_request checked it).
+std::optional<std::string_view> member_text(std::string_view object_text, std::string_view key);
 
 std::string base64_encode(std::span<const std::byte> bytes);
 std::optional<std::string> base64_decode(std::string_view text);

@@ -4,7 +4,8 @@
 // Input: the whole file text. Oracles (abort on violation):
 //   - an error has a message and a pointer that is "" or starts with '/' and resolves in
 //     the document (a missing key's error names the object that lacks it);
-//   - text nlohmann cannot parse is an error at "";
+//   - text nlohmann cannot parse is an error at ""; otherwise every error listed (one per
+//     pointer: schema errors, duplicate keys) names a value in the document;
 //   - an accepted config keeps the schema's ranges (limits, enums, list sizes), its
 //     origins are lowercase, and written back out as JSON it parses to an equal Config;
 //   - check_config_semantics answers nullopt or an error at a '/' pointer; when it passes,
@@ -154,8 +155,13 @@ void check_error(std::string_view text, const ConfigResult& r) {
                r.error.message.starts_with("cannot load: "));
     return;
   }
-  // "missing required key" names the object that lacks it; everything else names the value.
-  FUZZ_CHECK(resolves(doc, r.error.pointer));
+  // Every error is listed, the first one also as r.error; "missing required key" names the
+  // object that lacks it, everything else the value (a duplicate key: the one nlohmann kept).
+  FUZZ_CHECK(!r.errors.empty() && r.errors.front().to_string() == r.error.to_string());
+  for (const auto& e : r.errors) {
+    FUZZ_CHECK(!e.message.empty());
+    FUZZ_CHECK(resolves(doc, e.pointer));
+  }
 }
 
 void check_semantics(const Config& parsed) {

@@ -4,10 +4,11 @@
 // message is complete). Oracles (abort on violation):
 //   - parse_request agrees with nlohmann on the document: malformed JSON, a non-object,
 //     nesting deeper than kMaxDepth -> 400; op and channel are the document's own;
-//   - a publish has exactly one payload kind; data is the JSON text of the value (valid
-//     UTF-8, since raw subscribers get it as a text frame); binary was strict base64
-//     (RFC 4648 §4) of exactly the decoded bytes, and they re-encode with base64_encode
-//     to text that base64_decode turns back into the same bytes;
+//   - a request repeating a key in any object -> 400 "duplicate key /pointer";
+//   - a publish has exactly one payload kind; data is the exact JSON text the client sent
+//     (a piece of the frame, valid UTF-8 since raw subscribers get it as a text frame); binary was
+//     strict base64 (RFC 4648 §4) of exactly the decoded bytes, and they re-encode with
+//     base64_encode to text that base64_decode turns back into the same bytes;
 //   - encode_ack / encode_publish_ack / encode_error / encode_delivery produce JSON that
 //     nlohmann parses, with the id, code, reason, channel and payload put in;
 //   - base64_decode of the raw input, when it succeeds, obeys the same rules.
@@ -57,6 +58,28 @@ size_t value_depth(const json& root) {
     for (const auto& child : *it.v) stack.push_back({&child, it.depth + 1});
   }
   return deepest;
+}
+
+// Whether any object in `s` repeats a key, found with nlohmann's parser callback (a mechanism
+// independent of wire.cpp's SAX handler). `s` must be valid JSON.
+bool has_duplicate_key(std::string_view s) {
+  std::vector<std::vector<std::string>> open_objects;
+  bool dup = false;
+  const json::parser_callback_t cb = [&](int, json::parse_event_t event, json& parsed) {
+    if (event == json::parse_event_t::object_start) {
+      open_objects.emplace_back();
+    } else if (event == json::parse_event_t::object_end) {
+      open_objects.pop_back();
+    } else if (event == json::parse_event_t::key) {
+      auto& keys = open_objects.back();
+      const std::string& k = parsed.get_ref<const std::string&>();
+      if (std::find(keys.begin(), keys.end(), k) != keys.end()) dup = true;
+      keys.push_back(k);
+    }
+    return true;
+  };
+  (void)json::parse(s.begin(), s.end(), cb, false);
+  return dup;
 }
 
 // An id as encoded by the wire functions: "" -> null, else the id's own JSON text.
@@ -114,7 +137,10 @@ void check_delivery(const wire::Request& req) {
   FUZZ_CHECK(d["channel"] == req.channel);
   switch (req.kind) {
     case wire::PayloadKind::kData:
+    case wire::PayloadKind::kJson:
       FUZZ_CHECK(d["data"] == parse(req.payload));
+      // Spliced verbatim: the delivery holds the publisher's exact text.
+      FUZZ_CHECK(out.find(req.payload) != std::string::npos);
       break;
     case wire::PayloadKind::kText:
       FUZZ_CHECK(d["text"] == req.payload);
@@ -161,8 +187,14 @@ void check_request(std::string_view text, const json& doc, const wire::Request& 
   const int kinds = doc.contains("data") + doc.contains("text") + doc.contains("binary");
   FUZZ_CHECK(kinds == 1);
   switch (req.kind) {
+    case wire::PayloadKind::kJson:
+      FUZZ_CHECK(false);  // HTTP publishes only, never parsed from /ws
+      break;
     case wire::PayloadKind::kData:
       FUZZ_CHECK(doc.contains("data") && parse(req.payload) == doc["data"]);
+      // Verbatim: the exact text the client sent, a piece of the request, and valid JSON.
+      FUZZ_CHECK(text.find(req.payload) != std::string_view::npos);
+      FUZZ_CHECK(!wire::check_json(req.payload));
       // Raw subscribers get this JSON text as a text frame (RFC 6455 §5.6: UTF-8).
       FUZZ_CHECK(relay::ws::is_valid_utf8(as_bytes(req.payload)));
       break;
@@ -189,13 +221,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // only dump() and comparisons recurse, and those run below kMaxDepth.
   const json doc = parse(text);
   const bool too_deep = !doc.is_discarded() && value_depth(doc) > wire::kMaxDepth;
+  const bool dup = !doc.is_discarded() && !too_deep && has_duplicate_key(text);
   if (req) {
+    FUZZ_CHECK(!dup);
     check_request(text, doc, *req);
   } else {
     FUZZ_CHECK(err.code == wire::code::kBadRequest || err.code == wire::code::kUnknownOp);
-    if (doc.is_discarded() || !doc.is_object() || too_deep)
+    if (doc.is_discarded() || !doc.is_object() || too_deep || dup)
       FUZZ_CHECK(err.code == wire::code::kBadRequest);
-    if (!too_deep && !doc.is_discarded() && doc.is_object()) {
+    if (dup) {
+      // A repeated key: refused before anything else; the id is kept when it is unambiguous.
+      FUZZ_CHECK(err.reason.rfind("duplicate key /", 0) == 0);
+      FUZZ_CHECK(err.id_json.empty() || (doc.is_object() && parse(err.id_json) == doc["id"]));
+    } else if (!too_deep && !doc.is_discarded() && doc.is_object()) {
       // The id is read first, so every later error carries it (README: one reply per id).
       const auto id = doc.find("id");
       const bool good_id = id != doc.end() && (id->is_number_integer() || id->is_string());

@@ -136,7 +136,7 @@ def test_client_close_code_echoed(relay):
         frames, eof = raw.read_until_eof(5)
         raw.close()
         assert eof and close_code_of(frames) == echoed, frames
-    relay.wait_metric("wsrelay_connections_closed_total", lambda v: v == 1, {"code": "4321"})
+    relay.wait_metric("wsrelay_connections_closed_total", lambda v: v == 1, {"code": "4xxx"})  # bounded
 
 
 # --- bad requests ----------------------------------------------------------------------------

@@ -8,6 +8,7 @@ WSRELAY_DEB_DIR: where packaging/build-deb.sh left wsrelay_*.deb (default build-
 """
 import asyncio
 import glob
+import json
 import os
 import re
 import select
@@ -113,6 +114,7 @@ def test_version_matches_the_package(installed):
 def test_check_config_accepts_the_conffile(installed):
     r = run([BIN, "--check-config", "--config", CONFFILE])
     assert r.returncode == 0, r.stdout + r.stderr
+    assert json.loads(Path(CONFFILE).read_text())["demo"] is False  # no demo page when packaged
 
 
 def test_check_config_rejects_a_bad_file_with_78(installed, tmp_path):

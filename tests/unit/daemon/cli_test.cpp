@@ -53,6 +53,9 @@ TEST(Cli, Actions) {
   EXPECT_EQ(parse({"--check-config", "--help"}).options->action, Action::kHelp);
   EXPECT_EQ(parse({"--version", "--check-config"}).options->action, Action::kVersion);
   EXPECT_EQ(parse({"--config", "x.json", "--check-config"}).options->config_path, "x.json");
+  EXPECT_EQ(parse({"--print-config"}).options->action, Action::kPrintConfig);
+  EXPECT_EQ(parse({"--print-config", "p.json"}).options->config_path, "p.json");
+  EXPECT_EQ(parse({"--print-config", "--listen", "127.0.0.1:1"}).options->config_path, "");
 }
 
 TEST(Cli, UsageErrors) {
@@ -72,6 +75,8 @@ TEST(Cli, UsageErrors) {
       {{"--metrics-listen", "::1:9090"}, "brackets"},
       {{"--help=yes"}, "--help takes no value"},
       {{"--check-config=1"}, "--check-config takes no value"},
+      {{"--print-config", "--check-config"}, "separate actions"},
+      {{"--config", "a.json", "--print-config", "b.json"}, "--print-config PATH and --config"},
   };
   for (const auto& c : cases) {
     const CliResult r = parse(c.args);
@@ -147,6 +152,30 @@ TEST(CliBinary, CheckConfigWithOverrides) {
   const auto clash = testing::run_wsrelay({"--check-config", "--listen", "127.0.0.1:9464"});
   EXPECT_EQ(clash.exit_code, kExitConfig);
   EXPECT_EQ(clash.err, "wsrelay: config: /metrics_listen: must not be the same port as /listen\n");
+}
+
+// The printed config carries the overrides and passes --check-config unchanged.
+TEST(CliBinary, PrintConfigRoundTrips) {
+  testing::TempDir dir;
+  const std::string in = dir.write("in.json", R"({"demo": false, "limits": {"max_headers": 7}})");
+  const auto printed =
+      testing::run_wsrelay({"--print-config", in, "--metrics-listen", "127.0.0.1:9999"});
+  ASSERT_EQ(printed.exit_code, 0) << printed.err;
+  EXPECT_NE(printed.out.find("\"metrics_listen\": \"127.0.0.1:9999\""), std::string::npos)
+      << printed.out;
+  EXPECT_NE(printed.out.find("\"max_headers\": 7"), std::string::npos) << printed.out;
+  EXPECT_NE(printed.out.find("\"demo\": false"), std::string::npos) << printed.out;
+  const std::string out = dir.write("out.json", printed.out);
+  const auto checked = testing::run_wsrelay({"--check-config", out});
+  EXPECT_EQ(checked.exit_code, 0) << checked.err;
+  const auto again = testing::run_wsrelay({"--print-config", out});
+  EXPECT_EQ(again.out, printed.out);
+
+  const std::string bad = dir.write("bad.json", R"({"demo": 1})");
+  const auto refused = testing::run_wsrelay({"--print-config", bad});
+  EXPECT_EQ(refused.exit_code, kExitConfig);
+  EXPECT_EQ(refused.out, "");
+  EXPECT_EQ(refused.err, "wsrelay: config: /demo: must be a boolean\n");
 }
 
 }  // namespace

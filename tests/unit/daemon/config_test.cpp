@@ -15,6 +15,7 @@
 #include <set>
 #include <sstream>
 
+#include "config_print.h"
 #include "config_schema.h"
 #include "run_binary.h"
 
@@ -59,13 +60,18 @@ TEST(Config, EmptyObjectIsTheDefaults) {
   EXPECT_EQ(*r.config, expected);
 }
 
-TEST(Config, ExampleFileEqualsTheDefaults) {
+// The example is the packaged /etc/wsrelay/config.json: the defaults, but no demo page.
+TEST(Config, ExampleFileEqualsTheDefaultsButTheDemo) {
   const std::string path = kSource + "/config/wsrelay.example.json";
   ConfigResult r = load_config(path);
   ASSERT_TRUE(r) << r.error.to_string();
   EXPECT_EQ(r.config->source_path, path);
   r.config->source_path.clear();
-  EXPECT_EQ(*r.config, Config{});
+  EXPECT_FALSE(r.config->demo);
+  EXPECT_TRUE(Config{}.demo);  // the built-in default (quick start) keeps it
+  Config expected;
+  expected.demo = false;
+  EXPECT_EQ(*r.config, expected);
   EXPECT_FALSE(check_config_semantics(*r.config).has_value());
 }
 
@@ -260,6 +266,134 @@ TEST(Config, MissingFileIsAnError) {
   r = load_config("/");
   ASSERT_FALSE(r);
   EXPECT_NE(r.error.message.find("directory"), std::string::npos) << r.error.message;
+}
+
+// ---- every error at once, duplicates, typos, origins (issue 14) ----
+
+std::vector<std::string> error_lines(const ConfigResult& r) {
+  std::vector<std::string> out;
+  for (const auto& e : r.errors) out.push_back(e.to_string());
+  return out;
+}
+
+TEST(Config, ReportsEverySchemaError) {
+  const ConfigResult r = parse_config(R"({"lisen": "127.0.0.1:1", "log_level": "loud",
+      "limits": {"max_connections": 0, "ping_interval_ms": "x"},
+      "channels": [{"match": "a", "echo": 3}, {"echo": true}]})",
+                                      "t.json");
+  ASSERT_FALSE(r);
+  std::set<std::string> pointers;
+  for (const auto& e : r.errors) pointers.insert(e.pointer);
+  EXPECT_EQ(pointers,
+            (std::set<std::string>{"/lisen", "/log_level", "/limits/max_connections",
+                                   "/limits/ping_interval_ms", "/channels/0/echo", "/channels/1"}))
+      << ::testing::PrintToString(error_lines(r));
+  EXPECT_EQ(r.errors.size(), pointers.size());  // one line per pointer, no summaries
+  EXPECT_EQ(r.error.to_string(), r.errors.front().to_string());
+}
+
+TEST(Config, DuplicateKeysAreErrorsNamingThePointer) {
+  const struct {
+    const char* json;
+    const char* pointer;
+  } cases[] = {
+      {R"({"demo": true, "demo": false})", "/demo"},
+      {R"({"limits": {"max_headers": 3, "max_headers": 4}})", "/limits/max_headers"},
+      {R"({"channels": [{"match": "a"}, {"match": "b", "echo": true, "match": "c"}]})",
+       "/channels/1/match"},
+      {R"({"channels": [{"match": "a/b", "a~b": 1, "a~b": 2}]})", "/channels/0/a~0b"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.json);
+    const ConfigResult r = parse_config(c.json, "t.json");
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error.pointer, c.pointer);
+    EXPECT_NE(r.error.message.find("duplicate key"), std::string::npos) << r.error.to_string();
+  }
+  // A syntax error after the repeat is the one reported (config_fuzz found this).
+  const ConfigResult broken = parse_config(R"({"demo": true, "demo": false, )", "t.json");
+  ASSERT_FALSE(broken);
+  EXPECT_EQ(broken.error.pointer, "");
+  EXPECT_EQ(broken.error.message.rfind("malformed JSON at byte ", 0), 0u) << broken.error.message;
+  // Equal keys in different objects are fine.
+  EXPECT_TRUE(parse_config(R"({"channels": [{"match": "a"}, {"match": "b"}]})", "t.json"));
+}
+
+TEST(Config, UnknownKeySuggestsTheNearestKnownOne) {
+  const struct {
+    const char* json;
+    const char* line;
+  } cases[] = {
+      {R"({"lisen": "x"})", "config: /lisen: unknown key; did you mean \"listen\"?"},
+      {R"({"limits": {"max_conections": 5}})",
+       "config: /limits/max_conections: unknown key; did you mean \"max_connections\"?"},
+      {R"({"channels": [{"match": "a", "ecko": true}]})",
+       "config: /channels/0/ecko: unknown key; did you mean \"echo\"?"},
+      {R"({"bogus": true})", "config: /bogus: unknown key"},  // nothing near: no guess
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.json);
+    const ConfigResult r = parse_config(c.json, "t.json");
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error.to_string(), c.line);
+  }
+}
+
+TEST(Config, BadOriginsSayWhatTheRightFormIs) {
+  for (const char* origin :
+       {"https://a.example/path", "a.example", "https://a.example:99999", "https://a.example:"}) {
+    SCOPED_TRACE(origin);
+    const ConfigError e = first_error(std::string(R"({"allowed_origins": [")") + origin + "\"]}");
+    EXPECT_EQ(e.pointer, "/allowed_origins/0");
+    EXPECT_NE(e.message.find("scheme://host[:port] with no path, like https://example.com:8443"),
+              std::string::npos)
+        << e.to_string();
+  }
+  const ConfigError e = first_error(R"({"allowed_origins": ["https://a.example:443"]})");
+  EXPECT_NE(e.message.find("write https://a.example"), std::string::npos) << e.to_string();
+}
+
+TEST(Config, SemanticErrorsAreAllReported) {
+  Config c;
+  c.listen = "127.0.0.1:9464";  // the metrics port too
+  c.allowed_origins = {{"http://a.example:80", "*", "https://b.example/x"}};
+  c.limits.queue_soft_bytes = c.limits.max_queue_bytes + 1;
+  std::set<std::string> pointers;
+  for (const auto& e : config_semantic_errors(c)) pointers.insert(e.pointer);
+  EXPECT_EQ(pointers, (std::set<std::string>{"/metrics_listen", "/allowed_origins/0",
+                                             "/allowed_origins/2", "/limits/queue_soft_bytes"}));
+  ASSERT_TRUE(check_config_semantics(c).has_value());
+}
+
+TEST(Config, PrintedConfigParsesBackToTheSameConfig) {
+  Config c;
+  c.listen = "[::1]:7000";
+  c.metrics_listen = "";
+  c.log_level = "debug";
+  c.tls = TlsConfig{"/etc/c.pem", "/etc/k.pem"};
+  c.allowed_origins = {{"https://a.example", "*"}};
+  c.subprotocols = {{"chat.v1"}};
+  c.demo = false;
+  c.limits.max_queue_bytes = 1ull << 40;
+  c.limits.drain_timeout_ms = 0;
+  c.channels = {ChannelOptions{"chat.*", true, 5, 100, PublishRight::kClients},
+                ChannelOptions{"news", false, 0, 0, PublishRight::kHttp}};
+  c.source_path = "t.json";
+  const std::string text = config_to_json(c);
+  const ConfigResult r = parse_config(text, "t.json");
+  ASSERT_TRUE(r) << r.error.to_string() << "\n" << text;
+  EXPECT_EQ(*r.config, c) << text;
+
+  // Every key of the schema is printed, at every level.
+  const nlohmann::json printed = nlohmann::json::parse(config_to_json(Config{}));
+  const nlohmann::json schema = nlohmann::json::parse(config_schema_json());
+  for (const auto& [key, unused] : schema["properties"].items())
+    EXPECT_TRUE(printed.contains(key)) << key;
+  for (const auto& [key, unused] : schema["properties"]["limits"]["properties"].items())
+    EXPECT_TRUE(printed["limits"].contains(key)) << key;
+  const nlohmann::json one = nlohmann::json::parse(config_to_json(c))["channels"][0];
+  for (const auto& [key, unused] : schema["properties"]["channels"]["items"]["properties"].items())
+    EXPECT_TRUE(one.contains(key)) << key;
 }
 
 // ---- TLS files: made with the openssl command line in a temp dir ----

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <ctime>
 #include <fstream>
 #include <map>
 #include <regex>
@@ -79,7 +80,7 @@ TEST(Metrics, FreshRegistryHasEveryReadmeFamily) {
   m.update(Stats{});
   const std::string text = m.serialize();
   const auto families = readme_metrics();
-  ASSERT_EQ(families.size(), 13u) << "README Metrics table changed?";
+  ASSERT_EQ(families.size(), 20u) << "README Metrics table changed?";
   for (const auto& f : families) {
     SCOPED_TRACE(f.name);
     EXPECT_NE(text.find("# TYPE " + f.name + " " + f.type + "\n"), std::string::npos) << text;
@@ -90,6 +91,77 @@ TEST(Metrics, FreshRegistryHasEveryReadmeFamily) {
   EXPECT_EQ(sample(text, R"(wsrelay_messages_published_total{source="http"})"), 0.0);
   EXPECT_EQ(sample(text, R"(wsrelay_config_reloads_total{result="error"})"), 0.0);
   EXPECT_EQ(sample(text, "wsrelay_publish_to_write_seconds_count"), 0.0);
+}
+
+TEST(Metrics, BuildInfoAndProcessMetrics) {
+  Metrics m;
+  const std::string text = m.serialize();
+  EXPECT_EQ(sample(text, std::string("wsrelay_build_info{version=\"") + WSRELAY_VERSION + "\"}"),
+            1.0)
+      << text;
+  EXPECT_GT(sample(text, "process_resident_memory_bytes").value_or(0), 1e6);  // ASan alone
+  EXPECT_GE(sample(text, "process_virtual_memory_bytes").value_or(0),
+            sample(text, "process_resident_memory_bytes").value_or(1e300));
+  EXPECT_GE(sample(text, "process_open_fds").value_or(0), 3.0);  // stdin, stdout, stderr
+  EXPECT_GE(sample(text, "process_max_fds").value_or(0),
+            sample(text, "process_open_fds").value_or(1e300));
+  EXPECT_GE(sample(text, "process_cpu_seconds_total").value_or(-1), 0.0);
+  // Started within the last day, and not in the future (minutes of slack for the clock).
+  const double now = static_cast<double>(::time(nullptr));
+  const double start = sample(text, "process_start_time_seconds").value_or(0);
+  EXPECT_LE(start, now + 120);
+  EXPECT_GT(start, now - 86400);
+
+  // Each scrape reads /proc again: a new descriptor shows up.
+  const double before = sample(m.serialize(), "process_open_fds").value_or(0);
+  const int fd = ::dup(0);
+  ASSERT_GE(fd, 0);
+  EXPECT_EQ(sample(m.serialize(), "process_open_fds"), before + 1);
+  ::close(fd);
+}
+
+TEST(Metrics, ProcStatFieldsAfterTheLastParenthesis) {
+  // A command name with ") " in it must not shift the fields (proc(5)).
+  const std::string line =
+      "42 (a) b (c) S 1 42 42 0 -1 4194560 100 0 0 0 250 150 0 0 20 0 1 0 12345 987654321 "
+      "2048 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0";
+  const std::optional<ProcStat> s = parse_proc_stat(line, 100);
+  ASSERT_TRUE(s.has_value());
+  EXPECT_DOUBLE_EQ(s->cpu_seconds, 4.0);  // (250 + 150) / 100
+  EXPECT_DOUBLE_EQ(s->start_ticks, 12345);
+  EXPECT_DOUBLE_EQ(s->virtual_bytes, 987654321);
+  EXPECT_DOUBLE_EQ(s->resident_pages, 2048);
+  EXPECT_FALSE(parse_proc_stat("42 (a) S 1 2", 100).has_value());
+  EXPECT_FALSE(parse_proc_stat("no parenthesis", 100).has_value());
+}
+
+TEST(Metrics, CloseCodeLabelsAreBounded) {
+  for (uint16_t code : {1000, 1001, 1006, 1008, 1011, 1015, 4008})
+    EXPECT_EQ(Metrics::close_code_label(code), std::to_string(code));
+  EXPECT_EQ(Metrics::close_code_label(1004), "other");
+  EXPECT_EQ(Metrics::close_code_label(1016), "other");
+  EXPECT_EQ(Metrics::close_code_label(2999), "other");
+  EXPECT_EQ(Metrics::close_code_label(0), "other");
+  EXPECT_EQ(Metrics::close_code_label(3000), "3xxx");
+  EXPECT_EQ(Metrics::close_code_label(3999), "3xxx");
+  EXPECT_EQ(Metrics::close_code_label(4000), "4xxx");
+  EXPECT_EQ(Metrics::close_code_label(4999), "4xxx");
+  EXPECT_EQ(Metrics::close_code_label(5000), "other");
+
+  // 2,000 distinct client codes make at most three new series.
+  Metrics m;
+  Stats s;
+  for (uint16_t code = 3000; code < 5000; ++code) s.closed_by_code[code] = 1;
+  m.update(s);
+  const std::string text = m.serialize();
+  EXPECT_EQ(sample(text, R"(wsrelay_connections_closed_total{code="3xxx"})"), 1000.0);
+  EXPECT_EQ(sample(text, R"(wsrelay_connections_closed_total{code="4xxx"})"), 999.0);
+  EXPECT_EQ(sample(text, R"(wsrelay_connections_closed_total{code="4008"})"), 1.0);
+  size_t series = 0;
+  for (size_t at = text.find("wsrelay_connections_closed_total{"); at != std::string::npos;
+       at = text.find("wsrelay_connections_closed_total{", at + 1))
+    ++series;
+  EXPECT_LE(series, 10u) << text;
 }
 
 TEST(Metrics, NoFamilyBeyondTheReadme) {

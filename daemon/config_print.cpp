@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: MIT
+#include "config_print.h"
+
+#include <nlohmann/json.hpp>
+
+namespace relay::daemon {
+namespace {
+
+// ordered_json keeps the order of README "Configuration" instead of sorting the keys.
+using ojson = nlohmann::ordered_json;
+
+const char* publish_name(PublishRight p) {
+  switch (p) {
+    case PublishRight::kClients:
+      return "clients";
+    case PublishRight::kHttp:
+      return "http";
+    case PublishRight::kBoth:
+      return "both";
+  }
+  return "both";
+}
+
+ojson limits_json(const Limits& l) {
+  ojson j = ojson::object();
+  j["max_connections"] = l.max_connections;
+  j["max_message_bytes"] = l.max_message_bytes;
+  j["max_fragments"] = l.max_fragments;
+  j["max_queue_bytes"] = l.max_queue_bytes;
+  j["queue_soft_bytes"] = l.queue_soft_bytes;
+  j["queue_soft_seconds"] = l.queue_soft_seconds;
+  j["handshake_timeout_ms"] = l.handshake_timeout_ms;
+  j["max_header_bytes"] = l.max_header_bytes;
+  j["max_headers"] = l.max_headers;
+  j["ping_interval_ms"] = l.ping_interval_ms;
+  j["pong_timeout_ms"] = l.pong_timeout_ms;
+  j["max_channels_per_client"] = l.max_channels_per_client;
+  j["drain_timeout_ms"] = l.drain_timeout_ms;
+  return j;
+}
+
+ojson channel_json(const ChannelOptions& o) {
+  ojson j = ojson::object();
+  j["match"] = o.match;
+  j["echo"] = o.echo;
+  j["max_subscribers"] = o.max_subscribers;
+  j["max_message_bytes"] = o.max_message_bytes;
+  j["publish"] = publish_name(o.publish);
+  return j;
+}
+
+template <typename T>
+ojson or_null(const std::optional<T>& v) {
+  return v ? ojson(*v) : ojson(nullptr);
+}
+
+}  // namespace
+
+std::string config_to_json(const Config& c) {
+  ojson j = ojson::object();
+  j["listen"] = c.listen;
+  j["metrics_listen"] = c.metrics_listen;
+  j["log_level"] = c.log_level;
+  j["tls"] = c.tls ? ojson{{"cert", c.tls->cert}, {"key", c.tls->key}} : ojson(nullptr);
+  j["allowed_origins"] = or_null(c.allowed_origins);
+  j["subprotocols"] = or_null(c.subprotocols);
+  j["demo"] = c.demo;
+  j["limits"] = limits_json(c.limits);
+  j["channels"] = ojson::array();
+  for (const auto& o : c.channels) j["channels"].push_back(channel_json(o));
+  return j.dump(2) + "\n";
+}
+
+}  // namespace relay::daemon
