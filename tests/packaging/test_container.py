@@ -60,7 +60,8 @@ async def subscribe_publish_then_stop(name, port):
     uri = f"ws://127.0.0.1:{port}/channels/news"
     async with websockets.connect(uri, open_timeout=10, close_timeout=2) as ws:
         status, body = await asyncio.to_thread(
-            relayproc.http_request, port, "POST", "/channels/news", b'{"text":"through docker"}')
+            relayproc.http_request, port, "POST", "/channels/news", b'{"text":"through docker"}',
+            {"Content-Type": "application/json"})
         assert status == 200, body
         assert await asyncio.wait_for(ws.recv(), 10) == '{"text":"through docker"}'
         stop = asyncio.create_task(asyncio.to_thread(
