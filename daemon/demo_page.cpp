@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// The page talks to the raw relay on /channels/demo with text frames of
-// {"name": ..., "text": ...}. Its element ids are relied on by tests/integration/test_browser.py.
+// The page talks to the raw relay on /channels/demo (or /channels/NAME for /?channel=NAME,
+// e.g. the channel an app publishes on) with text frames of {"name": ..., "text": ...}. Its element ids are relied on by tests/integration/test_browser.py.
 #include "demo_page.h"
 
 namespace relay::daemon {
@@ -23,7 +23,7 @@ std::string_view demo_page_html() noexcept {
 </style>
 </head>
 <body data-state="connecting">
-<h1>wsrelay demo chat</h1>
+<h1>wsrelay demo chat: <span id="channel"></span></h1>
 <p id="status">connecting…</p>
 <ul id="messages"></ul>
 <form id="send-form">
@@ -34,7 +34,10 @@ std::string_view demo_page_html() noexcept {
 <script>
 "use strict";
 // One channel, raw relay: every text frame is {"name", "text"}. Others' messages arrive
-// from the relay; our own are shown locally (the channel does not echo).
+// from the relay; our own are shown locally (the channel does not echo). /?channel=NAME
+// picks the channel, so the page can watch what a backend publishes.
+const channel = new URLSearchParams(location.search).get("channel") || "demo";
+document.getElementById("channel").textContent = channel;
 const list = document.getElementById("messages");
 const statusLine = document.getElementById("status");
 const nameInput = document.getElementById("name");
@@ -45,21 +48,27 @@ let retryMs = 500;
 function show(msg, mine) {
   const li = document.createElement("li");
   if (mine) li.className = "mine";
-  li.textContent = msg.name + ": " + msg.text;
+  // A frame that is not {"name", "text"} (another publisher's format) is shown as it came.
+  li.textContent = typeof msg === "string" ? msg : (msg.name || "?") + ": " + msg.text;
   list.appendChild(li);
   list.scrollTop = list.scrollHeight;
 }
 
 function connect() {
   const scheme = location.protocol === "https:" ? "wss://" : "ws://";
-  socket = new WebSocket(scheme + location.host + "/channels/demo");
+  socket = new WebSocket(scheme + location.host + "/channels/" + encodeURIComponent(channel));
   socket.onopen = () => {
     retryMs = 500;
     statusLine.textContent = "connected to " + socket.url;
     document.body.dataset.state = "open";
   };
   socket.onmessage = (ev) => {
-    try { show(JSON.parse(ev.data), false); } catch (e) { /* not ours: ignore */ }
+    let msg = ev.data;
+    try {
+      const parsed = JSON.parse(ev.data);
+      if (parsed && typeof parsed.text === "string") msg = parsed;
+    } catch (e) { /* not JSON: show the text */ }
+    if (typeof msg === "string" || typeof msg.text === "string") show(msg, false);
   };
   socket.onclose = (ev) => {
     document.body.dataset.state = "closed";

@@ -22,7 +22,8 @@ COUNT = int(os.environ.get("PUBLISH_COUNT", "0"))
 
 def publish(seq: int) -> int:
     """POSTs message `seq`; returns how many subscribers the relay delivered it to."""
-    body = json.dumps({"seq": seq, "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    # "name" + "text" is the demo page's format, so /?channel=news shows these messages.
+    body = json.dumps({"name": "app", "seq": seq, "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                        "text": f"news item {seq}"}).encode()
     req = urllib.request.Request(URL, data=body, method="POST",
                                  headers={"Content-Type": "application/json"})

@@ -1,0 +1,39 @@
+// Headless Chromium (Debian's /usr/bin/chromium through playwright-core) on the demo page
+// as a user opens it after `compose up`: waits until the page lists `count` messages that
+// contain `expect` (the app's publishes), saves a screenshot, prints one JSON line:
+// {"ok":true,"items":[...]} or {"ok":false,"error":...}.
+// Usage: node demo_screenshot.js URL EXPECT COUNT SCREENSHOT.png
+'use strict';
+const { chromium } = require('playwright-core');
+
+const [url, expect, count, shot] = process.argv.slice(2);
+const out = (obj) => process.stdout.write(JSON.stringify(obj) + '\n');
+const TIMEOUT = 30000;
+
+(async () => {
+  let browser;
+  try {
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+             '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    const page = await browser.newPage();
+    page.setDefaultTimeout(TIMEOUT);
+    await page.goto(url);
+    await page.waitForSelector('body[data-state="open"]');
+    await page.waitForFunction(
+      ([t, n]) => [...document.querySelectorAll('#messages li')]
+        .filter((li) => li.textContent.includes(t)).length >= n,
+      [expect, Number(count)], { timeout: TIMEOUT });
+    await page.screenshot({ path: shot, fullPage: true });
+    const items = await page.$$eval('#messages li', (lis) => lis.map((li) => li.textContent));
+    const channel = await page.textContent('#channel');
+    out({ ok: true, channel, items });
+  } catch (e) {
+    out({ ok: false, error: String(e && e.stack || e) });
+  } finally {
+    if (browser) await browser.close();
+  }
+})();
