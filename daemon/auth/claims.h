@@ -4,15 +4,15 @@
 #pragma once
 
 #include <cstdint>
-#include <string_view>
+#include <nlohmann/json_fwd.hpp>
 
 #include "auth/identity.h"
 #include "auth/token_verifier.h"
 
 namespace relay::auth {
 
-// payload_json: the decoded second part. Fills `out` and returns kNone, or the failure.
-AuthFailure check_claims(std::string_view payload_json, const VerifyOptions& options, int64_t now_s,
-                         Identity* out);
+// claims: the parsed second part. Fills `out` and returns kNone, or the failure.
+AuthFailure check_claims(const nlohmann::json& claims, const VerifyOptions& options,
+                         int64_t now_s, Identity* out);
 
 }  // namespace relay::auth

@@ -114,7 +114,9 @@ VerifyResult TokenVerifier::verify(std::string_view token, int64_t now_s,
   auto payload_text = base64url_decode(parts->payload);
   if (!header_text || !payload_text || !base64url_decode(parts->signature)) return result;
   json header = json::parse(*header_text, nullptr, /*allow_exceptions=*/false);
-  if (header.is_discarded() || !header.is_object()) return result;
+  json claims = json::parse(*payload_text, nullptr, /*allow_exceptions=*/false);
+  if (header.is_discarded() || !header.is_object() || claims.is_discarded() || !claims.is_object())
+    return result;
   auto alg = header.find("alg");
   auto kid = header.find("kid");
   if (alg == header.end() || !alg->is_string() || (kid != header.end() && !kid->is_string()) ||
@@ -134,11 +136,14 @@ VerifyResult TokenVerifier::verify(std::string_view token, int64_t now_s,
     result.failure = AuthFailure::kWrongAlg;
     return result;
   }
+  // libjwt parses both parts again with jansson, which refuses a few texts nlohmann takes
+  // (a \u0000 escape, integers beyond 64 bits, nesting beyond 2048): those are refused
+  // here as a bad signature, as libjwt cannot tell its reasons apart.
   if (parts->signature.empty() || !signature_verifies(std::string(token), *key)) {
     result.failure = AuthFailure::kBadSignature;
     return result;
   }
-  result.failure = check_claims(*payload_text, options_, now_s, &result.identity);
+  result.failure = check_claims(claims, options_, now_s, &result.identity);
   if (result.ok() && revoked != nullptr && revoked->is_revoked(result.identity))
     result.failure = AuthFailure::kRevoked;
   return result;
