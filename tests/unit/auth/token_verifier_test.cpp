@@ -137,6 +137,19 @@ TEST_F(TokenVerifierTest, WrongKeyIsABadSignature) {
             AuthFailure::kBadSignature);
 }
 
+TEST_F(TokenVerifierTest, AKeyWithoutMaterialVerifiesNothing) {
+  // libjwt skips the signature check when given a NULL key: a Key built without material
+  // (never by load_key) must not turn into "accept anything", whatever libjwt does with an
+  // empty key (1.10 refuses it too; the verifier does not rely on that).
+  Key empty_hs{.kid = "e", .alg = Alg::kHS256};
+  Key empty_rs{.kid = "e", .alg = Alg::kRS256};
+  std::string claims = claims_exp(kNow + 60);
+  EXPECT_EQ(failure(verifier({empty_hs}), hs256_by_hand("whatever", R"({"alg":"HS256"})", claims)),
+            AuthFailure::kBadSignature);
+  EXPECT_EQ(failure(verifier({empty_rs}), pyjwt_sign(keys_->path("rsa.pem"), "RS256", claims)),
+            AuthFailure::kBadSignature);
+}
+
 TEST_F(TokenVerifierTest, TamperedPayloadIsABadSignature) {
   std::string token = pyjwt_sign(keys_->path("rsa.pem"), "RS256", claims_exp(kNow + 60));
   size_t a = token.find('.'), b = token.rfind('.');
