@@ -12,7 +12,7 @@
 namespace relay::auth {
 
 // claims: the parsed second part. Fills `out` and returns kNone, or the failure.
-AuthFailure check_claims(const nlohmann::json& claims, const VerifyOptions& options,
-                         int64_t now_s, Identity* out);
+AuthFailure check_claims(const nlohmann::json& claims, const VerifyOptions& options, int64_t now_s,
+                         Identity* out);
 
 }  // namespace relay::auth

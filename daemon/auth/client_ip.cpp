@@ -123,7 +123,7 @@ bool TrustedProxies::contains(const IpAddress& ip) const noexcept {
 
 std::string resolve_client_ip(std::string_view peer, std::string_view x_forwarded_for,
                               std::string_view forwarded, const TrustedProxies& trusted) {
-  auto peer_ip = parse_ip(peer);
+  auto peer_ip = parse_node(peer);  // with or without a port
   if (!peer_ip) return std::string(peer);
   if (!trusted.contains(*peer_ip)) return format_ip(*peer_ip);
   bool use_forwarded = !trim(forwarded).empty();

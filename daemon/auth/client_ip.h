@@ -41,9 +41,10 @@ class TrustedProxies {
   std::vector<Cidr> cidrs_;
 };
 
-// peer: the TCP peer's address. x_forwarded_for / forwarded: the header values (several
-// header lines joined with ","), empty when absent; Forwarded wins when both are present.
-// Returns the client address (canonical text), the peer itself when it is not trusted.
+// peer: the TCP peer's address ("192.0.2.1", "192.0.2.1:5000", "[::1]:5000"). x_forwarded_for /
+// forwarded: the header values (several header lines joined with ","), empty when absent; Forwarded
+// wins when both are present. Returns the client address (canonical text), the peer itself when it
+// is not trusted.
 std::string resolve_client_ip(std::string_view peer, std::string_view x_forwarded_for,
                               std::string_view forwarded, const TrustedProxies& trusted);
 

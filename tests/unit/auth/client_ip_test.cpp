@@ -51,6 +51,9 @@ TEST(ClientIpTest, RightMostUntrustedAddressWins) {
   EXPECT_EQ(resolve_client_ip("10.0.0.5", "198.51.100.9:5555,10.0.0.6", "", t), "198.51.100.9");
   EXPECT_EQ(resolve_client_ip("fd00::1", "2001:db8::42, fd00::2", "", t), "2001:db8::42");
   EXPECT_EQ(resolve_client_ip("::ffff:127.0.0.1", "198.51.100.9", "", t), "198.51.100.9");
+  EXPECT_EQ(resolve_client_ip("127.0.0.1:40000", "198.51.100.9", "", t), "198.51.100.9");
+  EXPECT_EQ(resolve_client_ip("[fd00::1]:40000", "198.51.100.9", "", t), "198.51.100.9");
+  EXPECT_EQ(resolve_client_ip("203.0.113.7:40000", "198.51.100.9", "", t), "203.0.113.7");
 }
 
 TEST(ClientIpTest, EveryHopTrustedGivesTheLeftMost) {
