@@ -10,7 +10,7 @@ if [ "${1:-}" = "--test" ]; then
   need+=(python3 python3-websockets python3-pytest python3-jwt python3-cryptography
          nodejs npm chromium prometheus clang-format git
          python3-yaml openssl procps iproute2 curl systemd util-linux gnuplot
-         build-essential fakeroot dpkg-dev debhelper lintian docker-compose)
+         build-essential fakeroot dpkg-dev debhelper lintian docker-compose docker.io mmdebstrap)
 fi
 missing=()
 for p in "${need[@]}"; do
