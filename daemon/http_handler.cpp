@@ -11,6 +11,7 @@
 #include "base/bytes.h"
 #include "demo_page.h"
 #include "http_routes.h"
+#include "media_type.h"
 #include "origin.h"
 #include "pubsub/channel_name.h"
 #include "server.h"
@@ -32,10 +33,6 @@ int content_length_of(const ws::HttpHead& req, size_t* len) {
     if (h.name.size() == 14 && ws::has_token(h.name, "content-length") && h.value != cl) return 400;
   }
   return 0;
-}
-
-bool is_text_type(std::string_view type) {
-  return type.starts_with("text/") || type.starts_with("application/json");
 }
 
 }  // namespace
@@ -187,20 +184,30 @@ bool HttpHandler::handle_request(Client* c, const ws::HttpHead& req, size_t head
 }
 
 void HttpHandler::handle_publish_body(Client* c, std::span<const std::byte> body) noexcept {
-  bool text = is_text_type(c->http->publish_type);
+  // application/json: one JSON value, relayed as sent (/ws subscribers get it as "data");
+  // text/*: a text message; anything else: binary. Media types compare case-insensitively.
+  const std::string_view type = c->http->publish_type;
+  const bool json = wire::is_json_media_type(type);
+  const bool text = json || wire::is_text_media_type(type);
   if (text && !ws::is_valid_utf8(body)) {
     respond(c, 400, "text/plain", "a text body must be UTF-8\n");
     return;
   }
+  if (json) {
+    if (auto why = wire::check_json(as_text(body))) {
+      respond(c, 400, "text/plain", *why + "\n");
+      return;
+    }
+  }
+  const wire::PayloadKind kind =
+      json ? wire::PayloadKind::kData
+           : (text ? wire::PayloadKind::kText : wire::PayloadKind::kBinary);
   ++server_.stats().published_http;
   // The 200 goes out when the broker has accepted the message (this call, or later).
   c->http->publish_in_flight = true;
   ++c->publishes_in_flight;
-  server_.broker().publish(
-      make_message(c->http->publish_channel,
-                   text ? wire::PayloadKind::kText : wire::PayloadKind::kBinary, body, nullptr,
-                   false),
-      [this, c](const PublishResult& r) { on_published(c, r); });
+  server_.broker().publish(make_message(c->http->publish_channel, kind, body, nullptr, false),
+                           [this, c](const PublishResult& r) { on_published(c, r); });
 }
 
 void HttpHandler::on_published(Client* c, const PublishResult& r) noexcept {
@@ -236,8 +243,11 @@ bool HttpHandler::handle_upgrade(Client* c, const ws::HttpHead& req, size_t head
   };
   if (server_.draining()) return fail(503, "draining");
   if (!json && !pubsub::is_valid_channel_name(channel)) return fail(400, "bad channel name");
-  if (!is_origin_allowed(up.origin, up.host, server_.config().allowed_origins))
+  if (!is_origin_allowed(up.origin, up.host, server_.config().allowed_origins)) {
+    refused_origins_.note(up.origin, up.host, server_.config().allowed_origins.has_value(),
+                          server_.now_ms());
     return fail(403, "origin not allowed");
+  }
   if (server_.websockets() >= server_.config().limits.max_connections)
     return fail(503, "too many connections");
 

@@ -12,6 +12,7 @@
 
 #include "broker.h"
 #include "client.h"
+#include "refused_origin_log.h"
 #include "ws/handshake.h"
 
 namespace relay::daemon {
@@ -38,6 +39,7 @@ class HttpHandler {
                std::string_view extra = {}, bool head_only = false) noexcept;
 
   Server& server_;
+  RefusedOriginLog refused_origins_;
 };
 
 }  // namespace relay::daemon

@@ -14,7 +14,7 @@ void JsonProtocol::on_message(Client* c, bool text, std::span<const std::byte> p
     send_text(c, wire::encode_error("", wire::code::kBadRequest, "requests are JSON text frames"));
     return;
   }
-  on_request(c, {reinterpret_cast<const char*>(payload.data()), payload.size()});
+  on_request(c, as_text(payload));
 }
 
 void JsonProtocol::send_text(Client* c, const std::string& text) noexcept {

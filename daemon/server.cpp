@@ -140,6 +140,7 @@ int Server::run() {
   notify_ready();
   update_status();
   spdlog::info("wsrelay {} ready", WSRELAY_VERSION);
+  log_where_to_look();
   reactor_->run();
   spdlog::info("stopped: {} clients left", clients_.size());
   return exit_status_;
@@ -247,6 +248,25 @@ std::string Server::metrics_text() {
   stats_.channels = fanout_.channel_count();
   metrics_.update(stats_);
   return metrics_.serialize();
+}
+
+// One info line at start-up with the URLs a new user wants: the demo page (or where
+// WebSockets connect when it is off) and the metrics.
+void Server::log_where_to_look() const {
+  auto url = [](const std::string& listen, int fd, std::string_view scheme, std::string_view path) {
+    std::string host = listen.substr(0, listen.rfind(':'));
+    if (host == "0.0.0.0" || host == "[::]" || host.empty()) host = "127.0.0.1";
+    auto port = net::local_port(fd);
+    return fmt::format("{}://{}:{}{}", scheme, host, port ? *port : 0, path);
+  };
+  const bool tls = config_.tls.has_value();
+  std::string line =
+      config_.demo ? "demo page at " + url(config_.listen, public_fd_, tls ? "https" : "http", "/")
+                   : "WebSockets at " + url(config_.listen, public_fd_, tls ? "wss" : "ws", "/ws") +
+                         " (demo page off)";
+  if (metrics_fd_ >= 0)
+    line += ", metrics at " + url(config_.metrics_listen, metrics_fd_, "http", "/metrics");
+  spdlog::info("{}", line);
 }
 
 void Server::on_watchdog(void*) noexcept { notify_watchdog(); }

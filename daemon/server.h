@@ -91,6 +91,7 @@ class Server {
   void start_drain() noexcept;
   void reload() noexcept;
   void update_status() noexcept;
+  void log_where_to_look() const;  // start-up: the URLs of the demo page, /ws and /metrics
   static void on_listener(int fd, uint32_t events, void* data) noexcept;
   static void on_signal_fd(int fd, uint32_t events, void* data) noexcept;
   static void on_client_io(int fd, uint32_t events, void* data) noexcept;

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "base/bytes.h"
 #include "json_strict.h"
 
 namespace relay::daemon::wire {
@@ -251,12 +252,11 @@ std::string encode_error(std::string_view id_json, int c, std::string_view reaso
 
 std::string encode_delivery(std::string_view channel, PayloadKind kind,
                             std::span<const std::byte> payload) {
-  std::string_view text(reinterpret_cast<const char*>(payload.data()), payload.size());
+  std::string_view text = as_text(payload);
   std::string out = "{\"channel\":";
   out.append(quote(channel));
   switch (kind) {
     case PayloadKind::kData:
-    case PayloadKind::kJson:
       out.append(",\"data\":").append(text);  // already JSON text, spliced verbatim
       break;
     case PayloadKind::kText:

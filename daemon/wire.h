@@ -15,11 +15,11 @@ enum class Op : uint8_t { kSubscribe, kUnsubscribe, kPublish, kPing };
 
 // How a published message travels: its frame type and how /ws deliveries show it.
 enum class PayloadKind : uint8_t {
-  kData,    // any JSON value: raw subscribers get its JSON text as a text frame
+  kData,    // any JSON value, as the exact text the publisher sent (a /ws `data` member or an
+            // application/json HTTP body): /ws deliveries splice it in verbatim as "data",
+            // raw subscribers get the text as a text frame
   kText,    // a string: a text frame
   kBinary,  // base64 on the wire: a binary frame
-  kJson,    // JSON text from an HTTP publish (Content-Type: application/json): delivered on /ws
-            // as "data": <the text verbatim>; raw subscribers get the bytes as a text frame
 };
 
 // Error codes of the protocol (HTTP-like, see README).

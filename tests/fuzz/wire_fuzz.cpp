@@ -137,7 +137,6 @@ void check_delivery(const wire::Request& req) {
   FUZZ_CHECK(d["channel"] == req.channel);
   switch (req.kind) {
     case wire::PayloadKind::kData:
-    case wire::PayloadKind::kJson:
       FUZZ_CHECK(d["data"] == parse(req.payload));
       // Spliced verbatim: the delivery holds the publisher's exact text.
       FUZZ_CHECK(out.find(req.payload) != std::string::npos);
@@ -187,9 +186,6 @@ void check_request(std::string_view text, const json& doc, const wire::Request& 
   const int kinds = doc.contains("data") + doc.contains("text") + doc.contains("binary");
   FUZZ_CHECK(kinds == 1);
   switch (req.kind) {
-    case wire::PayloadKind::kJson:
-      FUZZ_CHECK(false);  // HTTP publishes only, never parsed from /ws
-      break;
     case wire::PayloadKind::kData:
       FUZZ_CHECK(doc.contains("data") && parse(req.payload) == doc["data"]);
       // Verbatim: the exact text the client sent, a piece of the request, and valid JSON.

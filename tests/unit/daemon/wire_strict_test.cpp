@@ -1,14 +1,13 @@
 // SPDX-License-Identifier: MIT
 // daemon/wire: strict requests (a repeated key is a 400), data relayed as the exact text the
-// publisher sent, the kJson payload kind and check_json's error positions (issues 9 and 14).
-#include "wire.h"
-
+// publisher sent, a JSON body delivered as data and check_json's error positions (issues 9 and 14).
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "base/bytes.h"
+#include "wire.h"
 
 namespace relay::daemon::wire {
 namespace {
@@ -88,9 +87,9 @@ TEST(Wire, MemberText) {
   EXPECT_EQ(member_text(R"([1])", "a"), std::nullopt);
 }
 
-TEST(Wire, JsonPayloadKindIsDeliveredAsData) {
+TEST(Wire, HttpJsonBodyIsDeliveredAsData) {
   const std::string text = "{\"t\": 21.5000}";
-  EXPECT_EQ(encode_delivery("s", PayloadKind::kJson, as_bytes(text)),
+  EXPECT_EQ(encode_delivery("s", PayloadKind::kData, as_bytes(text)),
             "{\"channel\":\"s\",\"data\":{\"t\": 21.5000}}");
 }
 
