@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The page talks to the raw relay on /channels/demo (or /channels/NAME for /?channel=NAME,
-// e.g. the channel an app publishes on) with text frames of {"name": ..., "text": ...}. Its element ids are relied on by tests/integration/test_browser.py.
+// e.g. the channel an app publishes on) with text frames of {"name": ..., "text": ...}. Its element
+// ids are relied on by tests/integration/test_browser.py.
 #include "demo_page.h"
 
 namespace relay::daemon {
