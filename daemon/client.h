@@ -81,7 +81,7 @@ struct Client final : pubsub::Sink {
   Server* server;
   uint64_t id;
   // wss: the connection's TLS engine (null on plain connections). Plaintext goes through
-  // the same HTTP / WebSocket paths; tls_session.cpp moves the ciphertext.
+  // the same HTTP / WebSocket paths; tls_transport.cpp moves the ciphertext.
   std::unique_ptr<net::TlsEngine> tls;
   std::unique_ptr<HttpSession> http;  // exactly one of http and ws is set
   std::unique_ptr<WsSession> ws;

@@ -16,7 +16,8 @@ std::string_view demo_page_html() noexcept {
 <style>
   body { font: 16px/1.4 system-ui, sans-serif; max-width: 40rem; margin: 2rem auto; padding: 0 1rem; }
   #messages { list-style: none; padding: 0; border: 1px solid #ccc; height: 20rem; overflow-y: auto; }
-  #messages li { padding: .25rem .5rem; border-bottom: 1px solid #eee; }
+  #messages li { padding: .25rem .5rem; border-bottom: 1px solid #eee; overflow-wrap: anywhere; }
+  #messages time { color: #888; font-size: .8rem; margin-right: .5rem; }
   #messages li.mine { background: #eef6ff; }
   form { display: flex; gap: .5rem; margin-top: .5rem; }
   #message { flex: 1; }
@@ -30,7 +31,7 @@ std::string_view demo_page_html() noexcept {
 <form id="send-form">
   <input id="name" placeholder="name" size="10" autocomplete="off">
   <input id="message" placeholder="say something" autocomplete="off">
-  <button type="submit">Send</button>
+  <button id="send" type="submit" disabled>Send</button>
 </form>
 <script>
 "use strict";
@@ -42,6 +43,7 @@ document.getElementById("channel").textContent = channel;
 const list = document.getElementById("messages");
 const statusLine = document.getElementById("status");
 const nameInput = document.getElementById("name");
+const sendButton = document.getElementById("send");  // enabled only while connected
 nameInput.value = "guest-" + Math.floor(Math.random() * 1000);
 let socket = null;
 let retryMs = 500;
@@ -50,7 +52,13 @@ function show(msg, mine) {
   const li = document.createElement("li");
   if (mine) li.className = "mine";
   // A frame that is not {"name", "text"} (another publisher's format) is shown as it came.
-  li.textContent = typeof msg === "string" ? msg : (msg.name || "?") + ": " + msg.text;
+  const time = document.createElement("time");
+  const now = new Date();
+  time.dateTime = now.toISOString();
+  time.textContent = now.toLocaleTimeString([], { hour12: false });
+  li.appendChild(time);
+  li.appendChild(document.createTextNode(
+      typeof msg === "string" ? msg : (msg.name || "?") + ": " + msg.text));
   list.appendChild(li);
   list.scrollTop = list.scrollHeight;
 }
@@ -62,6 +70,7 @@ function connect() {
     retryMs = 500;
     statusLine.textContent = "connected to " + socket.url;
     document.body.dataset.state = "open";
+    sendButton.disabled = false;
   };
   socket.onmessage = (ev) => {
     let msg = ev.data;
@@ -73,6 +82,7 @@ function connect() {
   };
   socket.onclose = (ev) => {
     document.body.dataset.state = "closed";
+    sendButton.disabled = true;
     statusLine.textContent = "disconnected (" + ev.code + "), retrying…";
     setTimeout(connect, retryMs);
     retryMs = Math.min(retryMs * 2, 10000);

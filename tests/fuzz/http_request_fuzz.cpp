@@ -5,7 +5,7 @@
 // Input layout: byte 0 picks the parser limits, the demo flag and the allowed_origins
 // setting; the rest is the request bytes. Oracles (abort on violation):
 //   - a kPublish / kUpgradeRaw route's channel is the path after "/channels/" (a view into
-//     the target, the same text http_session's upgrade code cuts out of it);
+//     the target, the same text the HTTP handler's upgrade cuts out of it);
 //   - every route agrees with the method, path and Upgrade header it came from, and an
 //     error is 404, 405 (with Allow) or 426; the responses we would build parse back;
 //   - is_origin_allowed: no Origin is always let in, "null" never; "*" lets in the rest,
@@ -75,7 +75,7 @@ void check_public_route(const ws::HttpHead& req, bool demo, const Route& r) {
     case RouteKind::kUpgradeRaw: {
       FUZZ_CHECK(path.starts_with(kChannels));
       FUZZ_CHECK(inside(r.channel, req.target) && r.channel == path.substr(kChannels.size()));
-      // http_session.cpp handle_upgrade cuts the channel out of the target itself.
+      // http_handler.cpp's handle_upgrade cuts the channel out of the target itself.
       const std::string_view t = req.target;
       FUZZ_CHECK(r.channel == t.substr(kChannels.size(), t.find('?') - kChannels.size()));
       if (r.kind == RouteKind::kPublish) {

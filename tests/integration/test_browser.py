@@ -1,10 +1,12 @@
 """Headless Chromium (playwright-core + Debian's chromium) on the demo page at
 GET /: two pages see each other's messages, and the page speaks the README's raw relay
-format on /channels/demo (text frames of {"name", "text"})."""
+format on /channels/demo (text frames of {"name", "text"}); long words wrap, every message
+shows its time, and the send button is disabled while the page is disconnected."""
 
 import asyncio
 import json
 import os
+import re
 
 from harness import NODE_DIR, NODE_PATH, run, ws_connect, kill_node_procs
 
@@ -40,6 +42,10 @@ def test_two_pages_see_each_others_messages(relay):
         assert any("hi alice, bob here" in li for li in result["alice"]), result
         assert result["pwned"] is None and result["hostileImgs"] == 0, "the page renders messages as HTML"
         assert not result["errors"], result["errors"]  # uncaught exceptions in the page
+        assert result["overflowing"] == 0, result  # a 400-character word wraps
+        assert result["times"] and all(re.fullmatch(r"\d\d:\d\d:\d\d", t) for t in result["times"]), result
+        assert result["sendEnabledWhenOpen"] and result["sendDisabledWhenClosed"], result
+        assert "disconnected" in result["closedStatus"], result
     try:
         run(main(), timeout=150)
     finally:

@@ -58,12 +58,31 @@ const items = (page) => page.$$eval('#messages li', (lis) => lis.map((li) => li.
     await waitForItem(alice, 'hi alice, bob here');
     await say(alice, hostile);
     await waitForItem(bob, hostile);  // shown as text, never as markup
+    // Long words wrap inside the list instead of widening it.
+    const longWord = 'x'.repeat(400);
+    await say(alice, longWord);
+    await waitForItem(bob, longWord);
+    const overflowing = await bob.$$eval('#messages li', (lis) =>
+      lis.filter((li) => li.scrollWidth > li.clientWidth + 1).length);
+    // Every message shows the time it arrived (HH:MM:SS).
+    const times = await bob.$$eval('#messages li', (lis) =>
+      lis.map((li) => (li.querySelector('time') || {}).textContent || ''));
+    // The send button is usable while connected, disabled (with the state shown) while not:
+    // a channel name the relay refuses keeps the page disconnected.
+    const sendEnabledWhenOpen = await bob.evaluate(() => !document.querySelector('#send').disabled);
+    const refused = await browser.newPage();
+    await refused.goto(url + '?channel=' + encodeURIComponent('no spaces allowed'));
+    await refused.waitForSelector('body[data-state="closed"]');
+    const sendDisabledWhenClosed = await refused.evaluate(() => document.querySelector('#send').disabled);
+    const closedStatus = await refused.textContent('#status');
+    await refused.close();
     out({ ev: 'ready' });
     await waitForItem(alice, 'hi from python');
     await waitForItem(bob, 'hi from python');
     const pwned = await bob.evaluate(() => document.body.dataset.pwned || null);
     const hostileImgs = await bob.$$eval('#messages li img', (imgs) => imgs.length);
-    out({ ok: true, alice: await items(alice), bob: await items(bob), pwned, hostileImgs, errors, consoleErrors });
+    out({ ok: true, alice: await items(alice), bob: await items(bob), pwned, hostileImgs, errors,
+          consoleErrors, overflowing, times, sendEnabledWhenOpen, sendDisabledWhenClosed, closedStatus });
   } catch (e) {
     out({ ok: false, error: String(e && e.stack || e), errors, consoleErrors });
   } finally {
