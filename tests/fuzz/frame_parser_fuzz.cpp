@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "../support/protocol_output.h"
 #include "fuzz_check.h"
 #include "ws/protocol.h"
 
@@ -28,6 +29,7 @@ using relay::ws::Event;
 using relay::ws::EventKind;
 using relay::ws::Limits;
 using relay::ws::Protocol;
+using relay::ws::drain;
 using relay::ws::Role;
 
 struct Rec {
@@ -44,21 +46,6 @@ std::string_view text_of(std::span<const std::byte> b) {
 
 std::span<const std::byte> as_span(const uint8_t* p, size_t n) {
   return {reinterpret_cast<const std::byte*>(p), n};
-}
-
-std::string drain(Protocol& p) {
-  std::string s;
-  iovec iov[32];
-  while (!p.out().empty()) {
-    const int n = p.out().gather(iov, 32);
-    size_t total = 0;
-    for (int i = 0; i < n; ++i) {
-      s.append(static_cast<const char*>(iov[i].iov_base), iov[i].iov_len);
-      total += iov[i].iov_len;
-    }
-    p.out().consume(total);
-  }
-  return s;
 }
 
 // Polls every event out of `p`, checking invariants and acting as an echo endpoint

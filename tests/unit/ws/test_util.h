@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "../../support/protocol_output.h"
 #include "ws/frame.h"
 #include "ws/protocol.h"
 
@@ -157,22 +158,6 @@ inline void for_each_chunking(size_t n, const std::function<void(const std::vect
     fn({k, n - k});
   }
   if (n > 1) fn(std::vector<size_t>(n, 1));
-}
-
-// Everything queued for output, as bytes; the queue is emptied.
-inline std::string drain(Protocol& p) {
-  std::string s;
-  iovec iov[64];
-  while (!p.out().empty()) {
-    const int n = p.out().gather(iov, 64);
-    size_t total = 0;
-    for (int i = 0; i < n; ++i) {
-      s.append(static_cast<const char*>(iov[i].iov_base), iov[i].iov_len);
-      total += iov[i].iov_len;
-    }
-    p.out().consume(total);
-  }
-  return s;
 }
 
 // Output frames decoded (and unmasked).
