@@ -25,11 +25,11 @@
 
 namespace {
 
+using relay::ws::drain;
 using relay::ws::Event;
 using relay::ws::EventKind;
 using relay::ws::Limits;
 using relay::ws::Protocol;
-using relay::ws::drain;
 using relay::ws::Role;
 
 struct Rec {
