@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Views of text as bytes, the one conversion every layer needs (payloads are bytes,
 // literals and JSON are text). No copy.
 #pragma once
