@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "config.h"
+#include "config_print.h"
 #include "fuzz_check.h"
 #include "origin.h"
 
@@ -75,59 +76,6 @@ void check_ranges(const Config& c) {
                ch.match.find('*') == ch.match.size() - 1);
     FUZZ_CHECK(ch.max_message_bytes <= 1073741824);
   }
-}
-
-json optional_list(const std::optional<std::vector<std::string>>& v) {
-  return v ? json(*v) : json(nullptr);
-}
-
-const char* publish_name(PublishRight p) {
-  switch (p) {
-    case PublishRight::kClients:
-      return "clients";
-    case PublishRight::kHttp:
-      return "http";
-    case PublishRight::kBoth:
-      return "both";
-  }
-  return "?";
-}
-
-// Every field of `c` as a config file (no serializer exists in the daemon).
-std::string write_config(const Config& c) {
-  const auto& l = c.limits;
-  json j = {
-      {"listen", c.listen},
-      {"metrics_listen", c.metrics_listen},
-      {"log_level", c.log_level},
-      {"tls", c.tls ? json{{"cert", c.tls->cert}, {"key", c.tls->key}} : json(nullptr)},
-      {"allowed_origins", optional_list(c.allowed_origins)},
-      {"subprotocols", optional_list(c.subprotocols)},
-      {"demo", c.demo},
-      {"limits",
-       {{"max_connections", l.max_connections},
-        {"max_message_bytes", l.max_message_bytes},
-        {"max_fragments", l.max_fragments},
-        {"max_queue_bytes", l.max_queue_bytes},
-        {"queue_soft_bytes", l.queue_soft_bytes},
-        {"queue_soft_seconds", l.queue_soft_seconds},
-        {"handshake_timeout_ms", l.handshake_timeout_ms},
-        {"max_header_bytes", l.max_header_bytes},
-        {"max_headers", l.max_headers},
-        {"ping_interval_ms", l.ping_interval_ms},
-        {"pong_timeout_ms", l.pong_timeout_ms},
-        {"max_channels_per_client", l.max_channels_per_client},
-        {"drain_timeout_ms", l.drain_timeout_ms}}},
-      {"channels", json::array()},
-  };
-  for (const auto& ch : c.channels) {
-    j["channels"].push_back({{"match", ch.match},
-                             {"echo", ch.echo},
-                             {"max_subscribers", ch.max_subscribers},
-                             {"max_message_bytes", ch.max_message_bytes},
-                             {"publish", publish_name(ch.publish)}});
-  }
-  return j.dump(2);
 }
 
 // Does `pointer` (RFC 6901) name a value in `doc`?
@@ -204,7 +152,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const Config& c = *r.config;
   FUZZ_CHECK(c.source_path == "fuzz.json");
   check_ranges(c);
-  const ConfigResult again = relay::daemon::parse_config(write_config(c), "fuzz.json");
+  const ConfigResult again =
+      relay::daemon::parse_config(relay::daemon::config_to_json(c), "fuzz.json");
   if (!again) std::fprintf(stderr, "re-parse: %s\n", again.error.to_string().c_str());
   FUZZ_CHECK(again && *again.config == c);
   check_semantics(c);
