@@ -78,6 +78,10 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
   slow_consumer_closes_ =
       &counter("wsrelay_slow_consumer_closes_total", "Clients closed for an over-full queue.")
            .Add({});
+  auto& refused = counter("wsrelay_connections_refused_total",
+                          "Connections refused before any request was read, by cause.");
+  for (size_t i = 0; i < refused_.size(); ++i)
+    refused_[i] = &refused.Add({{"cause", kRefusedCauseLabels[i]}});
   channels_ = &gauge("wsrelay_channels", "Channels with at least one subscriber.").Add({});
   latency_ = &prometheus::BuildHistogram()
                   .Name("wsrelay_publish_to_write_seconds")
@@ -112,6 +116,7 @@ void Metrics::update(const Stats& s) {
   advance(delivered_, s.messages_delivered, last_.messages_delivered);
   advance(bytes_delivered_, s.bytes_delivered, last_.bytes_delivered);
   advance(slow_consumer_closes_, s.slow_consumer_closes, last_.slow_consumer_closes);
+  for (size_t i = 0; i < refused_.size(); ++i) advance(refused_[i], s.refused[i], last_.refused[i]);
   advance(reloads_ok_, s.reloads_ok, last_.reloads_ok);
   advance(reloads_error_, s.reloads_error, last_.reloads_error);
 

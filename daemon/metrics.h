@@ -11,6 +11,7 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include <array>
 #include <memory>
 #include <string>
 
@@ -53,6 +54,7 @@ class Metrics {
   prometheus::Counter* delivered_ = nullptr;
   prometheus::Counter* bytes_delivered_ = nullptr;
   prometheus::Counter* slow_consumer_closes_ = nullptr;
+  std::array<prometheus::Counter*, size_t(RefusedCause::kCount)> refused_{};
   prometheus::Gauge* channels_ = nullptr;
   prometheus::Histogram* latency_ = nullptr;
   prometheus::Counter* reloads_ok_ = nullptr;     // {result="ok"}

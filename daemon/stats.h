@@ -5,10 +5,23 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <map>
 
 namespace relay::daemon {
+
+// Why a connection was refused (wsrelay_connections_refused_total{cause}); bounded labels.
+enum class RefusedCause : uint8_t {
+  kMaxConnections,  // limits.max_connections: every accepted socket counts
+  kFdLimit,         // EMFILE/ENFILE: answered through the reserved descriptor
+  kPerIp,           // connections per client IP
+  kPerUser,         // connections per token `sub`
+  kCount
+};
+constexpr const char* kRefusedCauseLabels[] = {"max_connections", "fd_limit", "per_ip", "per_user"};
+static_assert(std::size(kRefusedCauseLabels) == size_t(RefusedCause::kCount));
 
 struct Stats {
   uint64_t connections = 0;  // open now (HTTP and WebSocket)
@@ -22,6 +35,8 @@ struct Stats {
   uint64_t messages_delivered = 0;
   uint64_t bytes_delivered = 0;  // payload bytes
   uint64_t slow_consumer_closes = 0;
+  std::array<uint64_t, size_t(RefusedCause::kCount)> refused{};  // by RefusedCause
+  void count_refused(RefusedCause c) noexcept { ++refused[size_t(c)]; }
   uint64_t channels = 0;  // current
   uint64_t reloads_ok = 0;
   uint64_t reloads_error = 0;

@@ -27,6 +27,7 @@ README_METRICS = [
     "wsrelay_messages_delivered_total",
     "wsrelay_bytes_delivered_total",
     "wsrelay_slow_consumer_closes_total",
+    "wsrelay_connections_refused_total",
     "wsrelay_channels",
     "wsrelay_publish_to_write_seconds",
     "wsrelay_config_reloads_total",
