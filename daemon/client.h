@@ -74,9 +74,16 @@ struct Client final : pubsub::Sink {
   // The queue the next bytes go to: the HTTP queue before the upgrade, then the
   // WebSocket protocol's (the 101 response is its first entry).
   OutQueue& out() noexcept { return ws ? ws->proto.out() : http->out; }
-  // What the client has not taken yet, for the slow-consumer limits: the queue, plus the
-  // ciphertext the TLS engine holds (at most one record, net::kTlsOutputBuffer).
-  size_t queued_bytes() noexcept { return out().bytes() + (tls ? tls->pending_output() : 0); }
+  // What the client has not taken yet, for the slow-consumer limits and the global budget.
+  // Both count the memory the queue holds (OutQueue::memory(): headers and per-frame
+  // overhead too), plus the TLS engine's ciphertext (at most one record).
+  size_t held_bytes() noexcept { return out().memory() + (tls ? tls->pending_output() : 0); }
+  // Its own part in the global budget: the queue's entries and the TLS ciphertext (the
+  // frames are counted there once, however many queues hold them).
+  size_t own_bytes() noexcept { return out().entry_bytes() + (tls ? tls->pending_output() : 0); }
+  // What the limits judge: held_bytes(), plus what the kernel had not sent at the last
+  // short write (SIOCOUTQ, asked only then: it is a system call).
+  size_t queued_bytes() noexcept { return held_bytes() + kernel_unsent; }
 
   Server* server;
   uint64_t id;
@@ -103,6 +110,9 @@ struct Client final : pubsub::Sink {
       false;                      // the engine stopped for room in its output: resume after a flush
   bool tls_active : 1 = false;    // TLS bytes moved since the last idle check
   bool buffers_held : 1 = false;  // input or TLS buffers may be held: free them when quiet
+  uint32_t kernel_unsent = 0;     // SIOCOUTQ at the last short write (0 after a full one)
+  uint64_t queue_accounted = 0;   // own_bytes() as last added to the global budget
+  bool write_blocked = false;     // the last write was short: no more until kWritable
 };
 
 }  // namespace relay::daemon

@@ -39,8 +39,7 @@ Client::~Client() = default;
 void Client::deliver(const FrameRef& frame) noexcept {
   if (phase != ClientPhase::kWebSocket || slow_consumer) return;
   (void)ws->proto.send_prepared(frame);
-  if (queued_bytes() > server->config().limits.max_queue_bytes) slow_consumer = true;
-  server->mark_pending(this);  // the flush checks the soft limit
+  server->note_queued(this);  // the hard limit now, the soft one at the flush
 }
 
 void Server::on_readable(Client* c) noexcept {
@@ -98,6 +97,17 @@ void Server::after_ws_input(Client* c) noexcept {
 }
 
 void Server::flush_pending() noexcept {
+  flush_pending_list();
+  stats_.queued_bytes = budget_.total();
+  // After the writes, so that a queue one writev empties is not taken for a large one;
+  // the evicted clients' closes then go out in this turn.
+  if (budget_.over(config_.limits.max_total_queue_bytes)) {
+    evict_largest_queues();
+    flush_pending_list();
+  }
+}
+
+void Server::flush_pending_list() noexcept {
   // flush() may mark more clients pending (never the same one twice): index loop.
   for (size_t i = 0; i < pending_.size(); ++i) {
     Client* c = pending_[i];
@@ -111,6 +121,14 @@ void Server::flush(Client* c) noexcept {
   if (c->slow_consumer && c->phase == ClientPhase::kWebSocket) handle_slow_consumer(c);
   OutQueue& q = c->out();
   net::FlushResult r;
+  if (c->write_blocked && !c->tls) {
+    // The kernel's buffer was full at the last write: until it reports kWritable, more
+    // deliveries only queue (no writev that would fail with EAGAIN, no epoll_ctl, per
+    // delivery: 2,000 readers that stopped reading would cost 2,000 of each a message).
+    note_written(c);
+    if (c->phase == ClientPhase::kWebSocket) note_queue_size(c);
+    return;
+  }
   if (c->tls) {
     r = tls_.flush(c);
     if (c->phase == ClientPhase::kDead) return;  // a resumed handshake failed
@@ -122,12 +140,17 @@ void Server::flush(Client* c) noexcept {
           if (int64_t t = f.stamp_ns()) stats_.observe_latency(double(now_ns - t) * 1e-9);
         },
         kMaxWriteBytesPerTurn);
+    // A short write (not the turn's budget spent): the kernel's buffer is full. Its unsent
+    // bytes count for the limits; SIOCOUTQ is a system call, so only then.
+    c->write_blocked = r.status == net::FlushStatus::kBlocked && r.bytes < kMaxWriteBytesPerTurn;
+    c->kernel_unsent = c->write_blocked ? uint32_t(net::unsent_bytes(c->fd)) : 0;
   }
   if (r.status == net::FlushStatus::kFailed) {
     if (!c->close_code) c->close_code = ws::close_code::kAbnormal;
     close_now(c);
     return;
   }
+  note_written(c);
   // c->out(), not q: a resumed TLS handshake may have upgraded the client meanwhile.
   bool drained = c->out().empty() && !(c->tls && c->tls->has_pending_output());
   if (drained && c->phase == ClientPhase::kClosing && c->close_when_flushed) {
@@ -141,13 +164,24 @@ void Server::flush(Client* c) noexcept {
   (void)reactor_->modify(c->fd, interest);
 }
 
+void Server::note_written(Client* c) noexcept {
+  budget_.update(c->queue_accounted, c->own_bytes());
+  // Replies the engine queued itself (pongs, close echoes) are judged here too.
+  if (c->phase == ClientPhase::kWebSocket && !c->slow_consumer &&
+      c->queued_bytes() > config_.limits.max_queue_bytes) {
+    c->slow_consumer = true;
+    mark_pending(c);  // flushed again later in this turn: handle_slow_consumer()
+  }
+}
+
 void Server::handle_slow_consumer(Client* c) noexcept {
   ++stats_.slow_consumer_closes;
   log_limited(log_limiter_, spdlog::level::info, "slow-consumer",
-              "client {}: slow consumer ({} bytes queued), closing", c->id, c->out().bytes());
+              "client {}: slow consumer ({} bytes queued), closing", c->id, c->queued_bytes());
   // Frames not yet started are dropped: the close must not wait behind megabytes the
   // client is not reading. A partly written frame stays, or the stream would break.
   c->out().drop_unstarted();
+  budget_.update(c->queue_accounted, c->own_bytes());
   c->slow_consumer = false;
   begin_close(c, kSlowConsumerCode, "slow consumer", 2000);
 }
@@ -179,6 +213,11 @@ void Server::close_now(Client* c) noexcept {
   }
   spdlog::debug("client {} closed (code {})", c->id, c->close_code);
   if (c->tls) tls_.goodbye(c);
+  budget_.update(c->queue_accounted, 0);
+  // A slow consumer's unsent bytes would outlive close() in the kernel (an orphan socket
+  // probing a closed window for minutes): a reset frees them now.
+  if (c->close_code == kSlowConsumerCode && net::unsent_bytes(c->fd))
+    (void)net::set_linger_reset(c->fd);
   reactor_->remove(c->fd);
   ::close(c->fd);
   c->fd = -1;

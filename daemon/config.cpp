@@ -300,6 +300,8 @@ void fill_limits(const json& j, Limits* l) {
   take(j, "pong_timeout_ms", &l->pong_timeout_ms);
   take(j, "max_channels_per_client", &l->max_channels_per_client);
   take(j, "drain_timeout_ms", &l->drain_timeout_ms);
+  take(j, "max_total_queue_bytes", &l->max_total_queue_bytes);
+  take(j, "socket_send_buffer", &l->socket_send_buffer);
 }
 
 Config to_config(const json& j, const std::string& source) {

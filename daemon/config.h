@@ -46,6 +46,10 @@ struct Limits {
   uint32_t pong_timeout_ms = 10000;        // no traffic this long after a ping -> close
   uint32_t max_channels_per_client = 100;  // /ws subscriptions per connection
   uint32_t drain_timeout_ms = 10000;       // SIGTERM: wait this long for closes
+  // All clients' queues together; over it the largest queues are closed (4008). 0 = a
+  // quarter of the memory available (cgroup memory.max, else MemTotal): queue_budget.h.
+  uint64_t max_total_queue_bytes = 0;
+  uint32_t socket_send_buffer = 256 * 1024;  // SO_SNDBUF of accepted sockets; 0 = autotuning
   bool operator==(const Limits&) const = default;
 };
 

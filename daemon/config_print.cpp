@@ -36,6 +36,8 @@ ojson limits_json(const Limits& l) {
   j["pong_timeout_ms"] = l.pong_timeout_ms;
   j["max_channels_per_client"] = l.max_channels_per_client;
   j["drain_timeout_ms"] = l.drain_timeout_ms;
+  j["max_total_queue_bytes"] = l.max_total_queue_bytes;
+  j["socket_send_buffer"] = l.socket_send_buffer;
   return j;
 }
 

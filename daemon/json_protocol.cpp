@@ -19,6 +19,7 @@ void JsonProtocol::on_message(Client* c, bool text, std::span<const std::byte> p
 
 void JsonProtocol::send_text(Client* c, const std::string& text) noexcept {
   (void)c->ws->proto.send_message(true, as_bytes(text));
+  server_.note_queued(c);  // replies count against the client's queue limit too
   server_.mark_pending(c);
 }
 

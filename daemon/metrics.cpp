@@ -100,6 +100,14 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
       counter("wsrelay_config_reloads_total", "SIGHUP config reloads, by result (ok or error).");
   reloads_ok_ = &reloads.Add({{"result", "ok"}});
   reloads_error_ = &reloads.Add({{"result", "error"}});
+  queued_bytes_ = &gauge("wsrelay_queued_bytes",
+                         "Memory held by all clients' send queues (limits.max_total_queue_bytes).")
+                       .Add({});
+  queue_evictions_ =
+      &counter("wsrelay_queue_evictions_total",
+               "Clients closed because all queues together went over max_total_queue_bytes "
+               "(counted in wsrelay_slow_consumer_closes_total too).")
+           .Add({});
 }
 
 void Metrics::update(const Stats& s) {
@@ -119,6 +127,8 @@ void Metrics::update(const Stats& s) {
   for (size_t i = 0; i < refused_.size(); ++i) advance(refused_[i], s.refused[i], last_.refused[i]);
   advance(reloads_ok_, s.reloads_ok, last_.reloads_ok);
   advance(reloads_error_, s.reloads_error, last_.reloads_error);
+  queued_bytes_->Set(static_cast<double>(s.queued_bytes));
+  advance(queue_evictions_, s.queue_evictions, last_.queue_evictions);
 
   // Our buckets are already counted (Stats::observe_latency); hand over the new counts.
   if (s.latency_count > last_.latency_count) {

@@ -61,6 +61,9 @@ class Metrics {
   prometheus::Counter* reloads_error_ = nullptr;  // {result="error"}
   Stats last_;                                    // what the previous update() copied
   std::unique_ptr<ProcessMetrics> process_;       // refreshed by serialize() (const)
+
+  prometheus::Gauge* queued_bytes_ = nullptr;
+  prometheus::Counter* queue_evictions_ = nullptr;
 };
 
 }  // namespace relay::daemon

@@ -179,6 +179,8 @@ void Server::accept_from(int listen_fd, ListenerKind kind) noexcept {
       return;
     }
     (void)net::set_tcp_nodelay(a.fd);
+    if (config_.limits.socket_send_buffer)  // the kernel's share per socket (README)
+      (void)net::set_send_buffer(a.fd, int(config_.limits.socket_send_buffer));
     auto* c = new Client(this, *reactor_, next_client_id_++, a.fd, kind, now_ms());
     if (kind == ListenerKind::kPublic && tls_ctx_) {
       c->tls = net::TlsEngine::create(*tls_ctx_, net::TlsEngine::Role::kServer);
@@ -211,7 +213,10 @@ void Server::on_client_io(int, uint32_t events, void* data) noexcept {
   auto* c = static_cast<Client*>(data);
   Server* self = c->server;
   if (c->phase == ClientPhase::kDead) return;
-  if (events & net::kWritable) self->flush(c);
+  if (events & net::kWritable) {
+    c->write_blocked = false;  // room again in the kernel's buffer
+    self->flush(c);
+  }
   if (c->phase != ClientPhase::kDead && (events & (net::kReadable | net::kError)))
     self->on_readable(c);
 }

@@ -31,6 +31,7 @@
 #include "net/reactor.h"
 #include "net/socket.h"
 #include "net/tls_engine.h"
+#include "queue_budget.h"
 #include "raw_relay.h"
 #include "stats.h"
 #include "tls_transport.h"
@@ -77,6 +78,9 @@ class Server {
   void arm_no_later(Client* c, int64_t deadline_ms) noexcept;
   void set_close_deadline(Client* c, int64_t deadline_ms) noexcept;
   void note_activity(Client* c) noexcept;  // buffers in use: free them once quiet
+  // queue_budget.cpp: after c's queue grew (a delivery, a reply): its share of the global
+  // total, its own limit (max_queue_bytes: closed with 4008 at its flush), a flush.
+  void note_queued(Client* c) noexcept;
   // ws_session.cpp
   // The HTTP session became c->ws: count it, arm its ping, run what arrived with the head.
   void start_websocket(Client* c) noexcept;
@@ -106,8 +110,14 @@ class Server {
   void read_ws(Client* c) noexcept;
   void flush(Client* c) noexcept;
   void flush_pending() noexcept;
+  void flush_pending_list() noexcept;  // one pass over pending_
   void free_dead() noexcept;
   void handle_slow_consumer(Client* c) noexcept;
+  // After a flush: the client's share of the global total, and the hard limit for what
+  // the engine queued itself (pongs).
+  void note_written(Client* c) noexcept;
+  // queue_budget.cpp: the total is over max_total_queue_bytes: the largest queues go.
+  void evict_largest_queues() noexcept;
 
   // client_timer.cpp
   // Acts on every deadline that has passed, then arms the timer at the next one.
@@ -145,6 +155,8 @@ class Server {
   std::vector<Client*> dead_;     // closed, freed in before-sleep
   uint64_t next_client_id_ = 1;
   uint64_t ws_clients_ = 0;
+  QueueBudget budget_;                  // all queues' memory, max_total_queue_bytes
+  std::vector<Client*> evict_scratch_;  // evict_largest_queues(), kept for its capacity
 
   std::string last_status_;  // the last STATUS= sent
   bool draining_ = false;

@@ -40,6 +40,9 @@ struct Stats {
   uint64_t channels = 0;  // current
   uint64_t reloads_ok = 0;
   uint64_t reloads_error = 0;
+  uint64_t queued_bytes = 0;  // memory held by all clients' queues (QueueBudget), per turn
+  // Clients closed for max_total_queue_bytes (counted in slow_consumer_closes too).
+  uint64_t queue_evictions = 0;
 
   // publish-to-write latency, observed per written frame; bucket bounds in seconds.
   static constexpr std::array<double, 12> kLatencyBounds = {

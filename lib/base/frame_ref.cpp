@@ -18,6 +18,7 @@ FrameRef FrameRef::allocate(size_t size) {
   f.b_->refs = 1;
   f.b_->size = size;
   f.b_->stamp_ns = 0;
+  live_bytes_ += footprint_of(size);
   return f;
 }
 
@@ -32,6 +33,9 @@ std::span<std::byte> FrameRef::mutable_bytes() noexcept {
   return {bytes_of(b_), b_->size};
 }
 
-void FrameRef::release(Block* b) noexcept { ::operator delete(b); }
+void FrameRef::release(Block* b) noexcept {
+  live_bytes_ -= footprint_of(b->size);
+  ::operator delete(b);
+}
 
 }  // namespace relay

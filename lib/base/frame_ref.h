@@ -47,6 +47,12 @@ class FrameRef {
   }
   const std::byte* data() const noexcept { return b_ ? bytes_of(b_) : nullptr; }
   size_t size() const noexcept { return b_ ? b_->size : 0; }
+  // The heap memory the block takes: its header, the frame bytes, and the allocator's
+  // own header and rounding (glibc: 8 bytes of chunk header, 16-byte steps, 32 at least).
+  size_t footprint() const noexcept { return b_ ? footprint_of(b_->size) : 0; }
+  // The footprint of every block alive on this thread: what all queues together hold in
+  // frames, a frame shared by a fan-out counted once (the daemon's global queue budget).
+  static uint64_t live_bytes() noexcept { return live_bytes_; }
   // Writable only while this is the sole reference (the encoding phase).
   std::span<std::byte> mutable_bytes() noexcept;
   uint32_t use_count() const noexcept { return b_ ? b_->refs : 0; }
@@ -63,8 +69,13 @@ class FrameRef {
     size_t size;       // frame bytes after the block
     int64_t stamp_ns;  // 0 = not stamped
   };
+  static constexpr size_t footprint_of(size_t frame_bytes) noexcept {
+    const size_t n = (sizeof(Block) + frame_bytes + 8 + 15) & ~size_t(15);
+    return n < 32 ? 32 : n;
+  }
   static std::byte* bytes_of(Block* b) noexcept { return reinterpret_cast<std::byte*>(b + 1); }
   static void release(Block* b) noexcept;
+  static thread_local inline uint64_t live_bytes_ = 0;
   Block* b_ = nullptr;
 };
 

@@ -12,6 +12,7 @@ OutQueue::~OutQueue() {
 void OutQueue::push(FrameRef f) {
   if (count_ > mask_) grow();
   bytes_ += f.size();
+  held_ += held_by(f);
   Entry& e = ring_[(head_ + count_) & mask_];
   e.frame = std::move(f);
   e.offset = 0;
@@ -28,6 +29,13 @@ void OutQueue::grow() {
   ring_ = next;
   mask_ = cap - 1;
   head_ = 0;
+}
+
+void OutQueue::release_ring() noexcept {
+  if (is_inline()) return;
+  delete[] ring_;
+  ring_ = &inline_;
+  mask_ = head_ = 0;
 }
 
 int OutQueue::gather(iovec* iov, int max) const noexcept {
@@ -47,7 +55,8 @@ int OutQueue::gather(iovec* iov, int max) const noexcept {
 void OutQueue::clear() noexcept {
   for (uint32_t i = 0; i < count_; ++i) ring_[(head_ + i) & mask_].frame.reset();
   head_ = count_ = 0;
-  bytes_ = 0;
+  bytes_ = held_ = 0;
+  if (mask_ >= kRingKept) release_ring();
 }
 
 void OutQueue::drop_unstarted() noexcept {
@@ -56,9 +65,11 @@ void OutQueue::drop_unstarted() noexcept {
   for (uint32_t i = keep; i < count_; ++i) {
     Entry& e = ring_[(head_ + i) & mask];
     bytes_ -= e.frame.size();
+    held_ -= held_by(e.frame);
     e.frame.reset();
   }
   count_ = keep;
+  if (count_ == 0 && mask_ >= kRingKept) release_ring();
 }
 
 }  // namespace relay

@@ -3,9 +3,11 @@
 #include "net/socket.h"
 
 #include <arpa/inet.h>
+#include <linux/sockios.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -222,6 +224,22 @@ Accepted accept_nonblocking(int listen_fd) noexcept {
 
 Result<void> set_tcp_nodelay(int fd, bool on) noexcept {
   return set_int_option(fd, IPPROTO_TCP, TCP_NODELAY, on ? 1 : 0);
+}
+
+Result<void> set_send_buffer(int fd, int bytes) noexcept {
+  return set_int_option(fd, SOL_SOCKET, SO_SNDBUF, bytes);
+}
+
+Result<void> set_linger_reset(int fd) noexcept {
+  const linger l{1, 0};
+  if (::setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l) != 0) return fail_errno();
+  return {};
+}
+
+size_t unsent_bytes(int fd) noexcept {
+  int n = 0;
+  if (::ioctl(fd, SIOCOUTQ, &n) != 0 || n < 0) return 0;
+  return size_t(n);
 }
 
 Result<uint16_t> local_port(int fd) noexcept {

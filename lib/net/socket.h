@@ -79,6 +79,13 @@ struct Accepted {
 Accepted accept_nonblocking(int listen_fd) noexcept;
 
 Result<void> set_tcp_nodelay(int fd, bool on = true) noexcept;
+// SO_SNDBUF: caps what the kernel holds for the socket (it doubles the value for its
+// bookkeeping; capped by net.core.wmem_max) and turns its autotuning off.
+Result<void> set_send_buffer(int fd, int bytes) noexcept;
+// SO_LINGER {on, 0}: the next close() resets the connection and frees its buffers at once.
+Result<void> set_linger_reset(int fd) noexcept;
+// The bytes in the socket's send queue not yet sent (SIOCOUTQ; 0 on error).
+size_t unsent_bytes(int fd) noexcept;
 // The local port of a bound fd (for tests that listen on port 0).
 Result<uint16_t> local_port(int fd) noexcept;
 // The pending SO_ERROR of fd (0 = none), clearing it; e.g. after a nonblocking connect.

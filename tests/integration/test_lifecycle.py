@@ -31,6 +31,8 @@ README_METRICS = [
     "wsrelay_channels",
     "wsrelay_publish_to_write_seconds",
     "wsrelay_config_reloads_total",
+    "wsrelay_queued_bytes",
+    "wsrelay_queue_evictions_total",
 ]
 
 

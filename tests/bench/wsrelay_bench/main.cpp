@@ -17,7 +17,7 @@ namespace relay::bench {
 
 void print_usage() {
   std::fprintf(stderr,
-               "usage: wsrelay-bench F1|F2|F3|C1|H1 --port PORT [options]\n"
+               "usage: wsrelay-bench F1|F2|F3|C1|H1|I1 --port PORT [options]\n"
                "  --host ADDR          relay address (default 127.0.0.1; loopback only)\n"
                "  --relay-pid PID      relay process for CPU time and RSS from /proc\n"
                "  --label NAME         relay name in the JSON line\n"
@@ -37,9 +37,12 @@ void print_usage() {
                "  --setup-timeout S    --drain-timeout S\n"
                "  --warmup-conns N     C1: connections opened (and kept) before measuring\n"
                "  --hold S             C1: keep the idle connections S seconds after measuring\n"
+               "  --idle-readers N     I1: connections that never read\n"
+               "  --idle-rcvbuf B      I1: their SO_RCVBUF\n"
                "Defaults: F1 1000 subscribers, W=32, 64 B; F2 100 channels x 10,\n"
                "10000 msg/s, 256 B; F3 10000 subscribers, 10 msg/s, 32 B; C1 10000 connections;\n"
-               "H1 100 subscribers, 4 connections x 16 pipelined, 64 B.\n");
+               "H1 100 subscribers, 4 connections x 16 pipelined, 64 B; I1 2000 idle readers,\n"
+               "4 subscribers, 160 msg/s of 65536 B.\n");
 }
 
 namespace {
@@ -67,6 +70,12 @@ void set_defaults(Options* o) {
   } else if (s == "H1") {
     o->subscribers = 100;
     o->size = 64;
+  } else if (s == "I1") {  // 2,000 idle readers next to a 10 MiB/s publisher
+    o->subscribers = 4;
+    o->idle_readers = 2000;
+    o->rate = 160;
+    o->size = 65536;
+    o->warmup_s = 0;
   }
 }
 
@@ -128,6 +137,10 @@ bool parse_options(int argc, char** argv, Options* o) {
       ok = parse_number(v, &o->warmup_conns);
     else if (arg == "--hold")
       ok = parse_number(v, &o->hold_s) && o->hold_s >= 0;
+    else if (arg == "--idle-readers")
+      ok = parse_number(v, &o->idle_readers);
+    else if (arg == "--idle-rcvbuf")
+      ok = parse_number(v, &o->idle_rcvbuf) && o->idle_rcvbuf > 0;
     else if (arg == "--drain-timeout")
       ok = parse_number(v, &o->drain_timeout_s) && o->drain_timeout_s > 0;
     else {

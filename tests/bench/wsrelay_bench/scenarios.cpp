@@ -6,14 +6,19 @@
 //   F3 wide         1 channel, 10,000 subscribers, 10 msg/s: time until the last has it
 //   C1 idle         N idle connections: relay RSS per connection, connects/s, handshakes
 //   H1 HTTP publish POST /channels/{name} as fast as the relay answers, N subscribers
+//   I1 idle readers 1 channel, 2,000 connections that never read, a few that do, one
+//                   publisher at a fixed rate (10 MiB/s): the good ones' latency and
+//                   delivered fraction, the relay's RSS and the kernel's TCP memory peaks
 // Every scenario reports the relay's CPU time (/proc/PID/stat) per delivery and counts
 // lost, duplicated, reordered, re-typed, corrupt and misrouted messages.
 #include "scenarios.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
 
 #include "base/clock.h"
+#include "idle_readers.h"
 #include "json_line.h"
 #include "load.h"
 #include "proc_stats.h"
@@ -274,6 +279,98 @@ int run_c1(const Options& o) {
   return clean ? 0 : 1;
 }
 
+// ---- I1: idle readers ----------------------------------------------------------------
+
+// Peaks of the relay's RSS and the kernel's TCP memory, sampled every 50 ms of turns.
+struct MemoryPeaks {
+  int64_t rss_start_kb = -1, rss_peak_kb = -1, tcp_start_kb = -1, tcp_peak_kb = -1;
+  int64_t last_ns = 0;
+  void start(pid_t pid) {
+    rss_start_kb = rss_peak_kb = process_rss_kb(pid);
+    tcp_start_kb = tcp_peak_kb = tcp_memory_kb();
+  }
+  void sample(pid_t pid, int64_t now_ns) {
+    if (now_ns - last_ns < 50'000'000) return;
+    last_ns = now_ns;
+    rss_peak_kb = std::max(rss_peak_kb, process_rss_kb(pid));
+    tcp_peak_kb = std::max(tcp_peak_kb, tcp_memory_kb());
+  }
+};
+
+void add_kb(JsonLine& j, std::string_view key, int64_t kb) {
+  if (kb >= 0)
+    j.integer(key, uint64_t(kb));
+  else
+    j.null(key);
+}
+
+int run_i1(const Options& o) {
+  Load load(o);
+  const uint32_t ch = load.add_channel("i1", 1);
+  load.add_ws_publisher(ch);
+  for (uint32_t i = 0; i < o.subscribers; ++i) load.add_subscriber(ch);
+  const int64_t t0 = monotonic_ns();
+  if (!load.connect_all()) return print_setup_failure(o, load, double(monotonic_ns() - t0) * 1e-9);
+  IdleReaders idle;
+  auto where = net::parse_address(o.host + ":" + std::to_string(o.port));
+  if (!where ||
+      !idle.open(*where, o.host + ":" + std::to_string(o.port), "/channels/i1", o.idle_readers,
+                 o.idle_rcvbuf, &load.error) ||
+      !load.run_until([&] { return idle.all_answered(); }, int64_t(o.setup_timeout_s * 1000))) {
+    if (load.error.empty()) load.error = "idle readers not upgraded in time";
+    return print_setup_failure(o, load, double(monotonic_ns() - t0) * 1e-9);
+  }
+  const double setup_s = double(monotonic_ns() - t0) * 1e-9;
+  MemoryPeaks mem;
+  mem.start(o.relay_pid);
+  bool pumping = false;
+  int64_t start_ns = 0;
+  uint64_t sent = 0;
+  load.set_max_wait_ms(1);
+  load.set_on_turn([&] {
+    const int64_t now = monotonic_ns();
+    mem.sample(o.relay_pid, now);
+    if (!pumping) return;
+    if (!start_ns) start_ns = now;
+    const uint64_t due = uint64_t(double(now - start_ns) * o.rate * 1e-9) + 1;
+    for (; sent < due; ++sent) load.publish(0, now);
+  });
+  Measured m = run_phase(load, &pumping, o.duration_s, true);
+  // The relay closes an idle reader once its queue is over a limit, 2 s after its 4008.
+  (void)load.run_until([&] { return idle.closed() == idle.size(); }, 10000);
+  const uint32_t idle_closed = idle.closed();
+  const Counters& c = load.counters();
+  const uint64_t lost = load.count_lost();
+  const uint64_t expected = c.measured_messages * o.subscribers;
+
+  JsonLine r = start_line(o);
+  r.begin("params")
+      .integer("idle_readers", o.idle_readers)
+      .integer("idle_rcvbuf", uint64_t(o.idle_rcvbuf))
+      .integer("subscribers", o.subscribers)
+      .num("rate", o.rate, 0)
+      .integer("size", o.size)
+      .end();
+  r.num("setup_s", setup_s, 3)
+      .num("duration_s", m.cpu.wall_s, 3)
+      .integer("messages", c.measured_messages)
+      .integer("deliveries", c.measured_deliveries)
+      .num("delivered_fraction", expected ? double(c.measured_deliveries) / double(expected) : 0, 4)
+      .integer("idle_closed", idle_closed);
+  add_latency(r, "latency_us", load.latency());
+  add_kb(r, "rss_start_kb", mem.rss_start_kb);
+  add_kb(r, "rss_peak_kb", mem.rss_peak_kb);
+  add_kb(r, "tcp_mem_start_kb", mem.tcp_start_kb);
+  add_kb(r, "tcp_mem_peak_kb", mem.tcp_peak_kb);
+  add_cpu(r, m.cpu, c.measured_deliveries, "relay_cpu_ns_per_delivery");
+  r.boolean("drained", m.drained);
+  const bool clean = add_errors(r, load, lost) && idle_closed == o.idle_readers;
+  r.boolean("ok", clean && m.drained);
+  std::printf("%s\n", r.finish().c_str());
+  std::fflush(stdout);
+  return clean && m.drained ? 0 : 1;
+}
+
 }  // namespace
 
 int run_scenario(const Options& o) {
@@ -281,6 +378,7 @@ int run_scenario(const Options& o) {
   if (o.scenario == "F2" || o.scenario == "F3") return run_paced(o);
   if (o.scenario == "C1") return run_c1(o);
   if (o.scenario == "H1") return run_h1(o);
+  if (o.scenario == "I1") return run_i1(o);
   std::fprintf(stderr, "wsrelay-bench: unknown scenario '%s'\n", o.scenario.c_str());
   return 64;
 }

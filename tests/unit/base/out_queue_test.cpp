@@ -168,5 +168,63 @@ TEST(OutQueue, ClearAndDestroyReleaseFrames) {
   EXPECT_EQ(shared.use_count(), 2u);
 }
 
+TEST(OutQueue, MemoryCountsBlocksAndEntriesNotJustPayload) {
+  OutQueue q;
+  EXPECT_EQ(q.memory(), 0u);
+  FrameRef one = frame_of("x");
+  EXPECT_GE(one.footprint(), 32u);  // the block header and the allocator's minimum chunk
+  for (int i = 0; i < 1000; ++i) q.push(frame_of("x"));
+  EXPECT_EQ(q.bytes(), 1000u);
+  // 1-byte frames hold far more than one byte each: the limits must see that.
+  const size_t entry = sizeof(FrameRef) + sizeof(size_t);  // a ring entry: {frame, offset}
+  EXPECT_EQ(q.memory(), 1000u * (one.footprint() + entry));
+  q.consume(400);
+  EXPECT_EQ(q.memory(), 600u * (one.footprint() + entry));
+  q.consume(600);
+  EXPECT_EQ(q.memory(), 0u);
+}
+
+TEST(OutQueue, MemoryFollowsPartialWritesDropAndClear) {
+  OutQueue q;
+  FrameRef big = FrameRef::allocate(1000);
+  const size_t per = big.footprint();
+  EXPECT_GE(per, 1000u + 24u);
+  q.push(big);
+  const size_t entry = q.memory() - per;
+  EXPECT_EQ(entry, sizeof(FrameRef) + sizeof(size_t));
+  q.push(big);
+  q.push(big);
+  EXPECT_EQ(q.memory(), 3 * (per + entry));
+  q.consume(10);  // a partly written frame still pins its whole block
+  EXPECT_EQ(q.memory(), 3 * (per + entry));
+  q.drop_unstarted();
+  EXPECT_EQ(q.memory(), per + entry);
+  q.clear();
+  EXPECT_EQ(q.memory(), 0u);
+}
+
+TEST(OutQueue, SharedFrameCountsInFullInEveryQueue) {
+  // The choice documented in out_queue.h: per reference, whole, an upper bound.
+  FrameRef shared = FrameRef::allocate(4096);
+  OutQueue a;
+  OutQueue b;
+  a.push(shared);
+  b.push(shared);
+  EXPECT_EQ(a.memory(), b.memory());
+  EXPECT_GT(a.memory(), 4096u);
+}
+
+TEST(OutQueue, LargeRingIsGivenBackWhenEmpty) {
+  FrameRef f = frame_of("y");
+  OutQueue q;
+  for (size_t i = 0; i < 4 * OutQueue::kRingKept; ++i) q.push(f);
+  EXPECT_GT(q.capacity(), OutQueue::kRingKept);
+  q.consume(q.bytes());
+  EXPECT_TRUE(q.empty());
+  EXPECT_EQ(q.capacity(), 1u);
+  q.push(f);  // usable again
+  EXPECT_EQ(gathered(q), "y");
+}
+
 }  // namespace
 }  // namespace relay
