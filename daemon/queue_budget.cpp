@@ -99,12 +99,12 @@ void Server::evict_largest_queues() noexcept {
   for (Client* c : evict_scratch_) {
     if (total <= limit) break;
     total -= std::min<uint64_t>(total, c->held_bytes());
-    ++stats_.queue_evictions;
     if (c->phase == ClientPhase::kClosing) {
       close_now(c);  // its close frame is stuck behind what it does not read
     } else {
-      c->slow_consumer = true;  // closed (4008) at its flush later in this turn, where its
-      mark_pending(c);          // unstarted frames are dropped: counted as freed now
+      ++stats_.queue_evictions;  // a client is counted once, not again at its reset
+      c->slow_consumer = true;   // closed (4008) at its flush later in this turn, where its
+      mark_pending(c);           // unstarted frames are dropped: counted as freed now
     }
   }
   if (total > limit)

@@ -37,6 +37,7 @@ SLACK = 48 * MIB  # the allocator, ASan's quarantine (limited below) and shadow 
 # README: kernel <= connections x (2 x socket_send_buffer + the peer's receive buffer), plus
 # the well-behaved clients' autotuned buffers (tcp_wmem/tcp_rmem max: 4 + 6 MiB each side).
 GOOD_KERNEL = 4 * (2 * (4 + 6) * MIB)
+OTHER_KERNEL = 64 * MIB  # /proc/net/sockstat counts the whole network namespace
 
 
 def raise_fd_limit(need):
@@ -154,7 +155,8 @@ def test_idle_readers_cost_good_subscribers_nothing(relay_factory):
 
     connections = BAD + 3
     rss_bound = LIMITS["max_total_queue_bytes"] + connections * FIXED_PER_CONNECTION + SLACK
-    kernel_bound = connections * (2 * LIMITS["socket_send_buffer"] + 2 * 4608) + GOOD_KERNEL
+    kernel_bound = (connections * (2 * LIMITS["socket_send_buffer"] + 2 * 4608) + GOOD_KERNEL +
+                    OTHER_KERNEL)
     rss_growth = peaks["rss"] - rss_start
     kernel_growth = peaks["kernel"] - kernel_start
     print(f"relay RSS +{rss_growth / MIB:.1f} MiB (bound {rss_bound / MIB:.0f}), "
@@ -196,4 +198,42 @@ def test_ws_client_that_never_reads_replies_is_closed_at_the_limit(relay_factory
     print(f"{sent} requests sent before the close; RSS +{growth / MIB:.1f} MiB")
     # Without the reply check the replies to 400,000 requests (over 40 MiB) pile up.
     assert growth < 32 * MIB
+    assert relay.alive()
+
+
+def test_global_budget_evicts_the_largest_queues_first(relay_factory):
+    # Distinct frames per reader (one channel each), so the budget, which counts a frame
+    # once however many queues share it, fills up; each reader's own limit stays far away.
+    budget = 4 * MIB
+    relay = relay_factory({"limits": {"max_total_queue_bytes": budget,
+                                      "socket_send_buffer": 16 * KIB}})
+    readers = 20
+    idle = [open_idle_readers(relay.port, f"/channels/e{i}", 1)[0] for i in range(readers)]
+    body = bytes(MSG)
+    octets = {"Content-Type": "application/octet-stream"}
+
+    async def main():
+        async with ws_connect(relay.url("/channels/good")) as good:
+            await asyncio.sleep(0.2)
+            for round_ in range(10):  # 20 x 10 x 64 KiB = 12.5 MiB queued, 3 x the budget
+                for i in range(readers):
+                    r = await asyncio.to_thread(relay.http, "POST", f"/channels/e{i}", octets, body)
+                    assert r.status == 200, r
+                r = await asyncio.to_thread(relay.http, "POST", "/channels/good", octets,
+                                            struct.pack("!I", round_) + body[4:])
+                assert r.status == 200 and r.json()["delivered"] == 1, r
+                msg = await asyncio.wait_for(good.recv(), 10)
+                assert struct.unpack("!I", msg[:4])[0] == round_
+    run(main(), timeout=90)
+
+    evictions = relay.metric("wsrelay_queue_evictions_total")
+    queued = relay.metric("wsrelay_queued_bytes")
+    print(f"evictions {evictions:.0f} of {readers} readers; queued now {queued / MIB:.2f} MiB "
+          f"(budget {budget / MIB:.0f} MiB)")
+    assert evictions >= readers // 2, "the budget was not enforced"
+    assert evictions <= readers, "a client that reads was evicted"
+    assert queued <= budget
+    assert relay.metric("wsrelay_slow_consumer_closes_total") == evictions
+    for s in idle:
+        s.close()
     assert relay.alive()
