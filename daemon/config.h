@@ -49,7 +49,10 @@ struct Limits {
   // All clients' queues together; over it the largest queues are closed (4008). 0 = a
   // quarter of the memory available (cgroup memory.max, else MemTotal): queue_budget.h.
   uint64_t max_total_queue_bytes = 0;
-  uint32_t socket_send_buffer = 256 * 1024;  // SO_SNDBUF of accepted sockets; 0 = autotuning
+  // SO_SNDBUF of accepted sockets; 0 = autotuning. 64 KiB, not more: 2,000 clients that
+  // never read at 256 KiB took 1 GiB of kernel memory and the readers' p99 to 1 s
+  // (wsrelay-bench I1, tests/bench/RESULTS.md); at 64 KiB, 259 MiB and 85 ms.
+  uint32_t socket_send_buffer = 64 * 1024;
   bool operator==(const Limits&) const = default;
 };
 

@@ -74,6 +74,7 @@ if [[ $scale == small ]]; then
     "F3|F3|--subscribers 500 --duration 1 --warmup 0.2"
     "C1|C1|--connections 500"
     "H1|H1|--duration 1 --warmup 0.2"
+    "I1|I1|--idle-readers 200 --duration 1"
   )
 else
   scenarios=(
@@ -84,6 +85,7 @@ else
     "F3|F3|"
     "C1|C1|"
     "H1|H1|"
+    "I1|I1|--duration 3"
   )
 fi
 

@@ -47,6 +47,9 @@ else:
              "relay_cpu_ns_per_delivery", "drained"]
     assert r["deliveries"] > 0, "no deliveries"
     assert r["latency_us"]["count"] == r["deliveries"], r["latency_us"]
+if scenario == "I1":
+    need += ["delivered_fraction", "idle_closed", "rss_peak_kb", "tcp_mem_peak_kb"]
+    assert r["delivered_fraction"] == 1, r
 if scenario == "H1":
     need += ["publishes_per_s"]
     assert r["publishes"] > 0
@@ -78,6 +81,7 @@ run_all() {
   [[ $label == node ]] || run_scenario "$label" "$port" "$pid" F3 --subscribers 200 --rate 10 --duration 1 --warmup 0.1
   [[ $label == node ]] || run_scenario "$label" "$port" "$pid" C1 --connections 200
   run_scenario "$label" "$port" "$pid" H1 --subscribers 10 --http-conns 2 --pipeline 4 --duration 1 --warmup 0.1
+  [[ $label == node ]] || run_scenario "$label" "$port" "$pid" I1 --idle-readers 50 --subscribers 2 --rate 40 --duration 1
 }
 
 port=$(free_port)

@@ -99,6 +99,12 @@ ROWS = [
     ("H1", "publishes/s", "publishes_per_s", 1, 0, None),
     ("H1", "deliveries/s", "deliveries_per_s", 1, 0, None),
     ("H1", "relay CPU per delivery (ns)", "relay_cpu_ns_per_delivery", 1, 0, None),
+    ("I1", "good subscribers: latency p50 (ms)", "latency_us.p50", 1e-3, 2, None),
+    ("I1", "good subscribers: latency p99 (ms)", "latency_us.p99", 1e-3, 2, None),
+    ("I1", "good subscribers: delivered fraction", "delivered_fraction", 1, 4, ge(1, "= 1")),
+    ("I1", "idle readers closed", "idle_closed", 1, 0, None),
+    ("I1", "relay RSS peak (MiB)", "rss_peak_kb", 1 / 1024, 1, None),
+    ("I1", "kernel TCP memory peak (MiB)", "tcp_mem_peak_kb", 1 / 1024, 1, None),
 ]
 
 SCENARIOS = [
@@ -109,6 +115,7 @@ SCENARIOS = [
     ("F3", "F3 wide", "1 channel, 10,000 subscribers, 10 msg/s, 32 B"),
     ("C1", "C1 idle", "10,000 idle connections"),
     ("H1", "H1 HTTP publish", "POST /channels/h1 (4 connections × 16 pipelined) to 100 subscribers, 64 B"),
+    ("I1", "I1 idle readers", "1 channel, 2,000 connections that never read, 4 that do, 1 publisher at 160 × 64 KiB/s (10 MiB/s)"),
 ]
 
 

@@ -355,16 +355,20 @@ int run_i1(const Options& o) {
       .num("duration_s", m.cpu.wall_s, 3)
       .integer("messages", c.measured_messages)
       .integer("deliveries", c.measured_deliveries)
+      .num("deliveries_per_s", double(c.measured_deliveries) / m.cpu.wall_s, 0)
       .num("delivered_fraction", expected ? double(c.measured_deliveries) / double(expected) : 0, 4)
       .integer("idle_closed", idle_closed);
   add_latency(r, "latency_us", load.latency());
+  add_latency(r, "last_subscriber_us", load.last_latency());
   add_kb(r, "rss_start_kb", mem.rss_start_kb);
   add_kb(r, "rss_peak_kb", mem.rss_peak_kb);
   add_kb(r, "tcp_mem_start_kb", mem.tcp_start_kb);
   add_kb(r, "tcp_mem_peak_kb", mem.tcp_peak_kb);
   add_cpu(r, m.cpu, c.measured_deliveries, "relay_cpu_ns_per_delivery");
   r.boolean("drained", m.drained);
-  const bool clean = add_errors(r, load, lost) && idle_closed == o.idle_readers;
+  // ok is the good subscribers' outcome; how many idle readers were closed (within 10 s
+  // of the end) depends on the relay's limits and is a figure.
+  const bool clean = add_errors(r, load, lost);
   r.boolean("ok", clean && m.drained);
   std::printf("%s\n", r.finish().c_str());
   std::fflush(stdout);
