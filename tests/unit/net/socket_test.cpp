@@ -221,6 +221,48 @@ TEST(Socket, TcpNodelayIsSet) {
   EXPECT_FALSE(set_tcp_nodelay(-1));
 }
 
+TEST(Socket, SendBufferCapAndUnsentBytes) {
+  Conn c;
+  c.open();
+  ASSERT_TRUE(set_send_buffer(c.server, 16384));
+  int size = 0;
+  socklen_t len = sizeof size;
+  ASSERT_EQ(getsockopt(c.server, SOL_SOCKET, SO_SNDBUF, &size, &len), 0);
+  EXPECT_EQ(size, 2 * 16384);  // the kernel doubles it for its bookkeeping
+  EXPECT_EQ(unsent_bytes(c.server), 0u);
+  // The client reads nothing: what the server writes past the client's window stays unsent.
+  std::vector<char> data(1 << 20, 'x');
+  size_t written = 0;
+  for (;;) {
+    ssize_t n = write(c.server, data.data(), data.size());
+    if (n <= 0) break;
+    written += size_t(n);
+  }
+  EXPECT_GT(written, 0u);
+  EXPECT_LT(written, data.size());  // the cap held
+  EXPECT_GT(unsent_bytes(c.server), 0u);
+  EXPECT_LE(unsent_bytes(c.server), written);
+  EXPECT_EQ(unsent_bytes(-1), 0u);
+}
+
+TEST(Socket, LingerResetSendsRst) {
+  Conn c;
+  c.open();
+  ASSERT_TRUE(set_linger_reset(c.server));
+  ASSERT_EQ(write(c.server, "unread", 6), 6);
+  close(c.server);
+  c.server = -1;
+  ASSERT_TRUE(wait_readable(c.client));
+  char buf[16];
+  ssize_t n = read(c.client, buf, sizeof buf);
+  while (n > 0) {  // the bytes may arrive before the reset
+    if (!wait_readable(c.client)) break;
+    n = read(c.client, buf, sizeof buf);
+  }
+  EXPECT_EQ(n, -1);
+  EXPECT_EQ(errno, ECONNRESET);
+}
+
 TEST(Socket, ReuseportLetsTwoListenersShareAPort) {
   auto addr = parse_address("127.0.0.1:0");
   ASSERT_TRUE(addr);
