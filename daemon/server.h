@@ -7,6 +7,7 @@
 //   client_timer.cpp   each client's one timer: handshake, keep-alive, ping/pong, soft
 //                      queue limit and close deadlines, freeing idle buffers
 //   ws_session.cpp     WebSocket engine events, handed to the connection's mode
+//   queue_budget.cpp   the global queue budget: each client's share, closing the largest
 // The sessions' own rooms use the public part below:
 //   http_handler.cpp   HttpHandler: requests, routes, the upgrade, HTTP publish
 //   tls_transport.cpp  TlsTransport: wss ciphertext in and out of a client's TLS engine
