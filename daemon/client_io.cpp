@@ -123,8 +123,8 @@ void Server::flush(Client* c) noexcept {
   net::FlushResult r;
   if (c->write_blocked && !c->tls) {
     // The kernel's buffer was full at the last write: until it reports kWritable, more
-    // deliveries only queue (no writev that would fail with EAGAIN, no epoll_ctl, per
-    // delivery: 2,000 readers that stopped reading would cost 2,000 of each a message).
+    // deliveries only queue. Otherwise 2,000 readers that stopped reading would cost
+    // 2,000 writev calls failing with EAGAIN per message.
     note_written(c);
     if (c->phase == ClientPhase::kWebSocket) note_queue_size(c);
     return;
