@@ -53,6 +53,8 @@ void check_ranges(const Config& c) {
   FUZZ_CHECK(in_range(l.pong_timeout_ms, 100, 86400000));
   FUZZ_CHECK(in_range(l.max_channels_per_client, 1, 1000000));
   FUZZ_CHECK(in_range(l.drain_timeout_ms, 0, 3600000));
+  FUZZ_CHECK(in_range(l.max_total_queue_bytes, 0, 1099511627776));
+  FUZZ_CHECK(in_range(l.socket_send_buffer, 0, 1073741824));
   static constexpr std::string_view kLevels[] = {"trace", "debug",    "info", "warn",
                                                  "error", "critical", "off"};
   FUZZ_CHECK(std::find(std::begin(kLevels), std::end(kLevels), c.log_level) != std::end(kLevels));

@@ -145,6 +145,20 @@ TEST(Config, EveryKeySetIsCopied) {
   EXPECT_FALSE(check_config_semantics(c).has_value());
 }
 
+TEST(Config, QueueBudgetAndSendBuffer) {
+  ConfigResult r = parse_config("{}", "t");
+  ASSERT_TRUE(r) << r.error.to_string();
+  EXPECT_EQ(r.config->limits.max_total_queue_bytes, 0u);  // the machine's default
+  EXPECT_EQ(r.config->limits.socket_send_buffer, 65536u);
+  r = parse_config(
+      R"({"limits": {"max_total_queue_bytes": 1099511627776, "socket_send_buffer": 0}})", "t");
+  ASSERT_TRUE(r) << r.error.to_string();
+  EXPECT_EQ(r.config->limits.max_total_queue_bytes, 1099511627776u);
+  EXPECT_EQ(r.config->limits.socket_send_buffer, 0u);  // the kernel's autotuning
+  EXPECT_FALSE(parse_config(R"({"limits": {"socket_send_buffer": -1}})", "t"));
+  EXPECT_FALSE(parse_config(R"({"limits": {"max_total_queue_bytes": 1099511627777}})", "t"));
+}
+
 TEST(Config, LargeIntegersFitTheirFields) {
   ConfigResult r = parse_config(R"({"limits": {"max_queue_bytes": 1099511627776}})", "t");
   ASSERT_TRUE(r) << r.error.to_string();
