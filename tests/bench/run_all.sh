@@ -137,6 +137,8 @@ for run in $(seq "$runs"); do
   for entry in "${scenarios[@]}"; do
     IFS='|' read -r key scenario args <<<"$entry"
     for relay in wsrelay node; do
+      # I1 on the Node relay (no queue limit) would only fill the kernel with 2,000 x 4 MiB.
+      [[ $key == I1 && $relay == node ]] && continue
       port=$(free_port)
       start_relay "$relay" "$port"
       # shellcheck disable=SC2086  # args is a word list
