@@ -100,6 +100,12 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
       counter("wsrelay_config_reloads_total", "SIGHUP config reloads, by result (ok or error).");
   reloads_ok_ = &reloads.Add({{"result", "ok"}});
   reloads_error_ = &reloads.Add({{"result", "error"}});
+  compression_in_ = &counter("wsrelay_compression_bytes_in_total",
+                             "Payload bytes compressed for permessage-deflate subscribers "
+                             "(once per message and encoding).")
+                         .Add({});
+  compression_out_ =
+      &counter("wsrelay_compression_bytes_out_total", "What those bytes compressed to.").Add({});
 }
 
 void Metrics::update(const Stats& s) {
@@ -119,6 +125,8 @@ void Metrics::update(const Stats& s) {
   for (size_t i = 0; i < refused_.size(); ++i) advance(refused_[i], s.refused[i], last_.refused[i]);
   advance(reloads_ok_, s.reloads_ok, last_.reloads_ok);
   advance(reloads_error_, s.reloads_error, last_.reloads_error);
+  advance(compression_in_, s.compression_bytes_in, last_.compression_bytes_in);
+  advance(compression_out_, s.compression_bytes_out, last_.compression_bytes_out);
 
   // Our buckets are already counted (Stats::observe_latency); hand over the new counts.
   if (s.latency_count > last_.latency_count) {

@@ -61,6 +61,9 @@ class Metrics {
   prometheus::Counter* reloads_error_ = nullptr;  // {result="error"}
   Stats last_;                                    // what the previous update() copied
   std::unique_ptr<ProcessMetrics> process_;       // refreshed by serialize() (const)
+
+  prometheus::Counter* compression_in_ = nullptr;   // permessage-deflate, bytes before
+  prometheus::Counter* compression_out_ = nullptr;  // and after
 };
 
 }  // namespace relay::daemon

@@ -40,6 +40,10 @@ struct Stats {
   uint64_t channels = 0;  // current
   uint64_t reloads_ok = 0;
   uint64_t reloads_error = 0;
+  // permessage-deflate: payload bytes compressed, and what they became (once per message
+  // and encoding, not per subscriber).
+  uint64_t compression_bytes_in = 0;
+  uint64_t compression_bytes_out = 0;
 
   // publish-to-write latency, observed per written frame; bucket bounds in seconds.
   static constexpr std::array<double, 12> kLatencyBounds = {
