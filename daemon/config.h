@@ -32,7 +32,7 @@ struct ChannelOptions {
   uint32_t max_subscribers = 0;    // 0 = no limit
   uint32_t max_message_bytes = 0;  // 0 = limits.max_message_bytes
   PublishRight publish = PublishRight::kBoth;
-  CompressionOptions compression;
+  CompressionOptions compression = {};
   bool operator==(const ChannelOptions&) const = default;
 };
 
