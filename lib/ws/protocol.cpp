@@ -287,10 +287,15 @@ bool Protocol::inflate_into_message(std::span<const std::byte> in, bool last, Fa
   // having cost at most max_message_bytes (RFC 6455 §10.4).
   InflateStatus st = inf.feed(in, &message_, limits_.max_message_bytes);
   if (st == InflateStatus::kOk && last) st = inf.finish(&message_, limits_.max_message_bytes);
+  // UTF-8 first, over what came out within the limit, so that which error closes the
+  // connection does not depend on how the input was split into reads.
+  const size_t end = std::min(message_.size(), limits_.max_message_bytes);
+  if (message_text_ && end > before && !utf8_.feed({message_.data() + before, end - before})) {
+    *why = Failure::kBadUtf8;
+    return false;
+  }
   *why = st == InflateStatus::kTooBig ? Failure::kTooBig : Failure::kBadDeflate;
-  if (st != InflateStatus::kOk) return false;
-  *why = Failure::kBadUtf8;
-  return !message_text_ || utf8_.feed({message_.data() + before, message_.size() - before});
+  return st == InflateStatus::kOk;
 }
 
 // After a compressed message: without context takeover the window is not needed again,
