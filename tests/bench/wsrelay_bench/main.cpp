@@ -37,6 +37,8 @@ void print_usage() {
                "  --setup-timeout S    --drain-timeout S\n"
                "  --warmup-conns N     C1: connections opened (and kept) before measuring\n"
                "  --hold S             C1: keep the idle connections S seconds after measuring\n"
+               "  --deflate on|off     WebSocket clients offer permessage-deflate (default off);\n"
+               "                       on: a relay that declines it fails the run\n"
                "Defaults: F1 1000 subscribers, W=32, 64 B; F2 100 channels x 10,\n"
                "10000 msg/s, 256 B; F3 10000 subscribers, 10 msg/s, 32 B; C1 10000 connections;\n"
                "H1 100 subscribers, 4 connections x 16 pipelined, 64 B.\n");
@@ -128,6 +130,8 @@ bool parse_options(int argc, char** argv, Options* o) {
       ok = parse_number(v, &o->warmup_conns);
     else if (arg == "--hold")
       ok = parse_number(v, &o->hold_s) && o->hold_s >= 0;
+    else if (arg == "--deflate")
+      ok = (o->deflate = v == "on") || v == "off";
     else if (arg == "--drain-timeout")
       ok = parse_number(v, &o->drain_timeout_s) && o->drain_timeout_s > 0;
     else {

@@ -36,6 +36,7 @@ struct Options {
   double drain_timeout_s = 10;  // after the measured phase: wait for stragglers
   uint32_t warmup_conns = 100;  // C1: connected (and kept) before measuring
   double hold_s = 0;            // C1: keep the connections open this long after measuring
+  bool deflate = false;         // WebSocket clients offer permessage-deflate (and require it)
 };
 
 // Fills the defaults of opts.scenario, then applies argv; false (with a message on
