@@ -141,7 +141,8 @@ class Protocol {
   // In-place frames (a single-frame message, a control frame) keep their payload in
   // in_ until it is whole and is returned as a view; fragments stream into message_.
   // Members are ordered by size (8-byte fields, then the small ones together), so a
-  // connection's Protocol is 232 bytes, not 272: every idle connection holds one.
+  // connection's Protocol is 240 bytes (8 of them the deflate state pointer), not 280: every
+  // idle connection holds one.
   FrameHeader frame_;
   uint64_t frame_done_ = 0;  // payload bytes of frame_ processed so far
   Limits limits_;
