@@ -168,5 +168,41 @@ TEST(DeflateOffer, ClientOfferAndAnswerCheck) {
   EXPECT_FALSE(accept_deflate_response("", &p));
 }
 
+TEST(DeflateOffer, HandshakeHeaders) {
+  // The server's 101 carries the answer; the client's request the offer.
+  char key[kKeyChars + 1];
+  make_key(key);
+  char accept[kAcceptChars + 1];
+  ASSERT_TRUE(compute_accept(key, accept));
+  std::string resp;
+  build_accept_response(&resp, accept, {}, "permessage-deflate; server_no_context_takeover");
+  EXPECT_NE(resp.find("\r\nSec-WebSocket-Extensions: permessage-deflate; "
+                      "server_no_context_takeover\r\n"),
+            std::string::npos);
+  HttpHead head;
+  size_t consumed = 0;
+  ASSERT_EQ(parse_response({reinterpret_cast<const std::byte*>(resp.data()), resp.size()},
+                           HttpLimits{}, &head, &consumed),
+            HttpParse::kComplete);
+  // A client that offered nothing refuses any extension (RFC 6455 §4.1 item 5).
+  EXPECT_FALSE(check_upgrade_response(head, key));
+  DeflateParams p;
+  ASSERT_TRUE(check_upgrade_response(head, key, {}, &p));
+  EXPECT_TRUE(p.enabled && p.server_no_context_takeover);
+  // Without the header: valid, nothing agreed.
+  build_accept_response(&resp, accept, {});
+  ASSERT_EQ(parse_response({reinterpret_cast<const std::byte*>(resp.data()), resp.size()},
+                           HttpLimits{}, &head, &consumed),
+            HttpParse::kComplete);
+  p.enabled = true;
+  ASSERT_TRUE(check_upgrade_response(head, key, {}, &p));
+  EXPECT_FALSE(p.enabled);
+  std::string req;
+  build_client_request(&req, "/c", "h", key, {}, {}, deflate_client_offer());
+  EXPECT_NE(
+      req.find("\r\nSec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"),
+      std::string::npos);
+}
+
 }  // namespace
 }  // namespace relay::ws
