@@ -38,7 +38,9 @@ Client::~Client() = default;
 
 void Client::deliver(const FrameRef& frame) noexcept {
   if (phase != ClientPhase::kWebSocket || slow_consumer) return;
-  (void)ws->proto.send_prepared(frame);
+  // permessage-deflate subscribers get the message's one shared compressed frame.
+  const ws::DeflateParams& z = ws->proto.deflate();
+  (void)ws->proto.send_prepared(z.enabled ? server->fanout().frame_for(frame, z) : frame);
   server->note_queued(this);  // the hard limit now, the soft one at the flush
 }
 

@@ -330,6 +330,11 @@ Config to_config(const json& j, const std::string& source) {
       take(e, "max_message_bytes", &o.max_message_bytes);
       if (auto p = e.find("publish"); p != e.end())
         o.publish = to_publish_right(p->get<std::string>());
+      if (auto z = e.find("compression"); z != e.end()) {
+        take(*z, "enabled", &o.compression.enabled);
+        take(*z, "min_bytes", &o.compression.min_bytes);
+        take(*z, "level", &o.compression.level);
+      }
       c.channels.push_back(std::move(o));
     }
   }
@@ -374,6 +379,13 @@ int read_small_file(const std::string& path, std::string* out) {
 
 std::string ConfigError::to_string() const {
   return pointer.empty() ? "config: " + message : "config: " + pointer + ": " + message;
+}
+
+bool Config::compression_wanted(bool json, std::string_view channel) const noexcept {
+  if (!json) return options_for(channel).compression.enabled;
+  for (const auto& o : channels)
+    if (o.compression.enabled) return true;
+  return false;
 }
 
 const ChannelOptions& Config::options_for(std::string_view name) const noexcept {

@@ -15,6 +15,15 @@ namespace relay::daemon {
 
 enum class PublishRight : uint8_t { kClients, kHttp, kBoth };
 
+// permessage-deflate (RFC 7692) toward subscribers that negotiated it: each message is
+// compressed once (per encoding) and the compressed frame shared by all of them.
+struct CompressionOptions {
+  bool enabled = false;     // off by default, as uWebSockets and Centrifugo
+  uint32_t min_bytes = 64;  // smaller payloads go as they are (headers would eat the gain)
+  uint8_t level = 1;        // zlib 1..9: 1 is the fastest and gets most of it on text
+  bool operator==(const CompressionOptions&) const = default;
+};
+
 // Options for channels whose name matches `match`: an exact name, or a prefix pattern
 // ending in '*' ("chat.*"). The first matching entry wins; no match = the defaults.
 struct ChannelOptions {
@@ -23,6 +32,7 @@ struct ChannelOptions {
   uint32_t max_subscribers = 0;    // 0 = no limit
   uint32_t max_message_bytes = 0;  // 0 = limits.max_message_bytes
   PublishRight publish = PublishRight::kBoth;
+  CompressionOptions compression = {};
   bool operator==(const ChannelOptions&) const = default;
 };
 
@@ -73,6 +83,9 @@ struct Config {
 
   // The options for a channel name (first match, else the defaults).
   const ChannelOptions& options_for(std::string_view name) const noexcept;
+  // Whether to accept permessage-deflate on an upgrade: for a raw channel its entry's
+  // compression.enabled; for /ws (json) any entry's, since it may subscribe to any channel.
+  bool compression_wanted(bool json, std::string_view channel) const noexcept;
   // Field by field, source_path included (tests; reload diffs).
   bool operator==(const Config&) const = default;
 };

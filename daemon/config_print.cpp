@@ -48,6 +48,11 @@ ojson channel_json(const ChannelOptions& o) {
   j["max_subscribers"] = o.max_subscribers;
   j["max_message_bytes"] = o.max_message_bytes;
   j["publish"] = publish_name(o.publish);
+  ojson z = ojson::object();
+  z["enabled"] = o.compression.enabled;
+  z["min_bytes"] = o.compression.min_bytes;
+  z["level"] = o.compression.level;
+  j["compression"] = std::move(z);
   return j;
 }
 

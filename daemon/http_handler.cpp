@@ -267,13 +267,20 @@ bool HttpHandler::handle_upgrade(Client* c, const ws::HttpHead& req, size_t head
   char accept[ws::kAcceptChars + 1];
   if (!ws::compute_accept(up.key, accept)) return fail(400, "bad Sec-WebSocket-Key");
 
+  // permessage-deflate (RFC 7692): accepted when this connection may get compressed
+  // messages; an offer we cannot honour is declined, the upgrade goes on.
+  ws::DeflateParams deflate;
+  std::string extensions;
+  if (server_.config().compression_wanted(json, channel))
+    (void)ws::negotiate_deflate(req, &deflate, &extensions);
   std::string response;
-  ws::build_accept_response(&response, accept, protocol);
+  ws::build_accept_response(&response, accept, protocol, extensions);
   std::string chan(json ? std::string_view() : channel);
   c->http->in.consume(head_len);
   auto session = std::make_unique<WsSession>(*c, json ? WsMode::kJson : WsMode::kRaw,
                                              server_.ws_limits_for(chan));
   session->raw_channel = std::move(chan);
+  session->proto.set_deflate(deflate);
   // The 101 goes out first, as the head of the WebSocket queue.
   session->proto.out().push(FrameRef::copy_of(as_bytes(response)));
   // Bytes the client sent right after its head are already WebSocket frames.

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Local fan-out: each message encoded at most twice (raw frame, JSON delivery frame).
+// Local fan-out: each message encoded at most twice (raw frame, JSON delivery frame), and
+// each of those compressed at most once (per window size) for deflate subscribers.
 #include "local_fanout.h"
 
 #include <string>
@@ -48,17 +49,24 @@ size_t LocalFanout::channel_count() noexcept {
 
 size_t LocalFanout::fan_out(const Message& m) noexcept {
   size_t delivered = 0;
+  static const CompressionOptions kOff;
+  const CompressionOptions& z = config_ ? config_->options_for(m.channel).compression : kOff;
   if (pubsub::Channel* ch = raw_.find(m.channel)) {
-    FrameRef raw = ws::prepare_server_frame(
-        m.kind == wire::PayloadKind::kBinary ? ws::Opcode::kBinary : ws::Opcode::kText, m.payload);
+    const ws::Opcode op =
+        m.kind == wire::PayloadKind::kBinary ? ws::Opcode::kBinary : ws::Opcode::kText;
+    FrameRef raw = ws::prepare_server_frame(op, m.payload);
     raw.set_stamp_ns(m.stamp_ns);
+    compressed_.begin(raw, op, m.payload, z);
     delivered += raw_.publish(*ch, raw, m.sender, m.echo);
+    compressed_.end();
   }
   if (pubsub::Channel* ch = json_.find(m.channel)) {
     std::string text = wire::encode_delivery(m.channel, m.kind, m.payload);
     FrameRef js = ws::prepare_server_frame(ws::Opcode::kText, as_bytes(text));
     js.set_stamp_ns(m.stamp_ns);
+    compressed_.begin(js, ws::Opcode::kText, as_bytes(text), z);
     delivered += json_.publish(*ch, js, m.sender, m.echo);
+    compressed_.end();
   }
   stats_.messages_delivered += delivered;
   stats_.bytes_delivered += delivered * m.payload.size();

@@ -10,6 +10,8 @@
 #include <string_view>
 
 #include "broker.h"
+#include "compressed_frames.h"
+#include "config.h"
 #include "pubsub/channel_registry.h"
 #include "stats.h"
 
@@ -20,8 +22,10 @@ enum class WsMode : uint8_t { kRaw, kJson };
 
 class LocalFanout final : public FanoutTarget {
  public:
-  explicit LocalFanout(Stats& stats) noexcept : stats_(stats) {}
+  explicit LocalFanout(Stats& stats) noexcept : stats_(stats), compressed_(stats) {}
   void attach(Broker& broker) noexcept { broker_ = &broker; }
+  // The channel options (compression); without a config nothing is compressed.
+  void use_config(const Config* config) noexcept { config_ = config; }
 
   // As ChannelRegistry's, plus the broker's node-level (un)subscribe.
   pubsub::SubscribeResult subscribe(WsMode mode, pubsub::Subscriber& sub, std::string_view name);
@@ -36,6 +40,12 @@ class LocalFanout final : public FanoutTarget {
   size_t channel_count() noexcept;  // a name with raw and JSON subscribers counts once
 
   size_t fan_out(const Message& m) noexcept override;
+
+  // Inside a delivery: the frame a subscriber that agreed to permessage-deflate gets for
+  // `plain` (the shared compressed frame, or `plain`). See compressed_frames.h.
+  const FrameRef& frame_for(const FrameRef& plain, const ws::DeflateParams& p) noexcept {
+    return compressed_.frame_for(plain, p);
+  }
 
  private:
   pubsub::ChannelRegistry& registry(WsMode mode) noexcept {
@@ -52,6 +62,8 @@ class LocalFanout final : public FanoutTarget {
   Broker* broker_ = nullptr;
   pubsub::ChannelRegistry raw_;
   pubsub::ChannelRegistry json_;
+  const Config* config_ = nullptr;
+  CompressedFrames compressed_;
 };
 
 }  // namespace relay::daemon

@@ -108,6 +108,12 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                "Clients closed because all queues together went over max_total_queue_bytes "
                "(counted in wsrelay_slow_consumer_closes_total too).")
            .Add({});
+  compression_in_ = &counter("wsrelay_compression_bytes_in_total",
+                             "Payload bytes compressed for permessage-deflate subscribers "
+                             "(once per message and encoding).")
+                         .Add({});
+  compression_out_ =
+      &counter("wsrelay_compression_bytes_out_total", "What those bytes compressed to.").Add({});
 }
 
 void Metrics::update(const Stats& s) {
@@ -129,6 +135,8 @@ void Metrics::update(const Stats& s) {
   advance(reloads_error_, s.reloads_error, last_.reloads_error);
   queued_bytes_->Set(static_cast<double>(s.queued_bytes));
   advance(queue_evictions_, s.queue_evictions, last_.queue_evictions);
+  advance(compression_in_, s.compression_bytes_in, last_.compression_bytes_in);
+  advance(compression_out_, s.compression_bytes_out, last_.compression_bytes_out);
 
   // Our buckets are already counted (Stats::observe_latency); hand over the new counts.
   if (s.latency_count > last_.latency_count) {

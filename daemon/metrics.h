@@ -64,6 +64,8 @@ class Metrics {
 
   prometheus::Gauge* queued_bytes_ = nullptr;
   prometheus::Counter* queue_evictions_ = nullptr;
+  prometheus::Counter* compression_in_ = nullptr;   // permessage-deflate, bytes before
+  prometheus::Counter* compression_out_ = nullptr;  // and after
 };
 
 }  // namespace relay::daemon

@@ -45,6 +45,7 @@ Server::Server(Config config, ConfigReloader reload)
       watchdog_timer_(*reactor_, &Server::on_watchdog, this),
       drain_timer_(*reactor_, &Server::on_drain_deadline, this) {
   fanout_.attach(*broker_);
+  fanout_.use_config(&config_);
   clients_.reserve(1024);
   pending_.reserve(1024);
 }

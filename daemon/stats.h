@@ -43,6 +43,10 @@ struct Stats {
   uint64_t queued_bytes = 0;  // memory held by all clients' queues (QueueBudget), per turn
   // Clients closed for max_total_queue_bytes (counted in slow_consumer_closes too).
   uint64_t queue_evictions = 0;
+  // permessage-deflate: payload bytes compressed, and what they became (once per message
+  // and encoding, not per subscriber).
+  uint64_t compression_bytes_in = 0;
+  uint64_t compression_bytes_out = 0;
 
   // publish-to-write latency, observed per written frame; bucket bounds in seconds.
   static constexpr std::array<double, 12> kLatencyBounds = {

@@ -3,7 +3,7 @@
 # missing (so a second run costs a second). Used by both quick-start commands.
 set -euo pipefail
 need=(cmake ninja-build g++ clang libclang-rt-14-dev pkg-config make
-      libssl-dev libspdlog-dev nlohmann-json3-dev libvalijson-dev libsystemd-dev
+      libssl-dev libspdlog-dev nlohmann-json3-dev libvalijson-dev libsystemd-dev zlib1g-dev
       prometheus-cpp-dev libjwt-dev libgtest-dev libbenchmark-dev)
 if [ "${1:-}" = "--test" ]; then
   # python3-jwt (+ python3-cryptography for RS/ES): the independent signer of tests/unit/auth.

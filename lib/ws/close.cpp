@@ -30,12 +30,13 @@ struct FailureInfo {
 // Indexed by Failure. Reasons are short ASCII (a close reason is at most 123 bytes,
 // RFC 6455 §5.5).
 constexpr FailureInfo kFailures[] = {
-    {close_code::kProtocolError, "protocol error"},      // Failure::kProtocol
-    {close_code::kInvalidPayload, "invalid UTF-8"},      // Failure::kBadUtf8
-    {close_code::kMessageTooBig, "message too big"},     // Failure::kTooBig
-    {close_code::kPolicyViolation, "policy violation"},  // Failure::kPolicy
+    {close_code::kProtocolError, "protocol error"},            // Failure::kProtocol
+    {close_code::kInvalidPayload, "invalid UTF-8"},            // Failure::kBadUtf8
+    {close_code::kMessageTooBig, "message too big"},           // Failure::kTooBig
+    {close_code::kPolicyViolation, "policy violation"},        // Failure::kPolicy
+    {close_code::kInvalidPayload, "invalid compressed data"},  // Failure::kBadDeflate
 };
-static_assert(static_cast<size_t>(Failure::kPolicy) + 1 == std::size(kFailures));
+static_assert(static_cast<size_t>(Failure::kBadDeflate) + 1 == std::size(kFailures));
 }  // namespace
 
 uint16_t close_code_for(Failure f) noexcept { return kFailures[static_cast<size_t>(f)].code; }

@@ -31,10 +31,11 @@ inline bool is_sendable_code(uint16_t code) noexcept { return is_valid_wire_code
 
 // Why a connection failed, and the code its close frame carries.
 enum class Failure : uint8_t {
-  kProtocol,  // 1002
-  kBadUtf8,   // 1007
-  kTooBig,    // 1009
-  kPolicy,    // 1008
+  kProtocol,    // 1002
+  kBadUtf8,     // 1007
+  kTooBig,      // 1009
+  kPolicy,      // 1008
+  kBadDeflate,  // 1007: a permessage-deflate message that does not inflate (RFC 7692)
 };
 uint16_t close_code_for(Failure f) noexcept;
 std::string_view close_reason_for(Failure f) noexcept;

@@ -137,11 +137,11 @@ uint32_t random_mask_key() noexcept {
   return pool[--left];
 }
 
-FrameRef prepare_server_frame(Opcode op, std::span<const std::byte> payload) {
+FrameRef prepare_server_frame(Opcode op, std::span<const std::byte> payload, uint8_t rsv) {
   // RFC 6455 §5.1: a server MUST NOT mask frames it sends, so the same bytes serve
   // every connection.
   std::byte header[kMaxHeaderBytes];
-  const size_t hlen = encode_header(header, true, op, payload.size(), nullptr);
+  const size_t hlen = encode_header(header, true, op, payload.size(), nullptr, rsv);
   FrameRef f = FrameRef::allocate(hlen + payload.size());
   std::byte* out = f.mutable_bytes().data();
   std::memcpy(out, header, hlen);

@@ -53,6 +53,7 @@ uint32_t random_mask_key() noexcept;
 
 // One whole unmasked (server-to-client) frame, encoded once: header + payload in one
 // FrameRef that any number of connections can queue. This is what fan-out shares.
-FrameRef prepare_server_frame(Opcode op, std::span<const std::byte> payload);
+// rsv 0x4 (RSV1) marks a permessage-deflate payload (RFC 7692 §6).
+FrameRef prepare_server_frame(Opcode op, std::span<const std::byte> payload, uint8_t rsv = 0);
 
 }  // namespace relay::ws

@@ -330,7 +330,17 @@ std::string_view status_reason(int status) noexcept {
   }
 }
 
-void build_accept_response(std::string* out, std::string_view accept, std::string_view protocol) {
+bool negotiate_deflate(const HttpHead& req, DeflateParams* agreed, std::string* response) {
+  // RFC 6455 §9.1: several Sec-WebSocket-Extensions lines form one list, in order.
+  for (size_t i = 0; i < req.header_count; ++i)
+    if (iequals(req.headers[i].name, "Sec-WebSocket-Extensions") &&
+        negotiate_deflate(req.headers[i].value, agreed, response))
+      return true;
+  return false;
+}
+
+void build_accept_response(std::string* out, std::string_view accept, std::string_view protocol,
+                           std::string_view extensions) {
   // RFC 6455 §4.2.2 step 5.
   out->clear();
   out->append("HTTP/1.1 101 Switching Protocols\r\n");
@@ -338,6 +348,7 @@ void build_accept_response(std::string* out, std::string_view accept, std::strin
   append_header(out, "Connection", "Upgrade");
   append_header(out, "Sec-WebSocket-Accept", accept);
   if (!protocol.empty()) append_header(out, "Sec-WebSocket-Protocol", protocol);
+  if (!extensions.empty()) append_header(out, "Sec-WebSocket-Extensions", extensions);
   out->append("\r\n");
 }
 
@@ -360,8 +371,8 @@ void build_error_response(std::string* out, int status, std::string_view body,
 }
 
 void build_client_request(std::string* out, std::string_view resource, std::string_view host,
-                          std::string_view key, std::string_view protocols,
-                          std::string_view origin) {
+                          std::string_view key, std::string_view protocols, std::string_view origin,
+                          std::string_view extensions) {
   // RFC 6455 §4.1 items 1-10.
   out->clear();
   out->append("GET ").append(resource).append(" HTTP/1.1\r\n");
@@ -372,11 +383,12 @@ void build_client_request(std::string* out, std::string_view resource, std::stri
   append_header(out, "Sec-WebSocket-Version", "13");
   if (!protocols.empty()) append_header(out, "Sec-WebSocket-Protocol", protocols);
   if (!origin.empty()) append_header(out, "Origin", origin);
+  if (!extensions.empty()) append_header(out, "Sec-WebSocket-Extensions", extensions);
   out->append("\r\n");
 }
 
 bool check_upgrade_response(const HttpHead& resp, std::string_view key,
-                            std::string_view offered_protocols) noexcept {
+                            std::string_view offered_protocols, DeflateParams* deflate) noexcept {
   // RFC 6455 §4.1, the client's checks of the server's handshake, items 1-6.
   if (resp.status != 101) return false;                                // item 1
   if (!has_token(resp.header("Upgrade"), "websocket")) return false;   // item 2
@@ -386,8 +398,13 @@ bool check_upgrade_response(const HttpHead& resp, std::string_view key,
   if (count_header(resp, "Sec-WebSocket-Accept") != 1 ||
       resp.header("Sec-WebSocket-Accept") != std::string_view(expected, kAcceptChars))
     return false;
-  // Item 5: we never offer an extension, so any in the answer is an error.
-  if (resp.has_header("Sec-WebSocket-Extensions")) return false;
+  // Item 5: an extension only if we offered it: permessage-deflate, answered once
+  // (RFC 7692 §5.1).
+  if (deflate) *deflate = DeflateParams{};
+  if (resp.has_header("Sec-WebSocket-Extensions")) {
+    if (!deflate || count_header(resp, "Sec-WebSocket-Extensions") != 1) return false;
+    if (!accept_deflate_response(resp.header("Sec-WebSocket-Extensions"), deflate)) return false;
+  }
   // Item 6: a protocol only if we offered it, and then one of ours.
   if (resp.has_header("Sec-WebSocket-Protocol")) {
     if (count_header(resp, "Sec-WebSocket-Protocol") != 1) return false;

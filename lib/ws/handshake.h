@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "ws/deflate_offer.h"
+
 namespace relay::ws {
 
 struct HttpHeader {
@@ -62,7 +64,7 @@ struct UpgradeRequest {
   std::string_view origin;  // empty when absent
   std::string_view key;
   std::string_view protocols;   // raw Sec-WebSocket-Protocol offer, empty when absent
-  std::string_view extensions;  // raw Sec-WebSocket-Extensions offer (declined for now)
+  std::string_view extensions;  // raw Sec-WebSocket-Extensions offer (the first line)
 };
 
 // Checks a parsed request for a WebSocket upgrade (RFC 6455 §4.2.1).
@@ -83,20 +85,30 @@ bool compute_accept(std::string_view key, char out[kAcceptChars + 1]) noexcept;
 // A fresh random Sec-WebSocket-Key (NUL-terminated).
 void make_key(char out[kKeyChars + 1]) noexcept;
 
-// 101 Switching Protocols with the accept key; `protocol` empty = no header.
-void build_accept_response(std::string* out, std::string_view accept, std::string_view protocol);
+// permessage-deflate for a request (negotiate_deflate() over every Sec-WebSocket-Extensions
+// line, in order): true with the agreed parameters and the answer's extension value.
+bool negotiate_deflate(const HttpHead& req, DeflateParams* agreed, std::string* response);
+
+// 101 Switching Protocols with the accept key; `protocol` empty = no header, `extensions`
+// empty = no Sec-WebSocket-Extensions header.
+void build_accept_response(std::string* out, std::string_view accept, std::string_view protocol,
+                           std::string_view extensions = {});
 // An error answer with a short text body and `Connection: close`; 426 carries
 // `Sec-WebSocket-Version: 13`. `extra_headers` are whole "Name: value\r\n" lines.
 void build_error_response(std::string* out, int status, std::string_view body,
                           std::string_view extra_headers = {});
 std::string_view status_reason(int status) noexcept;
-// The client's GET request. `protocols` empty = no Sec-WebSocket-Protocol header.
+// The client's GET request. `protocols` empty = no Sec-WebSocket-Protocol header;
+// `extensions` (e.g. deflate_client_offer()) empty = no Sec-WebSocket-Extensions header.
 void build_client_request(std::string* out, std::string_view resource, std::string_view host,
                           std::string_view key, std::string_view protocols = {},
-                          std::string_view origin = {});
+                          std::string_view origin = {}, std::string_view extensions = {});
 // Checks a server's answer (RFC 6455 §4.1): 101, Upgrade, Connection, the accept key
-// for `key`, and a protocol only if one was offered. True when valid.
+// for `key`, and a protocol only if one was offered. True when valid. An extension in
+// the answer is valid only as permessage-deflate to our offer: pass `deflate` when
+// deflate_client_offer() was sent; it gets what was agreed (enabled = false: none).
 bool check_upgrade_response(const HttpHead& resp, std::string_view key,
-                            std::string_view offered_protocols = {}) noexcept;
+                            std::string_view offered_protocols = {},
+                            DeflateParams* deflate = nullptr) noexcept;
 
 }  // namespace relay::ws

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "base/bytes.h"
+#include "ws/deflate.h"
 
 namespace relay::ws {
 
@@ -21,7 +22,27 @@ bool is_known_opcode(uint8_t op) noexcept { return op <= 0x2 || (op >= 0x8 && op
 
 }  // namespace
 
+// zlib state of one connection: the inflater of the peer's messages, and a deflater for
+// send_message() when compress_sends is set. Both allocate zlib's memory on first use.
+struct Protocol::DeflateState {
+  explicit DeflateState(int inflate_bits) : inflater(inflate_bits) {}
+  Inflater inflater;
+  std::unique_ptr<Deflater> deflater;
+};
+
 Protocol::Protocol(Role role, const Limits& limits) : limits_(limits), role_(role) {}
+
+Protocol::~Protocol() = default;
+
+bool Protocol::holds_deflate_state() const noexcept {
+  return deflate_state_ && (deflate_state_->inflater.allocated() || deflate_state_->deflater);
+}
+
+void Protocol::set_deflate(const DeflateParams& p, bool compress_sends) noexcept {
+  deflate_ = p;
+  compress_sends_ = p.enabled && compress_sends;
+  deflate_state_.reset();
+}
 
 // ---------------------------------------------------------------------------- input
 
@@ -58,7 +79,7 @@ bool Protocol::has_buffered_input() const noexcept {
 void Protocol::shrink_idle() noexcept {
   apply_pending_consume();
   in_.shrink_if_empty();
-  if (!in_message_) {
+  if (!assembling()) {
     message_.clear();
     message_.shrink_if_empty();
   }
@@ -69,8 +90,11 @@ void Protocol::shrink_idle() noexcept {
 bool Protocol::check_header(const FrameHeader& h, Failure* why) const noexcept {
   *why = Failure::kProtocol;
   const auto op = static_cast<uint8_t>(h.opcode);
-  // RFC 6455 §5.2: RSV1-3 "MUST be 0 unless an extension is negotiated"; none is.
-  if (h.rsv != 0) return false;
+  // RFC 6455 §5.2: RSV1-3 "MUST be 0 unless an extension is negotiated". RFC 7692 §6:
+  // permessage-deflate gives RSV1 a meaning on the first frame of a data message only
+  // (§6.1: control frames and continuations with RSV1 are errors); RSV2-3 stay unused.
+  if ((h.rsv & 0x3) != 0) return false;
+  if ((h.rsv & 0x4) != 0 && (!deflate_.enabled || !is_data_opcode(op))) return false;
   // RFC 6455 §5.2: "If an unknown opcode is received, the receiving endpoint MUST
   // _Fail the WebSocket Connection_."
   if (!is_known_opcode(op)) return false;
@@ -92,7 +116,10 @@ bool Protocol::check_header(const FrameHeader& h, Failure* why) const noexcept {
   // RFC 6455 §10.4: an endpoint may refuse oversized messages, closing with 1009
   // (§7.4.1). Checked from the header, before the payload is buffered.
   *why = Failure::kTooBig;
-  const uint64_t before = h.opcode == Opcode::kContinuation ? message_.size() : 0;
+  // A compressed message's inflated size is capped while inflating (inflate_into_message);
+  // here each of its frames is held to the limit on its own.
+  const uint64_t before =
+      h.opcode == Opcode::kContinuation && !message_compressed_ ? message_.size() : 0;
   if (h.payload_len >
       limits_.max_message_bytes - std::min<uint64_t>(before, limits_.max_message_bytes))
     return false;
@@ -117,7 +144,9 @@ void Protocol::start_frame(const FrameHeader& h) {
     message_.clear();
     // RFC 6455 §5.4: FIN set on the first frame = an unfragmented message.
     in_message_ = !h.fin;
-    frame_in_place_ = h.fin;
+    // RFC 7692 §6.2: a compressed message is inflated into message_, never in place.
+    message_compressed_ = (h.rsv & 0x4) != 0;
+    frame_in_place_ = h.fin && !message_compressed_;
   } else {
     ++message_fragments_;
     frame_in_place_ = false;
@@ -128,7 +157,7 @@ Event Protocol::poll_event() {
   apply_pending_consume();
   if (input_ended()) return {};
   // A reassembled message returned by the previous call is released now.
-  if (!in_message_ && !message_.empty()) message_.clear();
+  if (!assembling() && !message_.empty()) message_.clear();
   for (;;) {
     if (!frame_active_) {
       FrameHeader h;
@@ -156,8 +185,13 @@ Event Protocol::poll_event() {
     const size_t n = static_cast<size_t>(std::min<uint64_t>(in_.size(), want));
     std::byte* fresh = in_.data();
     if (frame_.masked) apply_mask(fresh, n, frame_.mask_key, frame_done_ & 3);
-    if (message_text_ && !utf8_.feed({fresh, n})) return fail(Failure::kBadUtf8);
-    message_.append({fresh, n});
+    if (message_compressed_) {
+      const bool last = frame_.fin && frame_done_ + n == frame_.payload_len;
+      if (Failure why; !inflate_into_message({fresh, n}, last, &why)) return fail(why);
+    } else {
+      if (message_text_ && !utf8_.feed({fresh, n})) return fail(Failure::kBadUtf8);
+      message_.append({fresh, n});
+    }
     in_.consume(n);
     frame_done_ += n;
     if (frame_done_ < frame_.payload_len) return {};
@@ -205,6 +239,7 @@ Event Protocol::finish_frame() {
   // The last fragment of a reassembled message (RFC 6455 §5.4).
   if (message_text_ && !utf8_.complete()) return fail(Failure::kBadUtf8);
   in_message_ = false;
+  if (message_compressed_) end_compressed_message();
   ev.kind = EventKind::kMessage;
   ev.text = message_text_;
   ev.payload = message_.readable();
@@ -237,6 +272,41 @@ Event Protocol::on_close_frame(std::span<std::byte> payload) {
   return ev;
 }
 
+// Inflates a piece of a compressed message into message_ (RFC 7692 §7.2.2), the tail
+// too when `last`, and UTF-8 checks what came out of a text message. False: *why failed.
+bool Protocol::inflate_into_message(std::span<const std::byte> in, bool last, Failure* why) {
+  if (!deflate_state_) {
+    // The peer's compressor window: the client's when we are the server.
+    const uint8_t bits =
+        role_ == Role::kServer ? deflate_.client_max_window_bits : deflate_.server_max_window_bits;
+    deflate_state_ = std::make_unique<DeflateState>(zlib_window_bits(bits));
+  }
+  Inflater& inf = deflate_state_->inflater;
+  const size_t before = message_.size();
+  // The cap is the message limit on the inflated bytes: a deflate bomb ends at 1009
+  // having cost at most max_message_bytes (RFC 6455 §10.4).
+  InflateStatus st = inf.feed(in, &message_, limits_.max_message_bytes);
+  if (st == InflateStatus::kOk && last) st = inf.finish(&message_, limits_.max_message_bytes);
+  // UTF-8 first, over what came out within the limit, so that which error closes the
+  // connection does not depend on how the input was split into reads.
+  const size_t end = std::min(message_.size(), limits_.max_message_bytes);
+  if (message_text_ && end > before && !utf8_.feed({message_.data() + before, end - before})) {
+    *why = Failure::kBadUtf8;
+    return false;
+  }
+  *why = st == InflateStatus::kTooBig ? Failure::kTooBig : Failure::kBadDeflate;
+  return st == InflateStatus::kOk;
+}
+
+// After a compressed message: without context takeover the window is not needed again,
+// so the memory goes (RFC 7692 §7.1.1: the peer starts each message afresh).
+void Protocol::end_compressed_message() noexcept {
+  message_compressed_ = false;
+  const bool peer_resets = role_ == Role::kServer ? deflate_.client_no_context_takeover
+                                                  : deflate_.server_no_context_takeover;
+  if (peer_resets && deflate_state_) deflate_state_->inflater.release();
+}
+
 // RFC 6455 §7.1.7: to _Fail the WebSocket Connection_ an endpoint sends a close frame
 // with a suitable code (unless one was sent already) and stops reading.
 Event Protocol::fail(Failure f) {
@@ -257,6 +327,8 @@ Event Protocol::fail(Failure f) {
   pending_consume_ = 0;
   in_.clear();
   message_.clear();
+  message_compressed_ = false;
+  deflate_state_.reset();  // no more input: no inflate state either
   Event ev;
   ev.kind = EventKind::kError;
   ev.code = failure_code_;
@@ -269,7 +341,8 @@ Event Protocol::fail(Failure f) {
 // Encodes one final frame whose payload is the concatenated parts, and queues it. Every
 // frame is a fresh FrameRef: a client frame's payload is XORed with the key inside it, so
 // it may never share bytes.
-void Protocol::queue_frame(Opcode op, std::span<const std::span<const std::byte>> parts) {
+void Protocol::queue_frame(Opcode op, std::span<const std::span<const std::byte>> parts,
+                           uint8_t rsv) {
   size_t len = 0;
   for (const auto& p : parts) len += p.size();
   uint32_t key = 0;
@@ -278,7 +351,7 @@ void Protocol::queue_frame(Opcode op, std::span<const std::span<const std::byte>
   // RFC 6455 §5.1: a server never masks.
   if (masked) key = random_mask_key();
   std::byte header[kMaxHeaderBytes];
-  const size_t hlen = encode_header(header, /*fin=*/true, op, len, masked ? &key : nullptr);
+  const size_t hlen = encode_header(header, /*fin=*/true, op, len, masked ? &key : nullptr, rsv);
   FrameRef f = FrameRef::allocate(hlen + len);
   std::byte* out = f.mutable_bytes().data();
   std::memcpy(out, header, hlen);
@@ -314,7 +387,31 @@ Result<void> Protocol::send_message(bool text, std::span<const std::span<const s
       if (!v.feed(p)) return relay::fail(Errc::kInvalid);
     if (!v.complete()) return relay::fail(Errc::kInvalid);
   }
-  queue_frame(text ? Opcode::kText : Opcode::kBinary, parts);
+  const Opcode op = text ? Opcode::kText : Opcode::kBinary;
+  // permessage-deflate: our own compressor window, never context takeover (a sender may
+  // always start afresh, RFC 7692 §7.1.1). zlib cannot write an 8-bit window, so a peer
+  // that asked for one gets plain frames (always allowed, §6).
+  const uint8_t bits =
+      role_ == Role::kServer ? deflate_.server_max_window_bits : deflate_.client_max_window_bits;
+  if (compress_sends_ && bits >= 9) {
+    size_t len = 0;
+    for (const auto& p : parts) len += p.size();
+    if (!deflate_state_) {
+      const uint8_t peer = role_ == Role::kServer ? deflate_.client_max_window_bits
+                                                  : deflate_.server_max_window_bits;
+      deflate_state_ = std::make_unique<DeflateState>(zlib_window_bits(peer));
+    }
+    auto& d = deflate_state_->deflater;
+    if (!d) d = std::make_unique<Deflater>(kDefaultDeflateLevel, bits);
+    std::span<const std::byte> z = d->compress(parts);
+    // Only when it pays: an empty result is a zlib failure, a larger one incompressible.
+    if (!z.empty() && z.size() < len) {
+      const std::span<const std::byte> one[1] = {z};
+      queue_frame(op, one, /*rsv=*/0x4);  // RFC 7692 §6: RSV1 on the first frame
+      return {};
+    }
+  }
+  queue_frame(op, parts);
   return {};
 }
 

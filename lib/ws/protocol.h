@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -17,6 +18,7 @@
 #include "base/out_queue.h"
 #include "base/result.h"
 #include "ws/close.h"
+#include "ws/deflate_offer.h"
 #include "ws/frame.h"
 #include "ws/utf8.h"
 
@@ -60,6 +62,7 @@ enum class ProtocolState : uint8_t {
 class Protocol {
  public:
   explicit Protocol(Role role, const Limits& limits = {});
+  ~Protocol();
   Protocol(const Protocol&) = delete;
   Protocol& operator=(const Protocol&) = delete;
 
@@ -105,6 +108,19 @@ class Protocol {
   // After kError: the code we closed with.
   uint16_t failure_code() const noexcept { return failure_code_; }
 
+  // ---- permessage-deflate (RFC 7692) ----
+  // What the handshake agreed (deflate_offer.h); set before the first frame. With it,
+  // RSV1 on the first frame of a data message means a compressed message: it is inflated
+  // with the output capped at limits().max_message_bytes (over it: close 1009). The
+  // inflate state is allocated at the first compressed message, and freed after each
+  // message when the peer does not take context over (else kept for the next one).
+  // compress_sends: send_message() compresses what gets smaller (the daemon sends shared
+  // frames compressed once per message instead).
+  void set_deflate(const DeflateParams& p, bool compress_sends = false) noexcept;
+  const DeflateParams& deflate() const noexcept { return deflate_; }
+  // True while the connection holds zlib memory (an inflate window, a deflater).
+  bool holds_deflate_state() const noexcept;
+
  private:
   // (implementation state: see protocol.cpp)
   Event fail(Failure f);
@@ -114,7 +130,10 @@ class Protocol {
   Event finish_frame();
   Event on_close_frame(std::span<std::byte> payload);
   void apply_pending_consume() noexcept;
-  void queue_frame(Opcode op, std::span<const std::span<const std::byte>> parts);
+  void queue_frame(Opcode op, std::span<const std::span<const std::byte>> parts, uint8_t rsv = 0);
+  bool assembling() const noexcept { return in_message_ || (frame_active_ && !frame_in_place_); }
+  bool inflate_into_message(std::span<const std::byte> in, bool last, Failure* why);
+  void end_compressed_message() noexcept;
   Result<void> queue_control(Opcode op, std::span<const std::byte> payload);
 
   // The frame being received. Its header is consumed from in_ as soon as it is whole;
@@ -122,7 +141,8 @@ class Protocol {
   // In-place frames (a single-frame message, a control frame) keep their payload in
   // in_ until it is whole and is returned as a view; fragments stream into message_.
   // Members are ordered by size (8-byte fields, then the small ones together), so a
-  // connection's Protocol is 232 bytes, not 272: every idle connection holds one.
+  // connection's Protocol is 240 bytes (8 of them the deflate state pointer), not 280: every
+  // idle connection holds one.
   FrameHeader frame_;
   uint64_t frame_done_ = 0;  // payload bytes of frame_ processed so far
   Limits limits_;
@@ -143,6 +163,12 @@ class Protocol {
   bool message_text_ = false;
   bool close_sent_ = false;
   bool close_received_ = false;
+  // permessage-deflate: the agreed parameters, and zlib state only while needed.
+  bool message_compressed_ = false;  // the message being received has RSV1
+  bool compress_sends_ = false;
+  DeflateParams deflate_;
+  struct DeflateState;
+  std::unique_ptr<DeflateState> deflate_state_;
 };
 
 }  // namespace relay::ws

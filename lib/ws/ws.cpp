@@ -42,7 +42,8 @@ void destroy(WsSock* self, bool in_mem) noexcept {
 int attach(Role role, int s, int flags, const char* out_resource, const char* out_host,
            char* in_resource, size_t resourcelen, char* in_host, size_t hostlen, ws_storage* mem,
            bool use_mem, int64_t deadline) noexcept {
-  if (flags & ~(WS_TEXT | WS_NOHTTP)) return set_errno(EINVAL);
+  if (flags & ~(WS_TEXT | WS_NOHTTP | WS_DEFLATE)) return set_errno(EINVAL);
+  if ((flags & WS_NOHTTP) && (flags & WS_DEFLATE)) return set_errno(EINVAL);
   if (use_mem && !mem) return set_errno(EINVAL);
   const bool http = !(flags & WS_NOHTTP);
   if (http && role == Role::kClient && (!out_resource || !out_host)) return set_errno(EINVAL);

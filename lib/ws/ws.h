@@ -26,6 +26,11 @@ extern "C" {
 #define WS_TEXT 1
 /* Attach time only: skip the HTTP upgrade (the caller did it). */
 #define WS_NOHTTP 2
+/* Attach time only (extension, not in libdill): permessage-deflate (RFC 7692). A client
+ * offers it, a server accepts a client's offer; when agreed, messages that get smaller are
+ * sent compressed and compressed messages are inflated (never past the message limit).
+ * Not with WS_NOHTTP (there is no handshake to agree on it): EINVAL. See doc/README.md. */
+#define WS_DEFLATE 4
 
 #define WS_KEY_SIZE 32
 

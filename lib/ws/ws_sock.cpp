@@ -111,7 +111,12 @@ Result<void> WsSock::accept_upgrade(char* resource, size_t resourcelen, char* ho
   resource[up.target.size()] = '\0';
   std::memcpy(host, up.host.data(), up.host.size());
   host[up.host.size()] = '\0';
-  build_accept_response(&resp, accept, {});
+  // WS_DEFLATE: answer the first permessage-deflate offer we can honour (RFC 7692 §5.1).
+  DeflateParams deflate;
+  std::string extensions;
+  if ((flags_ & WS_DEFLATE) && negotiate_deflate(head, &deflate, &extensions))
+    proto_.set_deflate(deflate, /*compress_sends=*/true);
+  build_accept_response(&resp, accept, {}, extensions);
   if (auto r = write_bytes(resp, deadline); !r) return r;
   // A client may send its first frames right behind the request.
   proto_.feed(as_bytes(buf).subspan(consumed));
@@ -123,7 +128,8 @@ Result<void> WsSock::request_upgrade(const char* resource, const char* host,
   char key[kKeyChars + 1];
   make_key(key);
   std::string req;
-  build_client_request(&req, resource, host, key);
+  const bool offer = (flags_ & WS_DEFLATE) != 0;
+  build_client_request(&req, resource, host, key, {}, {}, offer ? deflate_client_offer() : "");
   if (auto r = write_bytes(req, deadline); !r) return r;
   std::string buf;
   HttpHead head;
@@ -131,7 +137,11 @@ Result<void> WsSock::request_upgrade(const char* resource, const char* host,
   HttpParse p;
   if (auto r = read_head(parse_response, &buf, &head, &consumed, &p, deadline); !r) return r;
   // RFC 6455 §4.1: 101, Upgrade, Connection and the accept key for our key, or fail.
-  if (p != HttpParse::kComplete || !check_upgrade_response(head, key)) return fail(Errc::kProto);
+  DeflateParams deflate;
+  if (p != HttpParse::kComplete ||
+      !check_upgrade_response(head, key, {}, offer ? &deflate : nullptr))
+    return fail(Errc::kProto);
+  if (deflate.enabled) proto_.set_deflate(deflate, /*compress_sends=*/true);
   proto_.feed(as_bytes(buf).subspan(consumed));
   return {};
 }

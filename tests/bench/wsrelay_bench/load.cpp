@@ -184,7 +184,8 @@ void Load::on_connected(Conn* c) noexcept {
   // RFC 6455 §4.1: the opening handshake, with a fresh key per connection.
   ws::make_key(c->key);
   std::string req;
-  ws::build_client_request(&req, "/channels/" + channels_[c->channel].name, host_, c->key);
+  ws::build_client_request(&req, "/channels/" + channels_[c->channel].name, host_, c->key, {}, {},
+                           opts_.deflate ? ws::deflate_client_offer() : std::string());
   append(c->out, req);
   c->state = ConnState::kHandshake;
   flush(c);
@@ -211,12 +212,20 @@ void Load::read_handshake(Conn* c) noexcept {
     case ws::HttpParse::kComplete:
       break;
   }
-  if (!ws::check_upgrade_response(head, c->key)) {
+  ws::DeflateParams deflate;
+  if (!ws::check_upgrade_response(head, c->key, {}, opts_.deflate ? &deflate : nullptr)) {
     if (error.empty()) error = "upgrade refused: HTTP " + std::to_string(head.status);
     connect_done(c, false);
     return;
   }
+  if (opts_.deflate && !deflate.enabled) {
+    if (error.empty()) error = "permessage-deflate declined (is compression enabled?)";
+    connect_done(c, false);
+    return;
+  }
   c->proto = std::make_unique<ws::Protocol>(ws::Role::kClient);
+  // Publishers send plain frames; what the relay compresses is inflated here.
+  c->proto->set_deflate(deflate);
   c->in.consume(head_len);
   // Frames may follow the 101 in the same read.
   if (!c->in.empty()) c->proto->feed({c->in.data(), c->in.size()});
@@ -237,6 +246,7 @@ void Load::read_frames(Conn* c) noexcept {
       return;
     }
     c->proto->commit_input(size_t(n));
+    counters_.wire_bytes_in += size_t(n);
     const int64_t now = monotonic_ns();  // one clock read per recv, not per frame
     for (;;) {
       ws::Event ev = c->proto->poll_event();

@@ -111,6 +111,7 @@ struct Counters {
   uint64_t connect_failures = 0;
   uint64_t http_responses = 0;      // HTTP publish answers (measured phase)
   uint64_t http_bad_responses = 0;  // not 200 {"delivered": subscribers}
+  uint64_t wire_bytes_in = 0;       // WebSocket bytes read after the upgrades (whole run)
 };
 
 class Load {

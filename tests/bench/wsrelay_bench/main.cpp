@@ -39,6 +39,8 @@ void print_usage() {
                "  --hold S             C1: keep the idle connections S seconds after measuring\n"
                "  --idle-readers N     I1: connections that never read\n"
                "  --idle-rcvbuf B      I1: their SO_RCVBUF\n"
+               "  --deflate on|off     WebSocket clients offer permessage-deflate (default off);\n"
+               "                       on: a relay that declines it fails the run\n"
                "Defaults: F1 1000 subscribers, W=32, 64 B; F2 100 channels x 10,\n"
                "10000 msg/s, 256 B; F3 10000 subscribers, 10 msg/s, 32 B; C1 10000 connections;\n"
                "H1 100 subscribers, 4 connections x 16 pipelined, 64 B; I1 2000 idle readers,\n"
@@ -141,6 +143,8 @@ bool parse_options(int argc, char** argv, Options* o) {
       ok = parse_number(v, &o->idle_readers);
     else if (arg == "--idle-rcvbuf")
       ok = parse_number(v, &o->idle_rcvbuf) && o->idle_rcvbuf > 0;
+    else if (arg == "--deflate")
+      ok = (o->deflate = v == "on") || v == "off";
     else if (arg == "--drain-timeout")
       ok = parse_number(v, &o->drain_timeout_s) && o->drain_timeout_s > 0;
     else {

@@ -38,6 +38,7 @@ struct Options {
   double hold_s = 0;            // C1: keep the connections open this long after measuring
   uint32_t idle_readers = 0;    // I1: connections that never read
   int idle_rcvbuf = 2048;       // I1: their SO_RCVBUF
+  bool deflate = false;         // WebSocket clients offer permessage-deflate (and require it)
 };
 
 // Fills the defaults of opts.scenario, then applies argv; false (with a message on

@@ -140,6 +140,10 @@ int run_fanout(const Options& o, Load& load, bool* pumping, JsonLine params) {
   add_latency(r, "latency_us", load.latency());
   add_latency(r, "last_subscriber_us", load.last_latency());
   add_cpu(r, m.cpu, c.measured_deliveries, "relay_cpu_ns_per_delivery");
+  // Bytes on the wire toward the clients (frame headers included), per delivery.
+  if (c.deliveries)
+    r.num("wire_bytes_per_delivery", double(c.wire_bytes_in) / double(c.deliveries), 1);
+  r.boolean("deflate", o.deflate);
   r.boolean("drained", m.drained);
   const bool clean = add_errors(r, load, lost);
   r.boolean("ok", clean && m.drained);

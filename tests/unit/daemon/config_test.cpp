@@ -540,5 +540,39 @@ TEST(ConfigBinary, BadConfigExits78BeforeBinding) {
   EXPECT_EQ(t.err.rfind("wsrelay: config: /tls/cert: ", 0), 0u) << t.err;
 }
 
+// channels[].compression: defaults, values, bounds, --print-config round trip, and when an
+// upgrade may accept permessage-deflate.
+TEST(Config, ChannelCompression) {
+  ConfigResult r = parse_config(R"({"channels": [
+      {"match": "zip.*", "compression": {"enabled": true, "min_bytes": 0, "level": 9}},
+      {"match": "half", "compression": {"enabled": true}},
+      {"match": "off.*", "compression": {}}]})",
+                                "t");
+  ASSERT_TRUE(r) << r.error.to_string();
+  const Config& c = *r.config;
+  EXPECT_EQ(c.options_for("zip.a").compression, (CompressionOptions{true, 0, 9}));
+  EXPECT_EQ(c.options_for("half").compression, (CompressionOptions{true, 64, 1}));
+  EXPECT_EQ(c.options_for("off.a").compression, CompressionOptions{});
+  EXPECT_FALSE(CompressionOptions{}.enabled);
+  EXPECT_TRUE(c.compression_wanted(false, "zip.a"));
+  EXPECT_FALSE(c.compression_wanted(false, "off.a"));
+  EXPECT_FALSE(c.compression_wanted(false, "other"));
+  EXPECT_TRUE(c.compression_wanted(true, ""));  // /ws: some entry compresses
+  EXPECT_FALSE(Config{}.compression_wanted(true, ""));
+  const ConfigResult back = parse_config(config_to_json(c), "t");
+  ASSERT_TRUE(back) << back.error.to_string();
+  EXPECT_EQ(back.config->channels, c.channels);
+  for (const char* bad : {R"({"channels": [{"match": "a", "compression": {"level": 0}}]})",
+                          R"({"channels": [{"match": "a", "compression": {"level": 10}}]})",
+                          R"({"channels": [{"match": "a", "compression": {"min_bytes": -1}}]})",
+                          R"({"channels": [{"match": "a", "compression": {"enabled": 1}}]})",
+                          R"({"channels": [{"match": "a", "compression": {"window": 9}}]})",
+                          R"({"channels": [{"match": "a", "compression": true}]})"}) {
+    const ConfigResult e = parse_config(bad, "t");
+    EXPECT_FALSE(e) << bad;
+    EXPECT_EQ(e.error.pointer.rfind("/channels/0/compression", 0), 0u) << e.error.to_string();
+  }
+}
+
 }  // namespace
 }  // namespace relay::daemon

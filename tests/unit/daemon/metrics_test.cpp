@@ -67,6 +67,8 @@ Stats busy_stats() {
   s.messages_delivered = 20;
   s.bytes_delivered = 2000;
   s.slow_consumer_closes = 1;
+  s.compression_bytes_in = 5000;
+  s.compression_bytes_out = 900;
   s.count_refused(RefusedCause::kFdLimit);
   s.channels = 2;
   s.reloads_ok = 1;
@@ -227,6 +229,8 @@ TEST(Metrics, UpdateCopiesTheStats) {
   EXPECT_EQ(sample(t, "wsrelay_messages_delivered_total"), 20.0);
   EXPECT_EQ(sample(t, "wsrelay_bytes_delivered_total"), 2000.0);
   EXPECT_EQ(sample(t, "wsrelay_slow_consumer_closes_total"), 1.0);
+  EXPECT_EQ(sample(t, "wsrelay_compression_bytes_in_total"), 5000.0);
+  EXPECT_EQ(sample(t, "wsrelay_compression_bytes_out_total"), 900.0);
   EXPECT_EQ(sample(t, R"(wsrelay_connections_refused_total{cause="fd_limit"})"), 1.0);
   EXPECT_EQ(sample(t, R"(wsrelay_connections_refused_total{cause="per_ip"})"), 0.0);
   EXPECT_EQ(sample(t, "wsrelay_channels"), 2.0);
