@@ -300,6 +300,7 @@ void fill_limits(const json& j, Limits* l) {
   take(j, "pong_timeout_ms", &l->pong_timeout_ms);
   take(j, "max_channels_per_client", &l->max_channels_per_client);
   take(j, "drain_timeout_ms", &l->drain_timeout_ms);
+  take(j, "max_history_bytes", &l->max_history_bytes);
 }
 
 Config to_config(const json& j, const std::string& source) {
@@ -328,6 +329,9 @@ Config to_config(const json& j, const std::string& source) {
       take(e, "max_message_bytes", &o.max_message_bytes);
       if (auto p = e.find("publish"); p != e.end())
         o.publish = to_publish_right(p->get<std::string>());
+      take(e, "history_size", &o.history_size);
+      take(e, "history_ttl", &o.history_ttl);
+      take(e, "presence", &o.presence);
       c.channels.push_back(std::move(o));
     }
   }

@@ -23,6 +23,9 @@ struct ChannelOptions {
   uint32_t max_subscribers = 0;    // 0 = no limit
   uint32_t max_message_bytes = 0;  // 0 = limits.max_message_bytes
   PublishRight publish = PublishRight::kBoth;
+  uint32_t history_size = 0;  // messages kept for recovery (0 = no history)
+  uint32_t history_ttl = 0;   // seconds a stored message is kept (0 = no age limit)
+  bool presence = false;      // answer the presence op, send join/leave events
   bool operator==(const ChannelOptions&) const = default;
 };
 
@@ -46,6 +49,7 @@ struct Limits {
   uint32_t pong_timeout_ms = 10000;        // no traffic this long after a ping -> close
   uint32_t max_channels_per_client = 100;  // /ws subscriptions per connection
   uint32_t drain_timeout_ms = 10000;       // SIGTERM: wait this long for closes
+  uint64_t max_history_bytes = 64u << 20;  // stored payloads of every channel's history
   bool operator==(const Limits&) const = default;
 };
 

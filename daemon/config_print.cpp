@@ -36,6 +36,7 @@ ojson limits_json(const Limits& l) {
   j["pong_timeout_ms"] = l.pong_timeout_ms;
   j["max_channels_per_client"] = l.max_channels_per_client;
   j["drain_timeout_ms"] = l.drain_timeout_ms;
+  j["max_history_bytes"] = l.max_history_bytes;
   return j;
 }
 
@@ -46,6 +47,9 @@ ojson channel_json(const ChannelOptions& o) {
   j["max_subscribers"] = o.max_subscribers;
   j["max_message_bytes"] = o.max_message_bytes;
   j["publish"] = publish_name(o.publish);
+  j["history_size"] = o.history_size;
+  j["history_ttl"] = o.history_ttl;
+  j["presence"] = o.presence;
   return j;
 }
 

@@ -55,7 +55,7 @@ size_t LocalFanout::fan_out(const Message& m) noexcept {
     delivered += raw_.publish(*ch, raw, m.sender, m.echo);
   }
   if (pubsub::Channel* ch = json_.find(m.channel)) {
-    std::string text = wire::encode_delivery(m.channel, m.kind, m.payload);
+    std::string text = wire::encode_delivery(m.channel, m.kind, m.payload, m.offset);
     FrameRef js = ws::prepare_server_frame(ws::Opcode::kText, as_bytes(text));
     js.set_stamp_ns(m.stamp_ns);
     delivered += json_.publish(*ch, js, m.sender, m.echo);

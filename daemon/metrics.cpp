@@ -100,6 +100,14 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
       counter("wsrelay_config_reloads_total", "SIGHUP config reloads, by result (ok or error).");
   reloads_ok_ = &reloads.Add({{"result", "ok"}});
   reloads_error_ = &reloads.Add({{"result", "error"}});
+  history_messages_ =
+      &gauge("wsrelay_history_messages", "Messages stored in channel history.").Add({});
+  history_bytes_ =
+      &gauge("wsrelay_history_bytes", "Payload bytes stored in channel history.").Add({});
+  auto& recoveries = counter("wsrelay_recoveries_total",
+                             "Subscribes with recover (/ws) or since (raw), by result.");
+  for (size_t i = 0; i < recoveries_.size(); ++i)
+    recoveries_[i] = &recoveries.Add({{"result", kRecoveryResultLabels[i]}});
 }
 
 void Metrics::update(const Stats& s) {
@@ -119,6 +127,10 @@ void Metrics::update(const Stats& s) {
   for (size_t i = 0; i < refused_.size(); ++i) advance(refused_[i], s.refused[i], last_.refused[i]);
   advance(reloads_ok_, s.reloads_ok, last_.reloads_ok);
   advance(reloads_error_, s.reloads_error, last_.reloads_error);
+  history_messages_->Set(static_cast<double>(s.history_messages));
+  history_bytes_->Set(static_cast<double>(s.history_bytes));
+  for (size_t i = 0; i < recoveries_.size(); ++i)
+    advance(recoveries_[i], s.recoveries[i], last_.recoveries[i]);
 
   // Our buckets are already counted (Stats::observe_latency); hand over the new counts.
   if (s.latency_count > last_.latency_count) {

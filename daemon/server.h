@@ -31,6 +31,7 @@
 #include "net/reactor.h"
 #include "net/socket.h"
 #include "net/tls_engine.h"
+#include "presence.h"
 #include "raw_relay.h"
 #include "stats.h"
 #include "tls_transport.h"
@@ -62,6 +63,7 @@ class Server {
   bool draining() const noexcept { return draining_; }
   Broker& broker() noexcept { return *broker_; }
   LocalFanout& fanout() noexcept { return fanout_; }
+  Presence& presence() noexcept { return presence_; }  // channels with `presence: true`
   std::string metrics_text();  // the prometheus page, counters refreshed now
   uint64_t websockets() const noexcept { return ws_clients_; }
   // client_io.cpp
@@ -134,6 +136,7 @@ class Server {
   std::unique_ptr<net::TlsContext> tls_ctx_;
 
   LocalFanout fanout_;              // this node's subscribers
+  Presence presence_;               // who is on the channels with presence
   std::unique_ptr<Broker> broker_;  // every publish goes through it
   TlsTransport tls_;
   HttpHandler http_;

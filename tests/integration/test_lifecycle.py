@@ -31,6 +31,9 @@ README_METRICS = [
     "wsrelay_channels",
     "wsrelay_publish_to_write_seconds",
     "wsrelay_config_reloads_total",
+    "wsrelay_history_messages",
+    "wsrelay_history_bytes",
+    "wsrelay_recoveries_total",
 ]
 
 
