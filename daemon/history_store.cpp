@@ -11,7 +11,8 @@ struct HistoryStore::Stream {
   uint64_t epoch = 0;
   uint64_t top = 0;  // the last offset assigned
   uint64_t bytes = 0;
-  uint32_t ttl_s = 0;  // as of the last append
+  uint32_t ttl_s = 0;   // as of the last append
+  int64_t used_ms = 0;  // the last append, position() or unsubscribe
   size_t heap_index = 0;
   bool interested = false;
 };
@@ -72,6 +73,7 @@ StreamPosition HistoryStore::append(std::string_view channel, uint32_t size, uin
                                     int64_t now_ms) {
   Stream& s = find_or_create(channel);
   s.ttl_s = ttl_s;
+  s.used_ms = now_ms;
   StoredMessage m;
   m.offset = ++s.top;
   m.time_ms = now_ms;
@@ -84,14 +86,14 @@ StreamPosition HistoryStore::append(std::string_view channel, uint32_t size, uin
   while (s.messages.size() > size) drop_front(s);
   expire(s, now_ms);
   heap_fix(s);
-  const StreamPosition pos{s.epoch, s.top};
-  evict_over_bound();  // may erase s (not interested, every message evicted)
-  return pos;
+  evict_over_bound();
+  return {s.epoch, s.top};
 }
 
 StreamPosition HistoryStore::position(std::string_view channel, bool subscriber) {
   Stream& s = find_or_create(channel);
   if (subscriber) s.interested = true;
+  s.used_ms = history_now_ms();
   return {s.epoch, s.top};
 }
 
@@ -119,10 +121,10 @@ void HistoryStore::last(std::string_view channel, size_t n, int64_t now_ms,
   for (size_t i = first; i < s->messages.size(); ++i) out->push_back(&s->messages[i]);
 }
 
-void HistoryStore::set_interest(std::string_view channel, bool interested) {
+void HistoryStore::set_interest(std::string_view channel, bool interested, int64_t now_ms) {
   if (Stream* s = find(channel)) {
     s->interested = interested;
-    maybe_erase(*s);
+    s->used_ms = now_ms;
   }
 }
 
@@ -132,8 +134,7 @@ void HistoryStore::expire(int64_t now_ms) {
   for (auto& [name, s] : streams_) all.push_back(s.get());
   for (Stream* s : all) {
     expire(*s, now_ms);
-    heap_fix(*s);
-    maybe_erase(*s);
+    if (s->messages.empty() && !s->interested && now_ms - s->used_ms >= kForgetAfterMs) erase(*s);
   }
 }
 
@@ -162,12 +163,10 @@ void HistoryStore::evict_over_bound() noexcept {
     Stream& biggest = *heap_.front();
     drop_front(biggest);
     heap_fix(biggest);
-    if (biggest.messages.empty()) maybe_erase(biggest);
   }
 }
 
-void HistoryStore::maybe_erase(Stream& s) noexcept {
-  if (!s.messages.empty() || s.interested) return;
+void HistoryStore::erase(Stream& s) noexcept {
   heap_remove(s);
   auto it = streams_.find(std::string_view(s.name));
   streams_.erase(it);  // frees s

@@ -5,8 +5,11 @@
 // the channel's history_size and history_ttl, and one global byte bound over every stored
 // payload: over it, the oldest messages of the stream holding the most bytes go first (an
 // indexed max-heap on stream bytes finds it in O(1), updates in O(log streams)).
-// The epoch changes only when a stream record is dropped: it has no message left and no
-// local subscriber (then nobody can hold a position in it that is still meaningful).
+// The epoch changes only when a stream record is forgotten: at a restart, or when it has
+// had no message, no local subscriber and no use for kForgetAfterMs (so a client that
+// subscribed to a quiet channel and dropped can still recover what came meanwhile). A
+// stream whose every message was evicted keeps its epoch and top offset: positions in it
+// then answer offset_too_old.
 // One reactor thread owns it; nothing here locks or does I/O.
 #pragma once
 
@@ -57,6 +60,8 @@ inline int64_t history_now_ms() noexcept { return monotonic_ns() / 1'000'000; }
 
 class HistoryStore {
  public:
+  static constexpr int64_t kForgetAfterMs = 10 * 60 * 1000;
+
   // max_bytes: the global bound on stored payload bytes (0 = none).
   explicit HistoryStore(uint64_t max_bytes);
   ~HistoryStore();
@@ -79,11 +84,12 @@ class HistoryStore {
   // The last `n` messages still stored, oldest first.
   void last(std::string_view channel, size_t n, int64_t now_ms,
             std::vector<const StoredMessage*>* out);
-  // Local interest (the broker's subscribe/unsubscribe): a stream with subscribers keeps
-  // its epoch when it loses every message.
-  void set_interest(std::string_view channel, bool interested);
-  // Drops messages older than their stream's ttl in every stream (a periodic sweep, so a
-  // quiet channel gives its memory back too).
+  // Local interest (the broker's subscribe/unsubscribe): a stream with subscribers is
+  // never forgotten.
+  void set_interest(std::string_view channel, bool interested, int64_t now_ms);
+  // Drops messages older than their stream's ttl in every stream, and forgets streams left
+  // empty and unused for kForgetAfterMs (a periodic sweep, so a quiet channel gives its
+  // memory back too).
   void expire(int64_t now_ms);
 
   size_t messages() const noexcept { return messages_; }
@@ -105,7 +111,7 @@ class HistoryStore {
   void drop_front(Stream& s) noexcept;
   void expire(Stream& s, int64_t now_ms) noexcept;
   void evict_over_bound() noexcept;
-  void maybe_erase(Stream& s) noexcept;
+  void erase(Stream& s) noexcept;
   uint64_t new_epoch() noexcept;
   // the indexed max-heap on Stream::bytes
   void heap_fix(Stream& s) noexcept;

@@ -30,8 +30,12 @@ class MemoryBroker final : public Broker {
     }
     if (done) done(r);
   }
-  void subscribe(std::string_view channel) override { history_.set_interest(channel, true); }
-  void unsubscribe(std::string_view channel) override { history_.set_interest(channel, false); }
+  void subscribe(std::string_view channel) override {
+    history_.set_interest(channel, true, history_now_ms());
+  }
+  void unsubscribe(std::string_view channel) override {
+    history_.set_interest(channel, false, history_now_ms());
+  }
   HistoryStore* history() noexcept override { return &history_; }
 
  private:

@@ -36,7 +36,7 @@ void advance_labelled(Family<Counter>* family, const char* label,
 }
 
 // wsrelay's own close codes (README "Close codes and HTTP statuses").
-constexpr uint16_t kOwnCodes[] = {4008};
+constexpr uint16_t kOwnCodes[] = {4008, 4009};
 
 }  // namespace
 
@@ -57,7 +57,7 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
       &counter("wsrelay_handshake_failures_total", "Upgrades refused, by HTTP status.");
   // Series for the codes README.md documents exist from the start at 0, so rate() and alerts
   // work before the first event; other codes appear when they first happen.
-  for (const char* code : {"1000", "1001", "1002", "1006", "1007", "1008", "1009", "4008"})
+  for (const char* code : {"1000", "1001", "1002", "1006", "1007", "1008", "1009", "4008", "4009"})
     closed_->Add({{"code", code}});
   for (const char* status : {"400", "403", "408", "426", "431", "503"})
     handshake_failures_->Add({{"status", status}});
