@@ -13,8 +13,8 @@ import time
 import pytest
 import websockets
 
-from harness import (HOST, RawWs, close_code_of, decode_server_frames, expect_silence, recv_json,
-                     request, run, ws_connect)
+import harness
+from harness import HOST, RawWs, close_code_of, decode_server_frames, expect_silence, run, ws_connect
 
 CONFIG = {
     "channels": [
@@ -33,13 +33,22 @@ def relay(relay_factory):
     return relay_factory(CONFIG)
 
 
+# Generous waits: the machine may be shared with other test runs (nothing here is timed).
+async def request(ws, obj, timeout=30.0):
+    return await harness.request(ws, obj, timeout)
+
+
+async def recv_json(ws, timeout=20.0):
+    return await harness.recv_json(ws, timeout)
+
+
 def publish_http(relay, channel, body, ctype="application/json"):
-    r = relay.http("POST", f"/channels/{channel}", {"Content-Type": ctype}, body)
+    r = relay.http("POST", f"/channels/{channel}", {"Content-Type": ctype}, body, timeout=30)
     assert r.status == 200, r
     return r.json()
 
 
-async def deliveries(ws, n, timeout=10.0):
+async def deliveries(ws, n, timeout=20.0):
     """The next n deliveries (anything else is an error)."""
     out = []
     for _ in range(n):
@@ -246,11 +255,11 @@ def test_slow_consumer_closed_with_4008_resumes_from_its_last_offset(relay_facto
             for i in range(count):
                 await pub.send(json.dumps({"op": "publish", "channel": "slow",
                                            "data": {"i": i, "pad": "p" * 2000}}))
-            await request(pub, {"op": "ping", "id": 1})
+            await request(pub, {"op": "ping", "id": 1}, 60)
     time.sleep(0.2)
-    run(flood())
-    relay.wait_metric("wsrelay_slow_consumer_closes_total", lambda v: v == 1, timeout=15)
-    frames, eof = slow.read_until_eof(15)
+    run(flood(), timeout=120)
+    relay.wait_metric("wsrelay_slow_consumer_closes_total", lambda v: v == 1, timeout=30)
+    frames, eof = slow.read_until_eof(30)
     slow.close()
     assert eof and close_code_of(frames) in (None, 4008)
     texts = [json.loads(p) for fin, op, p in frames if op == 0x1]
@@ -269,7 +278,7 @@ def test_slow_consumer_closed_with_4008_resumes_from_its_last_offset(relay_facto
             rest = await deliveries(sub, count - last, 20)
             assert [m["offset"] for m in rest] == list(range(last + 1, count + 1))
             assert [m["data"]["i"] for m in rest] == list(range(last, count))
-    run(resume())
+    run(resume(), timeout=120)
     print(f"the slow consumer read {last} of {count}, recovered {count - last}")
 
 
@@ -412,7 +421,7 @@ def test_presence_of_many_lists_at_most_1000_with_the_exact_count(relay_factory)
 
 # --- raw channels --------------------------------------------------------------------
 
-def read_frames(raw, n, timeout=5.0):
+def read_frames(raw, n, timeout=20.0):
     """Reads until n frames arrived (or the timeout); returns them."""
     deadline = time.monotonic() + timeout
     data = raw.buf
@@ -483,18 +492,18 @@ def test_raw_since_resumes_or_closes_with_4009(relay):
     for query, reason in ((f"since=1&epoch=0badf00d", b"epoch_changed"),
                           (f"since=99&epoch={epoch}", b"epoch_changed")):
         gone = RawWs(relay.port, f"/channels/h.since?{query}")
-        frames, eof = gone.read_until_eof(5)
+        frames, eof = gone.read_until_eof(20)
         gone.close()
         assert close_code_of(frames) == 4009 and frames[-1][2][2:] == reason
     for i in range(10):
         publish_http(relay, "tiny", str(i))
     tiny_epoch = RawWs(relay.port, "/channels/tiny").response.headers["wsrelay-epoch"]
     gone = RawWs(relay.port, f"/channels/tiny?since=1&epoch={tiny_epoch}")
-    frames, _ = gone.read_until_eof(5)
+    frames, _ = gone.read_until_eof(20)
     gone.close()
     assert close_code_of(frames) == 4009 and frames[-1][2][2:] == b"offset_too_old"
     gone = RawWs(relay.port, "/channels/plainraw?since=1&epoch=00000001")
-    frames, _ = gone.read_until_eof(5)
+    frames, _ = gone.read_until_eof(20)
     gone.close()
     assert close_code_of(frames) == 4009 and frames[-1][2][2:] == b"no_history"
     # malformed queries are refused before the upgrade
