@@ -60,7 +60,8 @@ void JsonProtocol::on_request(Client* c, std::string_view text) noexcept {
     case wire::Op::kUnsubscribe:
       if (!server_.fanout().unsubscribe(WsMode::kJson, sub, req->channel))
         return reply_error(wire::code::kNotSubscribed, "not subscribed");
-      if (opts.presence) server_.presence().leave(req->channel, *c);
+      // Whatever the options say now (a reload may have turned presence off).
+      server_.presence().leave(req->channel, *c);
       return reply_ack();
     case wire::Op::kPublish: {
       if (opts.publish == PublishRight::kHttp)

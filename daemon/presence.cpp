@@ -29,6 +29,7 @@ void Presence::join(std::string_view channel, Client& c, bool events) {
 }
 
 void Presence::leave(std::string_view channel, const Client& c) {
+  if (channels_.empty()) return;
   auto it = channels_.find(channel);
   if (it == channels_.end() || it->second.erase(c.id) == 0) return;
   if (it->second.empty()) {

@@ -28,6 +28,8 @@ class Presence {
   // `events`: c wants join/leave events of this channel.
   void join(std::string_view channel, Client& c, bool events);
   // c left `channel` (no-op when it was not present): leave events to those who asked.
+  // Called on every unsubscribe and close, whatever the channel's options say now, so no
+  // member outlives its client.
   void leave(std::string_view channel, const Client& c);
   // c is closing: leaves every channel it joined (its subscriber's list).
   void leave_all(const Client& c);

@@ -512,3 +512,22 @@ def test_raw_since_resumes_or_closes_with_4009(relay):
                        {"Upgrade": "websocket", "Connection": "Upgrade",
                         "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version": "13"})
         assert r.status == 400, (query, r)
+
+
+def test_presence_members_never_outlive_their_clients_across_reloads(relay_factory):
+    on = {"channels": [{"match": "room", "presence": True}]}
+    relay = relay_factory(on)
+
+    async def main():
+        async with ws_connect(relay.url("/ws")) as a:
+            await request(a, {"op": "subscribe", "id": 1, "channel": "room", "presence_events": True})
+            async with ws_connect(relay.url("/ws")) as b:
+                await request(b, {"op": "subscribe", "id": 1, "channel": "room"})
+                assert "join" in await recv_json(a)
+                await asyncio.to_thread(relay.reload, {"channels": []})  # presence off
+                await request(b, {"op": "unsubscribe", "id": 2, "channel": "room"})
+                assert "leave" in await recv_json(a)
+            await asyncio.to_thread(relay.reload, on)
+            r = await request(a, {"op": "presence", "id": 2, "channel": "room"})
+            assert r["count"] == 1 and len(r["clients"]) == 1
+    run(main())
