@@ -178,6 +178,16 @@ void check_request(std::string_view text, const json& doc, const wire::Request& 
     case wire::Op::kUnsubscribe:
       FUZZ_CHECK(op == (req.op == wire::Op::kSubscribe ? "subscribe" : "unsubscribe"));
       FUZZ_CHECK(doc["channel"] == req.channel && req.payload.empty());
+      // recover: exactly as sent (an unsigned offset and a string epoch).
+      FUZZ_CHECK(req.recover.has_value() ==
+                 (req.op == wire::Op::kSubscribe && doc.contains("recover")));
+      if (req.recover) FUZZ_CHECK(doc["recover"]["offset"] == req.recover->offset);
+      return;
+    case wire::Op::kHistory:
+    case wire::Op::kPresence:
+      FUZZ_CHECK(op == (req.op == wire::Op::kHistory ? "history" : "presence"));
+      FUZZ_CHECK(doc["channel"] == req.channel && req.payload.empty());
+      FUZZ_CHECK(req.limit <= wire::kMaxHistoryLimit);
       return;
     case wire::Op::kPublish:
       break;
