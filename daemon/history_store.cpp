@@ -129,12 +129,15 @@ void HistoryStore::set_interest(std::string_view channel, bool interested, int64
 }
 
 void HistoryStore::expire(int64_t now_ms) {
-  std::vector<Stream*> all;
-  all.reserve(streams_.size());
-  for (auto& [name, s] : streams_) all.push_back(s.get());
-  for (Stream* s : all) {
-    expire(*s, now_ms);
-    if (s->messages.empty() && !s->interested && now_ms - s->used_ms >= kForgetAfterMs) erase(*s);
+  for (auto it = streams_.begin(); it != streams_.end();) {
+    Stream& s = *it->second;
+    expire(s, now_ms);
+    if (s.messages.empty() && !s.interested && now_ms - s.used_ms >= kForgetAfterMs) {
+      heap_remove(s);
+      it = streams_.erase(it);  // frees s
+    } else {
+      ++it;
+    }
   }
 }
 
@@ -164,12 +167,6 @@ void HistoryStore::evict_over_bound() noexcept {
     drop_front(biggest);
     heap_fix(biggest);
   }
-}
-
-void HistoryStore::erase(Stream& s) noexcept {
-  heap_remove(s);
-  auto it = streams_.find(std::string_view(s.name));
-  streams_.erase(it);  // frees s
 }
 
 void HistoryStore::heap_swap(size_t a, size_t b) noexcept {

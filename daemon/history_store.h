@@ -111,7 +111,6 @@ class HistoryStore {
   void drop_front(Stream& s) noexcept;
   void expire(Stream& s, int64_t now_ms) noexcept;
   void evict_over_bound() noexcept;
-  void erase(Stream& s) noexcept;
   uint64_t new_epoch() noexcept;
   // the indexed max-heap on Stream::bytes
   void heap_fix(Stream& s) noexcept;

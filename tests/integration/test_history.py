@@ -287,7 +287,8 @@ def test_slow_consumer_closed_with_4008_resumes_from_its_last_offset(relay_facto
 def test_history_op_last_n_and_since(relay):
     for i in range(12):
         publish_http(relay, "h.op", json.dumps({"i": i}))
-    publish_http(relay, "h.op", "plain text", "text/plain")
+    assert publish_http(relay, "h.op", "plain text", "text/plain") == {"delivered": 0, "offset": 13}
+    assert publish_http(relay, "plain", "x", "text/plain") == {"delivered": 0}
 
     async def main():
         async with ws_connect(relay.url("/ws")) as c:
