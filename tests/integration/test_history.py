@@ -11,10 +11,9 @@ import socket
 import time
 
 import pytest
-import websockets
 
 import harness
-from harness import HOST, RawWs, close_code_of, decode_server_frames, expect_silence, run, ws_connect
+from harness import RawWs, close_code_of, decode_server_frames, expect_silence, run, ws_connect
 
 CONFIG = {
     "channels": [
@@ -191,7 +190,7 @@ def test_publishes_during_recoveries_leave_no_gap_and_no_duplicate(relay):
     async def client(k, done):
         rnd = random.Random(k)
         seen = []
-        epoch = None
+        epoch, base = None, 0
         recoveries = 0
         while True:
             async with ws_connect(relay.url("/ws")) as ws:
@@ -490,7 +489,7 @@ def test_raw_since_resumes_or_closes_with_4009(relay):
         assert [p for _, _, p in read_frames(resumed, 6)] == [b"a4", b"a5", b"a6", b"a7", b"a8", b"live"]
     finally:
         resumed.close()
-    for query, reason in ((f"since=1&epoch=0badf00d", b"epoch_changed"),
+    for query, reason in (("since=1&epoch=0badf00d", b"epoch_changed"),
                           (f"since=99&epoch={epoch}", b"epoch_changed")):
         gone = RawWs(relay.port, f"/channels/h.since?{query}")
         frames, eof = gone.read_until_eof(20)
