@@ -531,3 +531,52 @@ def test_presence_members_never_outlive_their_clients_across_reloads(relay_facto
             r = await request(a, {"op": "presence", "id": 2, "channel": "room"})
             assert r["count"] == 1 and len(r["clients"]) == 1
     run(main())
+
+
+def test_a_replay_larger_than_the_queue_limit_is_refused_and_history_pages_catch_up(relay_factory):
+    relay = relay_factory({"limits": {"max_queue_bytes": 65536, "queue_soft_bytes": 65536},
+                           "channels": [{"match": "big", "history_size": 1000}]})
+    for i in range(100):
+        publish_http(relay, "big", json.dumps({"i": i, "pad": "x" * 1000}))
+
+    async def main():
+        async with ws_connect(relay.url("/ws")) as c:
+            top = await request(c, {"op": "history", "id": 1, "channel": "big", "limit": 1})
+            epoch = top["epoch"]
+            ack = await request(c, {"op": "subscribe", "id": 2, "channel": "big",
+                                    "recover": {"offset": 0, "epoch": epoch}})
+            assert ack["recovered"] is False and ack["reason"] == "offset_too_old"
+            await expect_silence(c)
+            # pages of at most half the queue limit, oldest first, until the top
+            got, last, pages = [], 0, 0
+            while last < 100:
+                r = await request(c, {"op": "history", "id": 3, "channel": "big",
+                                      "since": {"offset": last, "epoch": epoch}})
+                assert 0 < len(r["publications"]) < 40
+                got += [p["data"]["i"] for p in r["publications"]]
+                last = r["publications"][-1]["offset"]
+                pages += 1
+            assert got == list(range(100)) and pages >= 3
+            # the newest that fit, with limit alone
+            r = await request(c, {"op": "history", "id": 4, "channel": "big", "limit": 100})
+            assert r["publications"][-1]["offset"] == 100 and len(r["publications"]) < 40
+    run(main())
+    raw = RawWs(relay.port, f"/channels/big?since=0&epoch={relay_epoch(relay, 'big')}")
+    frames, _ = raw.read_until_eof(20)
+    raw.close()
+    assert close_code_of(frames) == 4009 and frames[-1][2][2:] == b"offset_too_old"
+    raw = RawWs(relay.port, "/channels/big?history=100")
+    try:
+        frames = read_frames(raw, 100, timeout=3)
+        assert 0 < len(frames) < 70  # the newest that fit in 64 KiB
+        assert json.loads(frames[-1][2])["i"] == 99
+    finally:
+        raw.close()
+
+
+def relay_epoch(relay, channel):
+    raw = RawWs(relay.port, f"/channels/{channel}")
+    try:
+        return raw.response.headers["wsrelay-epoch"]
+    finally:
+        raw.close()
