@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "base/clock.h"
+#include "config.h"
 #include "wire.h"
 
 namespace relay::pubsub {
@@ -32,11 +33,14 @@ struct Message {
   // a message from another node.
   const pubsub::Subscriber* sender = nullptr;
   int64_t stamp_ns = 0;  // monotonic publish time, for the publish-to-write histogram
-  // Position in the channel's stream; 0 = the broker keeps no history (MemoryBroker).
+  // Position in the channel's stream; 0 = the channel keeps no history.
   uint64_t offset = 0;
   uint64_t epoch = 0;  // changes when a stream's history is lost (offsets restart)
   wire::PayloadKind kind = wire::PayloadKind::kBinary;
   bool echo = false;  // the channel's option, resolved once by the publisher
+  // The channel's history options, resolved with echo (0 = no history: pays nothing).
+  uint32_t history_size = 0;
+  uint32_t history_ttl_s = 0;
 };
 
 struct PublishResult {
@@ -59,6 +63,16 @@ inline Message make_message(std::string_view channel, wire::PayloadKind kind,
   return m;
 }
 
+// The same with every per-channel option the broker needs (echo, history).
+inline Message make_message(std::string_view channel, wire::PayloadKind kind,
+                            std::span<const std::byte> payload, const pubsub::Subscriber* sender,
+                            const ChannelOptions& opts) noexcept {
+  Message m = make_message(channel, kind, payload, sender, opts.echo);
+  m.history_size = opts.history_size;
+  m.history_ttl_s = opts.history_ttl;
+  return m;
+}
+
 // Called exactly once per publish(), in the same turn or later. A session that may be
 // gone by then guards itself (Client::publishes_in_flight keeps it allocated).
 using PublishDone = std::function<void(const PublishResult&)>;
@@ -72,6 +86,8 @@ class FanoutTarget {
   ~FanoutTarget() = default;
 };
 
+class HistoryStore;
+
 class Broker {
  public:
   virtual ~Broker() = default;
@@ -81,6 +97,10 @@ class Broker {
   // and when its last one leaves (never twice in a row for the same channel).
   virtual void subscribe(std::string_view channel) = 0;
   virtual void unsubscribe(std::string_view channel) = 0;
+  // The channels' history (README "History and recovery"), read in the turn a client
+  // subscribes so the replay and live traffic meet without gap or duplicate; null when the
+  // broker keeps none. A backplane broker would answer reads from its own store.
+  virtual HistoryStore* history() noexcept { return nullptr; }
 };
 
 }  // namespace relay::daemon

@@ -302,6 +302,7 @@ void fill_limits(const json& j, Limits* l) {
   take(j, "drain_timeout_ms", &l->drain_timeout_ms);
   take(j, "max_total_queue_bytes", &l->max_total_queue_bytes);
   take(j, "socket_send_buffer", &l->socket_send_buffer);
+  take(j, "max_history_bytes", &l->max_history_bytes);
 }
 
 Config to_config(const json& j, const std::string& source) {
@@ -335,6 +336,9 @@ Config to_config(const json& j, const std::string& source) {
         take(*z, "min_bytes", &o.compression.min_bytes);
         take(*z, "level", &o.compression.level);
       }
+      take(e, "history_size", &o.history_size);
+      take(e, "history_ttl", &o.history_ttl);
+      take(e, "presence", &o.presence);
       c.channels.push_back(std::move(o));
     }
   }

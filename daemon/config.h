@@ -33,6 +33,9 @@ struct ChannelOptions {
   uint32_t max_message_bytes = 0;  // 0 = limits.max_message_bytes
   PublishRight publish = PublishRight::kBoth;
   CompressionOptions compression = {};
+  uint32_t history_size = 0;  // messages kept for recovery (0 = no history)
+  uint32_t history_ttl = 0;   // seconds a stored message is kept (0 = no age limit)
+  bool presence = false;      // answer the presence op, send join/leave events
   bool operator==(const ChannelOptions&) const = default;
 };
 
@@ -63,6 +66,7 @@ struct Limits {
   // never read at 256 KiB took 1 GiB of kernel memory and the readers' p99 to 1 s
   // (wsrelay-bench I1, tests/bench/RESULTS.md); at 64 KiB, 259 MiB and 85 ms.
   uint32_t socket_send_buffer = 64 * 1024;
+  uint64_t max_history_bytes = 64u << 20;  // stored payloads of every channel's history
   bool operator==(const Limits&) const = default;
 };
 

@@ -38,6 +38,7 @@ ojson limits_json(const Limits& l) {
   j["drain_timeout_ms"] = l.drain_timeout_ms;
   j["max_total_queue_bytes"] = l.max_total_queue_bytes;
   j["socket_send_buffer"] = l.socket_send_buffer;
+  j["max_history_bytes"] = l.max_history_bytes;
   return j;
 }
 
@@ -53,6 +54,9 @@ ojson channel_json(const ChannelOptions& o) {
   z["min_bytes"] = o.compression.min_bytes;
   z["level"] = o.compression.level;
   j["compression"] = std::move(z);
+  j["history_size"] = o.history_size;
+  j["history_ttl"] = o.history_ttl;
+  j["presence"] = o.presence;
   return j;
 }
 

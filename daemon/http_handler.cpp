@@ -14,6 +14,7 @@
 #include "media_type.h"
 #include "origin.h"
 #include "pubsub/channel_name.h"
+#include "raw_history.h"
 #include "server.h"
 
 namespace relay::daemon {
@@ -206,7 +207,9 @@ void HttpHandler::handle_publish_body(Client* c, std::span<const std::byte> body
   // The 200 goes out when the broker has accepted the message (this call, or later).
   c->http->publish_in_flight = true;
   ++c->publishes_in_flight;
-  server_.broker().publish(make_message(c->http->publish_channel, kind, body, nullptr, false),
+  // The channel's options again for its history (no sender: echo does not matter).
+  const ChannelOptions& opts = server_.config().options_for(c->http->publish_channel);
+  server_.broker().publish(make_message(c->http->publish_channel, kind, body, nullptr, opts),
                            [this, c](const PublishResult& r) { on_published(c, r); });
 }
 
@@ -216,7 +219,9 @@ void HttpHandler::on_published(Client* c, const PublishResult& r) noexcept {
   HttpSession& h = *c->http;
   h.publish_in_flight = false;
   if (r.accepted)
-    respond(c, 200, "application/json", "{\"delivered\":" + std::to_string(r.delivered) + "}\n");
+    respond(c, 200, "application/json",
+            "{\"delivered\":" + std::to_string(r.delivered) +
+                (r.offset ? ",\"offset\":" + std::to_string(r.offset) : std::string()) + "}\n");
   else
     respond(c, 503, "text/plain", "publish failed\n");
   if (h.resume_after_publish && c->phase == ClientPhase::kHttp) {
@@ -243,6 +248,8 @@ bool HttpHandler::handle_upgrade(Client* c, const ws::HttpHead& req, size_t head
   };
   if (server_.draining()) return fail(503, "draining");
   if (!json && !pubsub::is_valid_channel_name(channel)) return fail(400, "bad channel name");
+  std::optional<RawResume> resume = json ? RawResume{} : parse_raw_resume(req.target);
+  if (!resume) return fail(400, "bad history query (history=N, or since=OFFSET&epoch=E)");
   if (!is_origin_allowed(up.origin, up.host, server_.config().allowed_origins)) {
     refused_origins_.note(up.origin, up.host, server_.config().allowed_origins.has_value(),
                           server_.now_ms());
@@ -275,6 +282,7 @@ bool HttpHandler::handle_upgrade(Client* c, const ws::HttpHead& req, size_t head
     (void)ws::negotiate_deflate(req, &deflate, &extensions);
   std::string response;
   ws::build_accept_response(&response, accept, protocol, extensions);
+  if (!json) response.insert(response.size() - 2, raw_history_headers(server_, channel));
   std::string chan(json ? std::string_view() : channel);
   c->http->in.consume(head_len);
   auto session = std::make_unique<WsSession>(*c, json ? WsMode::kJson : WsMode::kRaw,
@@ -300,6 +308,8 @@ bool HttpHandler::handle_upgrade(Client* c, const ws::HttpHead& req, size_t head
       return false;
     }
     (void)server_.fanout().subscribe(WsMode::kRaw, c->ws->subscriber, raw_channel);
+    if (opts.presence) server_.presence().join(raw_channel, *c, false);
+    replay_raw(server_, c, *resume);
   }
   server_.process_ws_events(c);
   return false;

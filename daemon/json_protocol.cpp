@@ -40,6 +40,9 @@ void JsonProtocol::on_request(Client* c, std::string_view text) noexcept {
     reply_ack();
     return;
   }
+  // No history through patterns (README "History and recovery").
+  if (req->recover && req->channel.find_first_of("*>") != std::string::npos)
+    return reply_error(wire::code::kBadRequest, "recover needs an exact channel name");
   if (!pubsub::is_valid_channel_name(req->channel))
     return reply_error(wire::code::kBadChannel, "bad channel name");
   const ChannelOptions& opts = server_.config().options_for(req->channel);  // once per request
@@ -54,10 +57,12 @@ void JsonProtocol::on_request(Client* c, std::string_view text) noexcept {
           server_.fanout().subscriber_count(req->channel) >= opts.max_subscribers)
         return reply_error(wire::code::kLimit, "channel is full");
       (void)server_.fanout().subscribe(WsMode::kJson, sub, req->channel);
-      return reply_ack();
+      return after_subscribe(c, *req, opts);
     case wire::Op::kUnsubscribe:
       if (!server_.fanout().unsubscribe(WsMode::kJson, sub, req->channel))
         return reply_error(wire::code::kNotSubscribed, "not subscribed");
+      // Whatever the options say now (a reload may have turned presence off).
+      server_.presence().leave(req->channel, *c);
       return reply_ack();
     case wire::Op::kPublish: {
       if (opts.publish == PublishRight::kHttp)
@@ -70,7 +75,7 @@ void JsonProtocol::on_request(Client* c, std::string_view text) noexcept {
       if (req->kind == wire::PayloadKind::kText && !ws::is_valid_utf8(as_bytes(req->payload)))
         return reply_error(wire::code::kBadRequest, "text is not UTF-8");
       ++server_.stats().published_ws;
-      Message m = make_message(req->channel, req->kind, as_bytes(req->payload), &sub, opts.echo);
+      Message m = make_message(req->channel, req->kind, as_bytes(req->payload), &sub, opts);
       if (req->id_json.empty()) return server_.broker().publish(m, nullptr);
       // The ack goes out when the broker has accepted the message (now, or later).
       ++c->publishes_in_flight;
@@ -78,12 +83,16 @@ void JsonProtocol::on_request(Client* c, std::string_view text) noexcept {
         --c->publishes_in_flight;
         if (c->phase != ClientPhase::kWebSocket) return;  // closing or gone: no reply
         if (r.accepted)
-          send_text(c, wire::encode_publish_ack(id, r.delivered));
+          send_text(c, wire::encode_publish_ack(id, r.delivered, r.offset));
         else
           send_text(c, wire::encode_error(id, wire::code::kUnavailable, "publish failed"));
       });
       return;
     }
+    case wire::Op::kHistory:
+      return on_history(c, *req, opts);
+    case wire::Op::kPresence:
+      return on_presence(c, *req, opts);
     case wire::Op::kPing:
       return;
   }

@@ -9,6 +9,8 @@
 #include <string_view>
 
 #include "client.h"
+#include "config.h"
+#include "wire.h"
 
 namespace relay::daemon {
 
@@ -22,6 +24,12 @@ class JsonProtocol {
  private:
   void on_request(Client* c, std::string_view text) noexcept;
   void send_text(Client* c, const std::string& text) noexcept;
+  // json_history.cpp: README "History and recovery" and "Presence".
+  // The subscription is made: presence join, then the ack (with the stream position on a
+  // channel with history) and the replay of a recovery, all in this turn.
+  void after_subscribe(Client* c, const wire::Request& req, const ChannelOptions& opts) noexcept;
+  void on_history(Client* c, const wire::Request& req, const ChannelOptions& opts) noexcept;
+  void on_presence(Client* c, const wire::Request& req, const ChannelOptions& opts) noexcept;
 
   Server& server_;
 };

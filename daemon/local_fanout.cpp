@@ -61,7 +61,7 @@ size_t LocalFanout::fan_out(const Message& m) noexcept {
     compressed_.end();
   }
   if (pubsub::Channel* ch = json_.find(m.channel)) {
-    std::string text = wire::encode_delivery(m.channel, m.kind, m.payload);
+    std::string text = wire::encode_delivery(m.channel, m.kind, m.payload, m.offset);
     FrameRef js = ws::prepare_server_frame(ws::Opcode::kText, as_bytes(text));
     js.set_stamp_ns(m.stamp_ns);
     compressed_.begin(js, ws::Opcode::kText, as_bytes(text), z);

@@ -36,7 +36,7 @@ void advance_labelled(Family<Counter>* family, const char* label,
 }
 
 // wsrelay's own close codes (README "Close codes and HTTP statuses").
-constexpr uint16_t kOwnCodes[] = {4008};
+constexpr uint16_t kOwnCodes[] = {4008, 4009};
 
 }  // namespace
 
@@ -57,7 +57,7 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
       &counter("wsrelay_handshake_failures_total", "Upgrades refused, by HTTP status.");
   // Series for the codes README.md documents exist from the start at 0, so rate() and alerts
   // work before the first event; other codes appear when they first happen.
-  for (const char* code : {"1000", "1001", "1002", "1006", "1007", "1008", "1009", "4008"})
+  for (const char* code : {"1000", "1001", "1002", "1006", "1007", "1008", "1009", "4008", "4009"})
     closed_->Add({{"code", code}});
   for (const char* status : {"400", "403", "408", "426", "431", "503"})
     handshake_failures_->Add({{"status", status}});
@@ -114,6 +114,14 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                          .Add({});
   compression_out_ =
       &counter("wsrelay_compression_bytes_out_total", "What those bytes compressed to.").Add({});
+  history_messages_ =
+      &gauge("wsrelay_history_messages", "Messages stored in channel history.").Add({});
+  history_bytes_ =
+      &gauge("wsrelay_history_bytes", "Payload bytes stored in channel history.").Add({});
+  auto& recoveries = counter("wsrelay_recoveries_total",
+                             "Subscribes with recover (/ws) or since (raw), by result.");
+  for (size_t i = 0; i < recoveries_.size(); ++i)
+    recoveries_[i] = &recoveries.Add({{"result", kRecoveryResultLabels[i]}});
 }
 
 void Metrics::update(const Stats& s) {
@@ -137,6 +145,10 @@ void Metrics::update(const Stats& s) {
   advance(queue_evictions_, s.queue_evictions, last_.queue_evictions);
   advance(compression_in_, s.compression_bytes_in, last_.compression_bytes_in);
   advance(compression_out_, s.compression_bytes_out, last_.compression_bytes_out);
+  history_messages_->Set(static_cast<double>(s.history_messages));
+  history_bytes_->Set(static_cast<double>(s.history_bytes));
+  for (size_t i = 0; i < recoveries_.size(); ++i)
+    advance(recoveries_[i], s.recoveries[i], last_.recoveries[i]);
 
   // Our buckets are already counted (Stats::observe_latency); hand over the new counts.
   if (s.latency_count > last_.latency_count) {

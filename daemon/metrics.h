@@ -59,13 +59,16 @@ class Metrics {
   prometheus::Histogram* latency_ = nullptr;
   prometheus::Counter* reloads_ok_ = nullptr;     // {result="ok"}
   prometheus::Counter* reloads_error_ = nullptr;  // {result="error"}
-  Stats last_;                                    // what the previous update() copied
-  std::unique_ptr<ProcessMetrics> process_;       // refreshed by serialize() (const)
 
   prometheus::Gauge* queued_bytes_ = nullptr;
   prometheus::Counter* queue_evictions_ = nullptr;
   prometheus::Counter* compression_in_ = nullptr;   // permessage-deflate, bytes before
   prometheus::Counter* compression_out_ = nullptr;  // and after
+  prometheus::Gauge* history_messages_ = nullptr;
+  prometheus::Gauge* history_bytes_ = nullptr;
+  std::array<prometheus::Counter*, std::size(kRecoveryResultLabels)> recoveries_{};  // {result}
+  Stats last_;                               // what the previous update() copied
+  std::unique_ptr<ProcessMetrics> process_;  // refreshed by serialize() (const)
 };
 
 }  // namespace relay::daemon

@@ -18,7 +18,7 @@ void RawRelay::on_message(Client* c, bool text, std::span<const std::byte> paylo
   ++server_.stats().published_ws;
   server_.broker().publish(
       make_message(channel, text ? wire::PayloadKind::kText : wire::PayloadKind::kBinary, payload,
-                   &c->ws->subscriber, opts.echo),
+                   &c->ws->subscriber, opts),
       nullptr);
 }
 

@@ -36,7 +36,7 @@ Server::Server(Config config, ConfigReloader reload)
       reload_(std::move(reload)),
       reactor_(make_reactor()),
       fanout_(stats_),
-      broker_(std::make_unique<MemoryBroker>(fanout_)),
+      broker_(std::make_unique<MemoryBroker>(fanout_, config_.limits.max_history_bytes)),
       tls_(*this),
       http_(*this),
       raw_relay_(*this),
@@ -234,6 +234,11 @@ void Server::before_sleep(void* data) noexcept {
 void Server::on_metrics_timer(void* data) noexcept {
   auto* self = static_cast<Server*>(data);
   self->stats_.channels = self->fanout_.channel_count();
+  if (HistoryStore* h = self->broker_->history()) {
+    h->expire(history_now_ms());  // history_ttl of channels nobody publishes on any more
+    self->stats_.history_messages = h->messages();
+    self->stats_.history_bytes = h->bytes();
+  }
   self->metrics_.update(self->stats_);
   log_suppressed(self->log_limiter_, self->now_ms());  // the tail of a burst of repeated errors
   self->update_status();
@@ -351,6 +356,7 @@ void Server::reload() noexcept {
   next.listen = config_.listen;
   next.metrics_listen = config_.metrics_listen;
   config_ = std::move(next);
+  if (HistoryStore* h = broker_->history()) h->set_max_bytes(config_.limits.max_history_bytes);
   set_log_level(config_.log_level);
   if (next_tls) {
     tls_ctx_ = std::move(next_tls);

@@ -33,6 +33,7 @@
 #include "net/socket.h"
 #include "net/tls_engine.h"
 #include "queue_budget.h"
+#include "presence.h"
 #include "raw_relay.h"
 #include "stats.h"
 #include "tls_transport.h"
@@ -64,6 +65,7 @@ class Server {
   bool draining() const noexcept { return draining_; }
   Broker& broker() noexcept { return *broker_; }
   LocalFanout& fanout() noexcept { return fanout_; }
+  Presence& presence() noexcept { return presence_; }  // channels with `presence: true`
   std::string metrics_text();  // the prometheus page, counters refreshed now
   uint64_t websockets() const noexcept { return ws_clients_; }
   // client_io.cpp
@@ -145,6 +147,7 @@ class Server {
   std::unique_ptr<net::TlsContext> tls_ctx_;
 
   LocalFanout fanout_;              // this node's subscribers
+  Presence presence_;               // who is on the channels with presence
   std::unique_ptr<Broker> broker_;  // every publish goes through it
   TlsTransport tls_;
   HttpHandler http_;

@@ -23,6 +23,10 @@ enum class RefusedCause : uint8_t {
 constexpr const char* kRefusedCauseLabels[] = {"max_connections", "fd_limit", "per_ip", "per_user"};
 static_assert(std::size(kRefusedCauseLabels) == size_t(RefusedCause::kCount));
 
+// How a recovery ended (wsrelay_recoveries_total{result}), in HistoryStatus order.
+constexpr const char* kRecoveryResultLabels[] = {"recovered", "epoch_changed", "offset_too_old",
+                                                 "no_history"};
+
 struct Stats {
   uint64_t connections = 0;  // open now (HTTP and WebSocket)
   uint64_t accepted_total = 0;
@@ -47,6 +51,9 @@ struct Stats {
   // and encoding, not per subscriber).
   uint64_t compression_bytes_in = 0;
   uint64_t compression_bytes_out = 0;
+  uint64_t history_messages = 0;  // current, stored for recovery
+  uint64_t history_bytes = 0;     // current, their payloads
+  std::array<uint64_t, std::size(kRecoveryResultLabels)> recoveries{};  // by HistoryStatus
 
   // publish-to-write latency, observed per written frame; bucket bounds in seconds.
   static constexpr std::array<double, 12> kLatencyBounds = {

@@ -59,7 +59,43 @@ size_t value_end(std::string_view t, size_t i) {
   return i;
 }
 
+// {"offset": <uint64>, "epoch": "<string>"}
+std::optional<StreamRef> stream_ref(const json& v) {
+  if (!v.is_object()) return std::nullopt;
+  auto off = v.find("offset");
+  auto ep = v.find("epoch");
+  if (off == v.end() || !off->is_number_unsigned() || ep == v.end() || !ep->is_string())
+    return std::nullopt;
+  return StreamRef{off->get<uint64_t>(), ep->get<std::string>()};
+}
+
+// The members of README "History and recovery": recover, presence_events (subscribe),
+// since, limit (history). Returns why they are malformed, or nullopt.
+std::optional<std::string> parse_history_members(const json& doc, Request* req) {
+  const bool subscribe = req->op == Op::kSubscribe;
+  if (auto it = doc.find(subscribe ? "recover" : "since"); it != doc.end()) {
+    auto ref = stream_ref(*it);
+    if (!ref) return std::string(subscribe ? "recover" : "since") + " must be {offset, epoch}";
+    (subscribe ? req->recover : req->since) = std::move(*ref);
+  }
+  if (subscribe) {
+    if (auto it = doc.find("presence_events"); it != doc.end()) {
+      if (!it->is_boolean()) return "presence_events must be a boolean";
+      req->presence_events = it->get<bool>();
+    }
+    return std::nullopt;
+  }
+  if (auto it = doc.find("limit"); it != doc.end()) {
+    if (!it->is_number_unsigned() || it->get<uint64_t>() == 0)
+      return "limit must be a positive integer";
+    req->limit = static_cast<uint32_t>(std::min<uint64_t>(it->get<uint64_t>(), kMaxHistoryLimit));
+  }
+  return std::nullopt;
+}
+
 }  // namespace
+
+std::string quote_json(std::string_view s) { return quote(s); }
 
 std::string base64_encode(std::span<const std::byte> bytes) {
   std::string out(4 * ((bytes.size() + 2) / 3), '\0');
@@ -198,12 +234,19 @@ std::optional<Request> parse_request(std::string_view text, Error* err) {
     req.op = Op::kUnsubscribe;
   } else if (name == "publish") {
     req.op = Op::kPublish;
+  } else if (name == "history") {
+    req.op = Op::kHistory;
+  } else if (name == "presence") {
+    req.op = Op::kPresence;
   } else {
     return bad(code::kUnknownOp, "unknown op");
   }
   auto ch = doc.find("channel");
   if (ch == doc.end() || !ch->is_string()) return bad(code::kBadRequest, "missing channel");
   req.channel = ch->get<std::string>();
+  if (req.op == Op::kSubscribe || req.op == Op::kHistory) {
+    if (auto why = parse_history_members(doc, &req)) return bad(code::kBadRequest, *why);
+  }
   if (req.op != Op::kPublish) return req;
 
   auto data = doc.find("data");
@@ -236,10 +279,12 @@ std::string encode_ack(std::string_view id_json) {
   return out;
 }
 
-std::string encode_publish_ack(std::string_view id_json, size_t delivered) {
+std::string encode_publish_ack(std::string_view id_json, size_t delivered, uint64_t offset) {
   std::string out = "{\"id\":";
   out.append(id_or_null(id_json)).append(",\"ok\":true,\"delivered\":");
-  out.append(std::to_string(delivered)).append("}");
+  out.append(std::to_string(delivered));
+  if (offset) out.append(",\"offset\":").append(std::to_string(offset));
+  out.append("}");
   return out;
 }
 
@@ -251,25 +296,31 @@ std::string encode_error(std::string_view id_json, int c, std::string_view reaso
 }
 
 std::string encode_delivery(std::string_view channel, PayloadKind kind,
-                            std::span<const std::byte> payload) {
-  std::string_view text = as_text(payload);
+                            std::span<const std::byte> payload, uint64_t offset) {
   std::string out = "{\"channel\":";
   out.append(quote(channel));
+  if (offset) out.append(",\"offset\":").append(std::to_string(offset));
+  out.append(",");
+  append_payload_member(&out, kind, payload);
+  out.append("}");
+  return out;
+}
+
+void append_payload_member(std::string* out, PayloadKind kind, std::span<const std::byte> payload) {
+  std::string_view text = as_text(payload);
   switch (kind) {
     case PayloadKind::kData:
-      out.append(",\"data\":").append(text);  // already JSON text, spliced verbatim
+      out->append("\"data\":").append(text);  // already JSON text, spliced verbatim
       break;
     case PayloadKind::kText:
       // Text frames reaching here were validated as UTF-8 by the engine.
-      out.append(",\"text\":")
+      out->append("\"text\":")
           .append(json(std::string(text)).dump(-1, ' ', false, json::error_handler_t::replace));
       break;
     case PayloadKind::kBinary:
-      out.append(",\"binary\":\"").append(base64_encode(payload)).append("\"");
+      out->append("\"binary\":\"").append(base64_encode(payload)).append("\"");
       break;
   }
-  out.append("}");
-  return out;
 }
 
 }  // namespace relay::daemon::wire

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
@@ -11,7 +12,7 @@
 
 namespace relay::daemon::wire {
 
-enum class Op : uint8_t { kSubscribe, kUnsubscribe, kPublish, kPing };
+enum class Op : uint8_t { kSubscribe, kUnsubscribe, kPublish, kPing, kHistory, kPresence };
 
 // How a published message travels: its frame type and how /ws deliveries show it.
 enum class PayloadKind : uint8_t {
@@ -28,6 +29,7 @@ constexpr int kBadRequest = 400;
 constexpr int kForbidden = 403;
 constexpr int kUnknownOp = 404;
 constexpr int kAlreadySubscribed = 409;
+constexpr int kGone = 410;  // history: the position given cannot be answered from
 constexpr int kNotSubscribed = 412;
 constexpr int kTooLarge = 413;
 constexpr int kBadChannel = 422;
@@ -38,6 +40,15 @@ constexpr int kUnavailable = 503;  // the broker did not take a publish
 // Requests nested deeper than this (arrays and objects) are refused with 400.
 constexpr size_t kMaxDepth = 64;
 
+// A position in a channel's stream, as a client sends it ("recover", "since").
+struct StreamRef {
+  uint64_t offset = 0;
+  std::string epoch;
+};
+
+// The most publications one history request answers.
+constexpr uint32_t kMaxHistoryLimit = 1000;
+
 struct Request {
   Op op = Op::kPing;
   std::string id_json;  // the request's id as JSON text ("" = no id)
@@ -46,6 +57,12 @@ struct Request {
   // data: its JSON text exactly as the client sent it (every digit of a number kept);
   // text: the string; binary: the decoded bytes
   std::string payload;
+  // subscribe: "recover" and "presence_events"; history: "since" and "limit" (0 = not given,
+  // at most kMaxHistoryLimit)
+  std::optional<StreamRef> recover;
+  std::optional<StreamRef> since;
+  uint32_t limit = 0;
+  bool presence_events = false;
 };
 
 struct Error {
@@ -60,12 +77,17 @@ struct Error {
 std::optional<Request> parse_request(std::string_view text, Error* err);
 
 std::string encode_ack(std::string_view id_json);
-std::string encode_publish_ack(std::string_view id_json, size_t delivered);
+std::string encode_publish_ack(std::string_view id_json, size_t delivered, uint64_t offset = 0);
 std::string encode_error(std::string_view id_json, int code, std::string_view reason);
 
 // A delivery to /ws subscribers, encoded once per published message.
+// `offset` (channels with history) is included when not 0.
 std::string encode_delivery(std::string_view channel, PayloadKind kind,
-                            std::span<const std::byte> payload);
+                            std::span<const std::byte> payload, uint64_t offset = 0);
+// Appends `"data":…`, `"text":…` or `"binary":…` as deliveries carry a payload.
+void append_payload_member(std::string* out, PayloadKind kind, std::span<const std::byte> payload);
+// A JSON string literal for `s`.
+std::string quote_json(std::string_view s);
 
 // nullopt when `text` is one valid JSON value (RFC 8259, no repeated keys in an object), else
 // "invalid JSON at byte 17: ..." for a 400 reply to an HTTP publish.

@@ -72,6 +72,7 @@ void Server::start_websocket(Client* c) noexcept {
 }
 
 void Server::leave_all_channels(Client* c) noexcept {
+  presence_.leave_all(*c);
   fanout_.unsubscribe_all(c->ws->mode, c->ws->subscriber);
 }
 

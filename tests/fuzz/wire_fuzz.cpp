@@ -178,6 +178,16 @@ void check_request(std::string_view text, const json& doc, const wire::Request& 
     case wire::Op::kUnsubscribe:
       FUZZ_CHECK(op == (req.op == wire::Op::kSubscribe ? "subscribe" : "unsubscribe"));
       FUZZ_CHECK(doc["channel"] == req.channel && req.payload.empty());
+      // recover: exactly as sent (an unsigned offset and a string epoch).
+      FUZZ_CHECK(req.recover.has_value() ==
+                 (req.op == wire::Op::kSubscribe && doc.contains("recover")));
+      if (req.recover) FUZZ_CHECK(doc["recover"]["offset"] == req.recover->offset);
+      return;
+    case wire::Op::kHistory:
+    case wire::Op::kPresence:
+      FUZZ_CHECK(op == (req.op == wire::Op::kHistory ? "history" : "presence"));
+      FUZZ_CHECK(doc["channel"] == req.channel && req.payload.empty());
+      FUZZ_CHECK(req.limit <= wire::kMaxHistoryLimit);
       return;
     case wire::Op::kPublish:
       break;
@@ -242,8 +252,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (bad_id) FUZZ_CHECK(err.code == wire::code::kBadRequest);
       if (!bad_id && doc.contains("op") && doc["op"].is_string()) {
         const std::string& op = doc["op"].get_ref<const std::string&>();
-        const bool known =
-            op == "ping" || op == "subscribe" || op == "unsubscribe" || op == "publish";
+        const bool known = op == "ping" || op == "subscribe" || op == "unsubscribe" ||
+                           op == "publish" || op == "history" || op == "presence";
         FUZZ_CHECK(known == (err.code == wire::code::kBadRequest));
         FUZZ_CHECK(op != "ping");  // only a bad id fails a ping
       }

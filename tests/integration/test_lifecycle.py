@@ -33,6 +33,9 @@ README_METRICS = [
     "wsrelay_config_reloads_total",
     "wsrelay_queued_bytes",
     "wsrelay_queue_evictions_total",
+    "wsrelay_history_messages",
+    "wsrelay_history_bytes",
+    "wsrelay_recoveries_total",
 ]
 
 
