@@ -22,6 +22,8 @@ class JsonProtocol {
  private:
   void on_request(Client* c, std::string_view text) noexcept;
   void send_text(Client* c, const std::string& text) noexcept;
+  // subscribe/unsubscribe of a pattern (`chat.*`, `room.>`): json_patterns.cpp.
+  void on_pattern_request(Client* c, const wire::Request& req, std::string_view text) noexcept;
 
   Server& server_;
 };

@@ -32,6 +32,14 @@ void LocalFanout::unsubscribe_all(WsMode mode, pubsub::Subscriber& sub) noexcept
   });
 }
 
+bool LocalFanout::subscribe_pattern(pubsub::Subscriber& sub, std::string_view pattern) {
+  return json_.subscribe_pattern(sub, pattern);
+}
+
+bool LocalFanout::unsubscribe_pattern(pubsub::Subscriber& sub, std::string_view pattern) noexcept {
+  return json_.unsubscribe_pattern(sub, pattern);
+}
+
 size_t LocalFanout::subscriber_count(std::string_view channel) const noexcept {
   return raw_.subscribers(channel) + json_.subscribers(channel);
 }
@@ -54,11 +62,12 @@ size_t LocalFanout::fan_out(const Message& m) noexcept {
     raw.set_stamp_ns(m.stamp_ns);
     delivered += raw_.publish(*ch, raw, m.sender, m.echo);
   }
-  if (pubsub::Channel* ch = json_.find(m.channel)) {
+  // Exact subscribers and pattern subscribers (`chat.*`) alike, each once.
+  if (pubsub::PublishTargets t = json_.targets(m.channel); !t.empty()) {
     std::string text = wire::encode_delivery(m.channel, m.kind, m.payload);
     FrameRef js = ws::prepare_server_frame(ws::Opcode::kText, as_bytes(text));
     js.set_stamp_ns(m.stamp_ns);
-    delivered += json_.publish(*ch, js, m.sender, m.echo);
+    delivered += json_.publish(t, js, m.sender, m.echo);
   }
   stats_.messages_delivered += delivered;
   stats_.bytes_delivered += delivered * m.payload.size();
