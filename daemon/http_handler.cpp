@@ -104,6 +104,10 @@ bool HttpHandler::handle_request(Client* c, const ws::HttpHead& req, size_t head
       c->http->in.consume(head_len);
       respond(c, 200, "text/html; charset=utf-8", demo_page_html(), {}, head_only);
       return true;
+    case RouteKind::kClientJs:
+      c->http->in.consume(head_len);
+      respond(c, 200, "text/javascript; charset=utf-8", wsrelay_js(), {}, head_only);
+      return true;
     case RouteKind::kMetrics: {
       c->http->in.consume(head_len);
       std::string body = server_.metrics_text();

@@ -48,6 +48,7 @@ Route route_public(const ws::HttpHead& req, bool demo) noexcept {
   if (path == "/healthz") return get_only(req.method, RouteKind::kHealthz);
   if (path == "/readyz") return get_only(req.method, RouteKind::kReadyz);
   if (path == "/" && demo) return get_only(req.method, RouteKind::kDemo);
+  if (path == "/wsrelay.js") return get_only(req.method, RouteKind::kClientJs);
   return error(404);
 }
 

@@ -16,6 +16,7 @@ enum class RouteKind : uint8_t {
   kHealthz,      // GET /healthz
   kReadyz,       // GET /readyz
   kDemo,         // GET / (when the demo is on)
+  kClientJs,     // GET /wsrelay.js (the browser client)
   kMetrics,      // GET /metrics (metrics listener only)
   kError,        // answer `status` (with `allow` for 405)
 };

@@ -5,6 +5,7 @@
 
 #include "base/bytes.h"
 #include "pubsub/channel_name.h"
+#include "pubsub/pattern_index.h"
 #include "server.h"
 
 namespace relay::daemon {
@@ -43,6 +44,8 @@ void JsonProtocol::on_request(Client* c, std::string_view text) noexcept {
   // No history through patterns (README "History and recovery").
   if (req->recover && req->channel.find_first_of("*>") != std::string::npos)
     return reply_error(wire::code::kBadRequest, "recover needs an exact channel name");
+  if (req->op != wire::Op::kPublish && pubsub::has_wildcard(req->channel))
+    return on_pattern_request(c, *req, text);  // json_patterns.cpp
   if (!pubsub::is_valid_channel_name(req->channel))
     return reply_error(wire::code::kBadChannel, "bad channel name");
   const ChannelOptions& opts = server_.config().options_for(req->channel);  // once per request
@@ -51,7 +54,8 @@ void JsonProtocol::on_request(Client* c, std::string_view text) noexcept {
     case wire::Op::kSubscribe:
       if (server_.fanout().is_subscribed(WsMode::kJson, sub, req->channel))
         return reply_error(wire::code::kAlreadySubscribed, "already subscribed");
-      if (sub.channel_count() >= server_.config().limits.max_channels_per_client)
+      if (sub.channel_count() + sub.pattern_count() >=
+          server_.config().limits.max_channels_per_client)
         return reply_error(wire::code::kLimit, "too many channels on this connection");
       if (opts.max_subscribers &&
           server_.fanout().subscriber_count(req->channel) >= opts.max_subscribers)

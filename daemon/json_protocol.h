@@ -30,6 +30,8 @@ class JsonProtocol {
   void after_subscribe(Client* c, const wire::Request& req, const ChannelOptions& opts) noexcept;
   void on_history(Client* c, const wire::Request& req, const ChannelOptions& opts) noexcept;
   void on_presence(Client* c, const wire::Request& req, const ChannelOptions& opts) noexcept;
+  // subscribe/unsubscribe of a pattern (`chat.*`, `room.>`): json_patterns.cpp.
+  void on_pattern_request(Client* c, const wire::Request& req, std::string_view text) noexcept;
 
   Server& server_;
 };

@@ -33,6 +33,14 @@ void LocalFanout::unsubscribe_all(WsMode mode, pubsub::Subscriber& sub) noexcept
   });
 }
 
+bool LocalFanout::subscribe_pattern(pubsub::Subscriber& sub, std::string_view pattern) {
+  return json_.subscribe_pattern(sub, pattern);
+}
+
+bool LocalFanout::unsubscribe_pattern(pubsub::Subscriber& sub, std::string_view pattern) noexcept {
+  return json_.unsubscribe_pattern(sub, pattern);
+}
+
 size_t LocalFanout::subscriber_count(std::string_view channel) const noexcept {
   return raw_.subscribers(channel) + json_.subscribers(channel);
 }
@@ -60,12 +68,13 @@ size_t LocalFanout::fan_out(const Message& m) noexcept {
     delivered += raw_.publish(*ch, raw, m.sender, m.echo);
     compressed_.end();
   }
-  if (pubsub::Channel* ch = json_.find(m.channel)) {
+  // Exact subscribers and pattern subscribers (`chat.*`) alike, each once.
+  if (pubsub::PublishTargets t = json_.targets(m.channel); !t.empty()) {
     std::string text = wire::encode_delivery(m.channel, m.kind, m.payload, m.offset);
     FrameRef js = ws::prepare_server_frame(ws::Opcode::kText, as_bytes(text));
     js.set_stamp_ns(m.stamp_ns);
     compressed_.begin(js, ws::Opcode::kText, as_bytes(text), z);
-    delivered += json_.publish(*ch, js, m.sender, m.echo);
+    delivered += json_.publish(t, js, m.sender, m.echo);
     compressed_.end();
   }
   stats_.messages_delivered += delivered;

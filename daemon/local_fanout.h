@@ -36,6 +36,15 @@ class LocalFanout final : public FanoutTarget {
     return registry(mode).is_subscribed(sub, name);
   }
 
+  // Pattern subscriptions (`chat.*`, `room.>`): /ws only. The broker is not told (a
+  // backplane would need pattern interest of its own; MemoryBroker delivers everything).
+  bool subscribe_pattern(pubsub::Subscriber& sub, std::string_view pattern);
+  bool unsubscribe_pattern(pubsub::Subscriber& sub, std::string_view pattern) noexcept;
+  bool is_subscribed_pattern(const pubsub::Subscriber& sub,
+                             std::string_view pattern) const noexcept {
+    return json_.is_subscribed_pattern(sub, pattern);
+  }
+
   size_t subscriber_count(std::string_view channel) const noexcept;
   size_t channel_count() noexcept;  // a name with raw and JSON subscribers counts once
 

@@ -8,7 +8,7 @@
 namespace relay::pubsub {
 
 Subscriber::~Subscriber() {
-  if (registry_ && !channels_.empty()) registry_->unsubscribe_all(*this);
+  if (registry_ && (!channels_.empty() || !patterns_.empty())) registry_->unsubscribe_all(*this);
 }
 
 std::string_view Subscriber::channel_name(size_t i) const noexcept {
@@ -23,6 +23,7 @@ ChannelRegistry::~ChannelRegistry() {
       m.sub->registry_ = nullptr;
     }
   }
+  patterns_.detach_all();
 }
 
 void ChannelRegistry::assert_not_iterating() const noexcept {
@@ -102,8 +103,40 @@ size_t ChannelRegistry::unsubscribe_all(Subscriber& sub) noexcept {
 
 size_t ChannelRegistry::publish(std::string_view name, const FrameRef& frame,
                                 const Subscriber* sender, bool echo) noexcept {
-  Channel* ch = find(name);
-  return ch ? publish(*ch, frame, sender, echo) : 0;
+  return publish(targets(name), frame, sender, echo);
+}
+
+size_t ChannelRegistry::publish(const PublishTargets& t, const FrameRef& frame,
+                                const Subscriber* sender, bool echo) noexcept {
+  if (t.patterns.empty()) return t.channel ? publish(*t.channel, frame, sender, echo) : 0;
+  IterationGuard guard(*this);
+  const uint64_t gen = ++generation_;
+  const Subscriber* skip = echo ? nullptr : sender;
+  size_t delivered = 0;
+  auto offer = [&](Subscriber* sub, Sink* sink) {
+    if (sub == skip || sub->stamp_ == gen) return;
+    sub->stamp_ = gen;
+    sink->deliver(frame);
+    ++delivered;
+  };
+  if (t.channel)
+    for (const Channel::Member& m : t.channel->members_) offer(m.sub, m.sink);
+  for (Pattern* p : t.patterns)
+    for (const Pattern::Member& m : p->members_) offer(m.sub, m.sink);
+  return delivered;
+}
+
+bool ChannelRegistry::subscribe_pattern(Subscriber& sub, std::string_view pattern) {
+  assert_not_iterating();
+  RELAY_ASSERT(sub.registry_ == nullptr || sub.registry_ == this);
+  if (!patterns_.subscribe(sub, pattern)) return false;
+  sub.registry_ = this;
+  return true;
+}
+
+bool ChannelRegistry::unsubscribe_pattern(Subscriber& sub, std::string_view pattern) noexcept {
+  assert_not_iterating();
+  return patterns_.unsubscribe(sub, pattern);
 }
 
 size_t ChannelRegistry::publish(Channel& channel, const FrameRef& frame, const Subscriber* sender,

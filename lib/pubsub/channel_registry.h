@@ -16,22 +16,17 @@
 // IterationGuard, and subscribe/unsubscribe/unsubscribe_all assert it is not held
 // (uWebSockets' checkIteratingSubscriber).
 //
-// Design note, patterns (not implemented): a future `chat.*` subscription lives in a
-// separate PatternIndex (pattern -> members, same two-sided membership records with a
-// tag), so an exact publish stays one hash lookup and one vector walk. Each Channel
-// would cache the pattern entries that match its name, built at channel creation and
-// rebuilt when a pattern subscription is added or removed (a registry generation
-// counter makes stale caches cheap to detect); publish walks members_ and then the
-// cached pattern entries, delivering once per subscriber (a subscriber matching both an
-// exact name and a pattern is deduplicated by a per-publish stamp on the Subscriber).
-// Channels with only pattern subscribers do not exist as map entries; publish to a name
-// without a Channel then consults the PatternIndex directly. '*' and '>' are outside the
-// channel name alphabet (channel_name.h), so patterns never collide with names.
+// Patterns (`chat.*`, `room.>`) live in a PatternIndex beside the map, so an exact
+// publish stays one hash lookup and one vector walk plus one "any patterns?" check.
+// targets() finds the channel and the matching patterns; publish(targets) delivers to
+// each subscriber once, deduplicated by a per-publish generation stamp on the
+// Subscriber (no allocation). A name with only pattern subscribers has no Channel.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -39,6 +34,7 @@
 
 #include "base/frame_ref.h"
 #include "pubsub/channel_name.h"
+#include "pubsub/pattern_index.h"
 #include "pubsub/subscriber.h"
 
 namespace relay::pubsub {
@@ -66,6 +62,14 @@ enum class SubscribeStatus : uint8_t {
   kSubscribed,         // a new membership
   kAlreadySubscribed,  // nothing changed
 };
+// Who a publish on one name reaches: its channel (null when none) and the patterns that
+// match it (a view of a scratch vector, valid until the next targets() call).
+struct PublishTargets {
+  Channel* channel = nullptr;
+  std::span<Pattern* const> patterns;
+  bool empty() const noexcept { return channel == nullptr && patterns.empty(); }
+};
+
 struct SubscribeResult {
   SubscribeStatus status;
   Channel* channel;  // the channel joined (never null)
@@ -88,18 +92,19 @@ class ChannelRegistry {
   SubscribeResult subscribe(Subscriber& sub, std::string_view name);
   // Leaves `name`; false when sub was not subscribed. Erases the channel when empty.
   bool unsubscribe(Subscriber& sub, std::string_view name) noexcept;
-  // Leaves every channel (on disconnect). Returns how many were left.
+  // Leaves every channel and pattern (on disconnect). Returns how many were left.
   size_t unsubscribe_all(Subscriber& sub) noexcept;
   // The same, calling before_leave(const Channel&) for each channel just before sub
   // leaves it (subscriber_count() still counts sub), e.g. to notice a last subscriber.
   template <typename F>
   size_t unsubscribe_all(Subscriber& sub, F&& before_leave) noexcept {
     assert_not_iterating();
-    size_t n = sub.channels_.size();
+    size_t n = sub.channels_.size() + sub.patterns_.size();
     while (!sub.channels_.empty()) {
       before_leave(static_cast<const Channel&>(*sub.channels_.back().channel));
       leave(sub, sub.channels_.size() - 1);
     }
+    while (!sub.patterns_.empty()) patterns_.leave(sub, sub.patterns_.size() - 1);
     return n;
   }
 
@@ -111,6 +116,24 @@ class ChannelRegistry {
                  bool echo) noexcept;
   size_t publish(Channel& channel, const FrameRef& frame, const Subscriber* sender,
                  bool echo) noexcept;
+  // The channel and patterns a publish on `name` reaches: the caller encodes its frame
+  // only when !empty(). A Sink must not call targets() from deliver().
+  PublishTargets targets(std::string_view name) noexcept {
+    return PublishTargets{find(name), patterns_.match(name)};
+  }
+  // Delivers to every subscriber of targets once (an exact subscription and matching
+  // patterns, or two patterns, still give one delivery).
+  size_t publish(const PublishTargets& targets, const FrameRef& frame, const Subscriber* sender,
+                 bool echo) noexcept;
+
+  // Pattern subscriptions: `pattern` must satisfy is_valid_pattern() (asserted). They do
+  // not create channels; subscribe_pattern returns false when already subscribed.
+  bool subscribe_pattern(Subscriber& sub, std::string_view pattern);
+  bool unsubscribe_pattern(Subscriber& sub, std::string_view pattern) noexcept;
+  bool is_subscribed_pattern(const Subscriber& sub, std::string_view pattern) const noexcept {
+    return patterns_.is_subscribed(sub, pattern);
+  }
+  const PatternIndex& patterns() const noexcept { return patterns_; }
 
   Channel* find(std::string_view name) noexcept;
   const Channel* find(std::string_view name) const noexcept;
@@ -154,6 +177,8 @@ class ChannelRegistry {
   void assert_not_iterating() const noexcept;
 
   Map channels_;
+  PatternIndex patterns_;
+  uint64_t generation_ = 0;  // publish(targets)'s dedupe stamp
   size_t memberships_ = 0;
   int iterating_ = 0;
 };

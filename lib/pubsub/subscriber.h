@@ -16,6 +16,8 @@ namespace relay::pubsub {
 
 class Channel;
 class ChannelRegistry;
+class Pattern;
+class PatternIndex;
 
 // Receives a reference to a published frame. The daemon's client implements it by
 // pushing `frame` (a refcount increment, never a copy) into its OutQueue and putting
@@ -46,18 +48,29 @@ class Subscriber {
   // The name of the i-th channel joined (0 <= i < channel_count()); the order changes
   // when a channel is left.
   std::string_view channel_name(size_t i) const noexcept;
+  // Pattern subscriptions (`chat.*`), counted apart from channels.
+  size_t pattern_count() const noexcept { return patterns_.size(); }
 
  private:
   friend class ChannelRegistry;
+  friend class PatternIndex;
   // This subscriber's side of one membership; slot is its index in
   // channel->members_, kept exact across swap-removes on both sides.
   struct Membership {
     Channel* channel;
     uint32_t slot;
   };
+  struct PatternMembership {
+    Pattern* pattern;
+    uint32_t slot;  // index in pattern->members_
+  };
   Sink* sink_;
   ChannelRegistry* registry_ = nullptr;  // set on the first subscribe
   std::vector<Membership> channels_;
+  std::vector<PatternMembership> patterns_;
+  // The registry's publish generation this subscriber last received: a message reaching
+  // it through an exact name and patterns (or two patterns) is delivered once.
+  uint64_t stamp_ = 0;
 };
 
 }  // namespace relay::pubsub

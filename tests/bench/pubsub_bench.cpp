@@ -6,6 +6,10 @@
 //                               + 2-byte header) into a socketpair, peer drained untimed
 //   BM_PublishAndFlush/S/W      one loop turn: W publishes to S subscribers, then each
 //                               subscriber's queue flushed with one writev to its own socket
+//   BM_PublishWithPatterns/K    one publish on a 10-segment name with 100 exact subscribers
+//                               and K: 0 = no patterns, 1 = 1,000 patterns none of which
+//                               matches, 2 = 1,000 distinct patterns that all match (one
+//                               subscriber each); the Sink only counts
 // items_per_second counts deliveries (frames handed to a subscriber or written).
 #include <benchmark/benchmark.h>
 #include <sys/socket.h>
@@ -13,6 +17,8 @@
 
 #include <cstring>
 #include <memory>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/out_queue.h"
@@ -177,6 +183,45 @@ void BM_PublishAndFlush(benchmark::State& state) {
   state.SetItemsProcessed(int64_t(delivered));
 }
 BENCHMARK(BM_PublishAndFlush)->Args({100, 1})->Args({100, 32})->Args({1000, 1})->Args({1000, 32});
+
+struct CountingSink final : Sink {
+  size_t n = 0;
+  void deliver(const FrameRef&) noexcept override { ++n; }
+};
+
+// The cost a publish pays for patterns: none, 1,000 that miss (one trie lookup at the
+// first segment), 1,000 that all match (the walk reaches each of them once).
+void BM_PublishWithPatterns(benchmark::State& state) {
+  constexpr std::string_view kName = "a.b.c.d.e.f.g.h.i.j";  // 10 segments
+  const char* kSegs[] = {"a", "b", "c", "d", "e", "f", "g", "h", "i", "j"};
+  ChannelRegistry reg;
+  CountingSink sink;
+  std::vector<std::unique_ptr<Subscriber>> subs;
+  for (int i = 0; i < 100; ++i) {
+    subs.push_back(std::make_unique<Subscriber>(sink));
+    (void)reg.subscribe(*subs.back(), kName);
+  }
+  for (int i = 0; i < 1000 && state.range(0) != 0; ++i) {
+    std::string pattern;
+    if (state.range(0) == 1) {
+      pattern = "x" + std::to_string(i) + ".*";  // misses at the first segment
+    } else {
+      for (int k = 0; k < 10; ++k) {  // bit k of i + 1: segment k is `*`
+        if (k) pattern += '.';
+        pattern += ((i + 1) >> k) & 1 ? "*" : kSegs[k];
+      }
+    }
+    subs.push_back(std::make_unique<Subscriber>(sink));
+    (void)reg.subscribe_pattern(*subs.back(), pattern);
+  }
+  FrameRef f = make_frame();
+  size_t delivered = 0;
+  for (auto _ : state) delivered += reg.publish(kName, f, nullptr, false);
+  state.SetItemsProcessed(int64_t(delivered));
+  state.counters["deliveries_per_publish"] = double(delivered) / double(state.iterations());
+  for (auto& s : subs) reg.unsubscribe_all(*s);
+}
+BENCHMARK(BM_PublishWithPatterns)->Arg(0)->Arg(1)->Arg(2);
 
 }  // namespace
 

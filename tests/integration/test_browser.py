@@ -1,7 +1,8 @@
 """Headless Chromium (playwright-core + Debian's chromium) on the demo page at
-GET /: two pages see each other's messages, and the page speaks the README's raw relay
-format on /channels/demo (text frames of {"name", "text"}); long words wrap, every message
-shows its time, and the send button is disabled while the page is disconnected."""
+GET /: two pages see each other's messages; the page (wsrelay.js on /ws) publishes
+{"name", "text"}, which raw subscribers of /channels/demo receive as that JSON text, and
+shows what a raw publisher sends; long words wrap, every message shows its time, and the
+send button is disabled while the page is disconnected or its channel refused."""
 
 import asyncio
 import json
@@ -46,6 +47,7 @@ def test_two_pages_see_each_others_messages(relay):
         assert result["times"] and all(re.fullmatch(r"\d\d:\d\d:\d\d", t) for t in result["times"]), result
         assert result["sendEnabledWhenOpen"] and result["sendDisabledWhenClosed"], result
         assert "disconnected" in result["closedStatus"], result
+        assert result["sendDisabledWhenRefused"] and "refused" in result["refusedStatus"], result
     try:
         run(main(), timeout=150)
     finally:

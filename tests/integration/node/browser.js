@@ -67,22 +67,31 @@ const items = (page) => page.$$eval('#messages li', (lis) => lis.map((li) => li.
     // Every message shows the time it arrived (HH:MM:SS).
     const times = await bob.$$eval('#messages li', (lis) =>
       lis.map((li) => (li.querySelector('time') || {}).textContent || ''));
-    // The send button is usable while connected, disabled (with the state shown) while not:
-    // a channel name the relay refuses keeps the page disconnected.
+    // The send button is usable while subscribed, disabled (with the state shown) while not:
+    // a channel name the relay refuses leaves the page refused, a lost connection closed.
     const sendEnabledWhenOpen = await bob.evaluate(() => !document.querySelector('#send').disabled);
     const refused = await browser.newPage();
     await refused.goto(url + '?channel=' + encodeURIComponent('no spaces allowed'));
-    await refused.waitForSelector('body[data-state="closed"]');
-    const sendDisabledWhenClosed = await refused.evaluate(() => document.querySelector('#send').disabled);
-    const closedStatus = await refused.textContent('#status');
+    await refused.waitForSelector('body[data-state="refused"]');
+    const sendDisabledWhenRefused = await refused.evaluate(() => document.querySelector('#send').disabled);
+    const refusedStatus = await refused.textContent('#status');
     await refused.close();
+    const lost = await browser.newPage();
+    await lost.goto(url + '?channel=lost');
+    await lost.waitForSelector('body[data-state="open"]');
+    await lost.evaluate(() => window.relay.close());  // closed for good: no reconnect
+    await lost.waitForSelector('body[data-state="closed"]');
+    const sendDisabledWhenClosed = await lost.evaluate(() => document.querySelector('#send').disabled);
+    const closedStatus = await lost.textContent('#status');
+    await lost.close();
     out({ ev: 'ready' });
     await waitForItem(alice, 'hi from python');
     await waitForItem(bob, 'hi from python');
     const pwned = await bob.evaluate(() => document.body.dataset.pwned || null);
     const hostileImgs = await bob.$$eval('#messages li img', (imgs) => imgs.length);
     out({ ok: true, alice: await items(alice), bob: await items(bob), pwned, hostileImgs, errors,
-          consoleErrors, overflowing, times, sendEnabledWhenOpen, sendDisabledWhenClosed, closedStatus });
+          consoleErrors, overflowing, times, sendEnabledWhenOpen, sendDisabledWhenClosed, closedStatus, sendDisabledWhenRefused,
+          refusedStatus });
   } catch (e) {
     out({ ok: false, error: String(e && e.stack || e), errors, consoleErrors });
   } finally {
