@@ -92,6 +92,15 @@ struct Client final : pubsub::Sink {
   int64_t close_deadline_ms = 0;     // kClosing: close the fd at this time at the latest
   uint32_t index = 0;                // position in Server::clients_
   uint32_t publishes_in_flight = 0;  // completions still to come: not freed before them
+  // Fair turns (fair_turns.cpp): the work this client started in loop turn budget_turn,
+  // and its last published frame (still queued in many subscribers = pushback).
+  FrameRef pushback_probe;
+  uint64_t budget_turn = 0;
+  int64_t pushback_since_ms = 0;  // reading stopped for pushback at this time
+  uint32_t turn_messages = 0;     // messages (or HTTP requests) processed in budget_turn
+  uint32_t turn_deliveries = 0;   // deliveries its publishes queued in budget_turn
+  uint32_t turn_bytes = 0;        // payload bytes processed in budget_turn
+  uint32_t probe_deliveries = 0;  // subscribers pushback_probe was queued to
   int fd;
   uint16_t close_code = 0;  // for metrics: the code sent or received (1006 = none)
   ListenerKind listener;
@@ -103,6 +112,8 @@ struct Client final : pubsub::Sink {
       false;                      // the engine stopped for room in its output: resume after a flush
   bool tls_active : 1 = false;    // TLS bytes moved since the last idle check
   bool buffers_held : 1 = false;  // input or TLS buffers may be held: free them when quiet
+  bool input_held : 1 = false;    // budget spent with input left: in Server::held_input_
+  bool pushed_back : 1 = false;   // not read until its fan-out drains: in Server::pushed_back_
 };
 
 }  // namespace relay::daemon

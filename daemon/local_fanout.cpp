@@ -48,17 +48,20 @@ size_t LocalFanout::channel_count() noexcept {
 
 size_t LocalFanout::fan_out(const Message& m) noexcept {
   size_t delivered = 0;
+  last_frame_.reset();
   if (pubsub::Channel* ch = raw_.find(m.channel)) {
     FrameRef raw = ws::prepare_server_frame(
         m.kind == wire::PayloadKind::kBinary ? ws::Opcode::kBinary : ws::Opcode::kText, m.payload);
     raw.set_stamp_ns(m.stamp_ns);
     delivered += raw_.publish(*ch, raw, m.sender, m.echo);
+    last_frame_ = std::move(raw);
   }
   if (pubsub::Channel* ch = json_.find(m.channel)) {
     std::string text = wire::encode_delivery(m.channel, m.kind, m.payload);
     FrameRef js = ws::prepare_server_frame(ws::Opcode::kText, as_bytes(text));
     js.set_stamp_ns(m.stamp_ns);
     delivered += json_.publish(*ch, js, m.sender, m.echo);
+    if (!last_frame_ || js.use_count() > last_frame_.use_count()) last_frame_ = std::move(js);
   }
   stats_.messages_delivered += delivered;
   stats_.bytes_delivered += delivered * m.payload.size();

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <string_view>
 
+#include "base/frame_ref.h"
 #include "broker.h"
 #include "pubsub/channel_registry.h"
 #include "stats.h"
@@ -36,6 +37,9 @@ class LocalFanout final : public FanoutTarget {
   size_t channel_count() noexcept;  // a name with raw and JSON subscribers counts once
 
   size_t fan_out(const Message& m) noexcept override;
+  // The frame the last fan_out() queued (null when it queued none); the publisher keeps
+  // it to see how far its subscribers are behind (Server::charge_publish, README "Design").
+  FrameRef take_last_frame() noexcept { return std::move(last_frame_); }
 
  private:
   pubsub::ChannelRegistry& registry(WsMode mode) noexcept {
@@ -52,6 +56,7 @@ class LocalFanout final : public FanoutTarget {
   Broker* broker_ = nullptr;
   pubsub::ChannelRegistry raw_;
   pubsub::ChannelRegistry json_;
+  FrameRef last_frame_;
 };
 
 }  // namespace relay::daemon

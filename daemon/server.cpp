@@ -43,7 +43,8 @@ Server::Server(Config config, ConfigReloader reload)
       json_protocol_(*this),
       metrics_timer_(*reactor_, &Server::on_metrics_timer, this),
       watchdog_timer_(*reactor_, &Server::on_watchdog, this),
-      drain_timer_(*reactor_, &Server::on_drain_deadline, this) {
+      drain_timer_(*reactor_, &Server::on_drain_deadline, this),
+      pushback_timer_(*reactor_, &Server::on_pushback_timer, this) {
   fanout_.attach(*broker_);
   clients_.reserve(1024);
   pending_.reserve(1024);
@@ -221,6 +222,12 @@ void Server::on_client_io(int, uint32_t events, void* data) noexcept {
 void Server::before_sleep(void* data) noexcept {
   auto* self = static_cast<Server*>(data);
   self->flush_pending();
+  // Fair turns: a new budget for everyone; input left by a spent budget resumes now, after
+  // every ready client had its turn and after the flush (fair_turns.cpp).
+  ++self->turn_;
+  self->resume_held_input();
+  self->check_pushed_back();
+  if (!self->held_input_.empty()) self->reactor_->skip_next_wait();
   self->free_dead();
   if (self->draining_ && self->ws_clients_ == 0) self->reactor_->stop();
 }

@@ -71,6 +71,16 @@ class Server {
   void after_http_input(Client* c) noexcept;
   void after_ws_input(Client* c) noexcept;
   void close_now(Client* c) noexcept;
+  // fair_turns.cpp: each client's budget per loop turn, publisher pushback.
+  // False when c spent this turn's budget: stop processing its input (hold_input).
+  bool turn_budget_left(Client* c) noexcept;
+  // One message (or HTTP request) of `bytes` processed; `deliveries` its publish queued.
+  void charge_message(Client* c, uint64_t deliveries, size_t bytes) noexcept;
+  // Processing stopped with input left: resumed in before-sleep, not read meanwhile.
+  void hold_input(Client* c) noexcept;
+  // Before reading c: true (and reading stopped) while its last publish is far behind.
+  bool push_back_if_behind(Client* c) noexcept;
+  bool reading_stopped(const Client* c) const noexcept { return c->input_held || c->pushed_back; }
   void begin_close(Client* c, uint16_t code, std::string_view reason, int64_t wait_ms) noexcept;
   // client_timer.cpp
   static void on_client_timer(void* data) noexcept;  // each Client's timer callback
@@ -117,6 +127,12 @@ class Server {
   // ws_session.cpp
   void leave_all_channels(Client* c) noexcept;
 
+  // fair_turns.cpp
+  void resume_held_input() noexcept;  // before-sleep, after the flush
+  void check_pushed_back() noexcept;  // before-sleep: read again those whose fan-out drained
+  void resume_reading(Client* c) noexcept;
+  static void on_pushback_timer(void* data) noexcept;
+
   Config config_;
   ConfigReloader reload_;
   std::unique_ptr<net::Reactor> reactor_;
@@ -140,9 +156,13 @@ class Server {
   RawRelay raw_relay_;
   JsonProtocol json_protocol_;
 
-  std::vector<Client*> clients_;  // every live client; Client::index is its slot
-  std::vector<Client*> pending_;  // clients with bytes to flush this turn
-  std::vector<Client*> dead_;     // closed, freed in before-sleep
+  std::vector<Client*> clients_;      // every live client; Client::index is its slot
+  std::vector<Client*> pending_;      // clients with bytes to flush this turn
+  std::vector<Client*> dead_;         // closed, freed in before-sleep
+  std::vector<Client*> held_input_;   // budget spent with input left (fair_turns.cpp)
+  std::vector<Client*> pushed_back_;  // not read until their fan-out drains
+  std::vector<Client*> resume_scratch_;
+  uint64_t turn_ = 1;  // loop turns, for the per-turn budgets
   uint64_t next_client_id_ = 1;
   uint64_t ws_clients_ = 0;
 
@@ -152,6 +172,7 @@ class Server {
   net::Timer metrics_timer_;
   net::Timer watchdog_timer_;
   net::Timer drain_timer_;
+  net::Timer pushback_timer_;  // bounds a pushback when no flush wakes the loop
 };
 
 }  // namespace relay::daemon
