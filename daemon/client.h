@@ -92,15 +92,12 @@ struct Client final : pubsub::Sink {
   int64_t close_deadline_ms = 0;     // kClosing: close the fd at this time at the latest
   uint32_t index = 0;                // position in Server::clients_
   uint32_t publishes_in_flight = 0;  // completions still to come: not freed before them
-  // Fair turns (fair_turns.cpp): the work this client started in loop turn budget_turn,
-  // and its last published frame (still queued in many subscribers = pushback).
-  FrameRef pushback_probe;
-  uint64_t budget_turn = 0;
-  int64_t pushback_since_ms = 0;  // reading stopped for pushback at this time
-  uint32_t turn_messages = 0;     // messages (or HTTP requests) processed in budget_turn
-  uint32_t turn_deliveries = 0;   // deliveries its publishes queued in budget_turn
-  uint32_t turn_bytes = 0;        // payload bytes processed in budget_turn
-  uint32_t probe_deliveries = 0;  // subscribers pushback_probe was queued to
+  // Fair turns (fair_turns.cpp): the work this client started in loop turn budget_turn.
+  uint32_t budget_turn = 0;
+  uint32_t turn_bytes = 0;       // payload bytes processed in budget_turn
+  uint32_t probe_slot = 0;       // 1 + its entry in Server::probes_ (budget_turn only), or 0
+  uint16_t turn_messages = 0;    // messages (or HTTP requests) processed in budget_turn
+  uint16_t turn_deliveries = 0;  // deliveries its publishes queued in budget_turn (capped)
   int fd;
   uint16_t close_code = 0;  // for metrics: the code sent or received (1006 = none)
   ListenerKind listener;

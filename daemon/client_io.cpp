@@ -54,7 +54,7 @@ void Server::on_readable(Client* c) noexcept {
 }
 
 void Server::read_http(Client* c) noexcept {
-  if (push_back_if_behind(c)) return;  // its last publishes are still far behind
+  if (reading_stopped(c)) return;  // an error report while not read: handled on resuming
   // Bounded: a head may not exceed max_header_bytes, a body not the message limit.
   auto space = c->http->in.space(kReadChunk);
   ssize_t n = ::recv(c->fd, space.data(), space.size(), 0);
@@ -76,7 +76,7 @@ void Server::after_http_input(Client* c) noexcept {
 }
 
 void Server::read_ws(Client* c) noexcept {
-  if (push_back_if_behind(c)) return;  // its last publishes are still far behind
+  if (reading_stopped(c)) return;  // an error report while not read: handled on resuming
   auto space = c->ws->proto.input_space(kReadChunk);
   ssize_t n = ::recv(c->fd, space.data(), space.size(), 0);
   if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {

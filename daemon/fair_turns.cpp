@@ -32,9 +32,9 @@ constexpr uint32_t kPushbackShare = 4;
 constexpr uint32_t kResumeShare = 8;
 constexpr int64_t kPushbackMaxMs = 100;
 
-// Subscriber queues still holding the probe frame (the publisher's own reference aside).
-uint32_t lagging(const Client* c) noexcept {
-  uint32_t refs = c->pushback_probe.use_count();
+// Subscriber queues still holding the probe's frame (the probe's own reference aside).
+uint32_t lagging(const FrameRef& f) noexcept {
+  uint32_t refs = f.use_count();
   return refs > 1 ? refs - 1 : 0;
 }
 }  // namespace
@@ -45,6 +45,7 @@ bool Server::turn_budget_left(Client* c) noexcept {
     c->turn_messages = 0;
     c->turn_deliveries = 0;
     c->turn_bytes = 0;
+    c->probe_slot = 0;
     return true;
   }
   return c->turn_messages < kMessagesPerTurn && c->turn_deliveries < kDeliveriesPerTurn &&
@@ -54,12 +55,21 @@ bool Server::turn_budget_left(Client* c) noexcept {
 void Server::charge_message(Client* c, uint64_t deliveries, size_t bytes) noexcept {
   (void)turn_budget_left(c);  // starts this turn's count when it is the first message
   ++c->turn_messages;
-  c->turn_deliveries += uint32_t(std::min<uint64_t>(deliveries, kDeliveriesPerTurn));
-  c->turn_bytes += uint32_t(std::min<uint64_t>(bytes, kInputBytesPerTurn));
+  c->turn_deliveries = uint16_t(
+      std::min<uint64_t>(uint64_t(c->turn_deliveries) + deliveries, 2 * kDeliveriesPerTurn));
+  c->turn_bytes =
+      uint32_t(std::min<uint64_t>(uint64_t(c->turn_bytes) + bytes, 2 * kInputBytesPerTurn));
   if (deliveries == 0) return;
-  if (FrameRef f = fanout_.take_last_frame()) {
-    c->pushback_probe = std::move(f);
-    c->probe_deliveries = lagging(c);
+  FrameRef f = fanout_.take_last_frame();
+  if (!f) return;
+  const uint32_t queued = lagging(f);
+  if (c->probe_slot) {  // a later publish of the same turn replaces its probe
+    PublishProbe& p = probes_[c->probe_slot - 1];
+    p.frame = std::move(f);
+    p.deliveries = queued;
+  } else {
+    probes_.push_back(PublishProbe{c, std::move(f), queued});
+    c->probe_slot = uint32_t(probes_.size());
   }
 }
 
@@ -70,22 +80,48 @@ void Server::hold_input(Client* c) noexcept {
   set_interest(c, reactor_->interest(c->fd) & ~net::kReadable);
 }
 
-bool Server::push_back_if_behind(Client* c) noexcept {
-  if (c->pushed_back) return true;
-  uint32_t lag = lagging(c);
-  if (lag == 0 || uint64_t(lag) * kPushbackShare <= c->probe_deliveries) return false;
-  c->pushed_back = true;
-  c->pushback_since_ms = now_ms();
-  pushed_back_.push_back(c);
-  ++stats_.publisher_pushbacks;
-  set_interest(c, reactor_->interest(c->fd) & ~net::kReadable);
-  if (!pushback_timer_.is_armed()) pushback_timer_.arm_after(kPushbackMaxMs);
-  return true;
-}
-
 void Server::resume_reading(Client* c) noexcept {
   if (c->phase == ClientPhase::kDead || reading_stopped(c)) return;
   set_interest(c, reactor_->interest(c->fd) | net::kReadable);
+}
+
+// Before-sleep, after the flush: a publisher whose last frame is still queued in more than
+// 1/kPushbackShare of the subscribers it went to is not read until they catch up.
+void Server::check_probes() noexcept {
+  for (PublishProbe& p : probes_) {
+    Client* c = p.client;
+    c->probe_slot = 0;
+    if (c->phase == ClientPhase::kDead || c->pushed_back) continue;
+    if (uint64_t(lagging(p.frame)) * kPushbackShare <= p.deliveries) continue;
+    c->pushed_back = true;
+    p.since_ms = now_ms();
+    ++stats_.publisher_pushbacks;
+    set_interest(c, reactor_->interest(c->fd) & ~net::kReadable);
+    pushed_back_.push_back(std::move(p));
+  }
+  probes_.clear();
+}
+
+void Server::check_pushed_back() noexcept {
+  const int64_t now = now_ms();
+  int64_t next = INT64_MAX;
+  std::erase_if(pushed_back_, [&](PublishProbe& p) {
+    Client* c = p.client;
+    if (c->phase == ClientPhase::kDead) {
+      c->pushed_back = false;
+      return true;
+    }
+    if (uint64_t(lagging(p.frame)) * kResumeShare > p.deliveries &&
+        now - p.since_ms < kPushbackMaxMs) {
+      next = std::min(next, p.since_ms + kPushbackMaxMs);
+      return false;
+    }
+    // Caught up, or waited long enough: one more turn, judged by its next publish.
+    c->pushed_back = false;
+    hold_input(c);  // its buffered input first; reading resumes once that is done
+    return true;
+  });
+  if (next != INT64_MAX) pushback_timer_.arm_at(next);
 }
 
 // Before-sleep, after the flush: each held client gets this turn's budget for the input
@@ -95,8 +131,7 @@ void Server::resume_held_input() noexcept {
   resume_scratch_.swap(held_input_);
   for (Client* c : resume_scratch_) {
     c->input_held = false;
-    if (c->phase == ClientPhase::kDead) continue;
-    if (push_back_if_behind(c)) continue;  // its input waits for the pushback to end
+    if (c->phase == ClientPhase::kDead || c->pushed_back) continue;
     if (c->ws)
       process_ws_events(c);
     else if (c->http && c->phase == ClientPhase::kHttp)
@@ -104,35 +139,17 @@ void Server::resume_held_input() noexcept {
     resume_reading(c);  // no-op while held again
   }
   resume_scratch_.clear();
-  // A client held again and closed within this loop is dropped before free_dead().
-  std::erase_if(held_input_, [](Client* c) {
-    if (c->phase != ClientPhase::kDead) return false;
-    c->input_held = false;
-    return true;
-  });
 }
 
-void Server::check_pushed_back() noexcept {
-  const int64_t now = now_ms();
-  int64_t next = INT64_MAX;
-  std::erase_if(pushed_back_, [&](Client* c) {
-    if (c->phase == ClientPhase::kDead) {
-      c->pushed_back = false;
-      return true;
-    }
-    uint32_t lag = lagging(c);
-    if (uint64_t(lag) * kResumeShare > c->probe_deliveries &&
-        now - c->pushback_since_ms < kPushbackMaxMs) {
-      next = std::min(next, c->pushback_since_ms + kPushbackMaxMs);
-      return false;
-    }
-    // Caught up, or waited long enough: one more turn, judged by its next publish.
-    c->pushed_back = false;
-    c->pushback_probe.reset();
-    hold_input(c);  // its buffered input first; reading resumes once that is done
+// Clients closed during this turn leave the lists before free_dead() frees them.
+void Server::drop_dead_from_turn_lists() noexcept {
+  std::erase_if(held_input_, [](Client* c) { return c->phase == ClientPhase::kDead; });
+  std::erase_if(probes_, [](const PublishProbe& p) {
+    if (p.client->phase != ClientPhase::kDead) return false;
+    p.client->probe_slot = 0;
     return true;
   });
-  if (next != INT64_MAX) pushback_timer_.arm_at(next);
+  for (size_t i = 0; i < probes_.size(); ++i) probes_[i].client->probe_slot = uint32_t(i + 1);
 }
 
 void Server::on_pushback_timer(void*) noexcept {}  // before_sleep() checks the pushbacks

@@ -224,10 +224,12 @@ void Server::before_sleep(void* data) noexcept {
   self->flush_pending();
   // Fair turns: a new budget for everyone; input left by a spent budget resumes now, after
   // every ready client had its turn and after the flush (fair_turns.cpp).
+  self->check_probes();
+  self->check_pushed_back();
   ++self->turn_;
   self->resume_held_input();
-  self->check_pushed_back();
   if (!self->held_input_.empty()) self->reactor_->skip_next_wait();
+  self->drop_dead_from_turn_lists();
   self->free_dead();
   if (self->draining_ && self->ws_clients_ == 0) self->reactor_->stop();
 }

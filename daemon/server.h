@@ -78,8 +78,6 @@ class Server {
   void charge_message(Client* c, uint64_t deliveries, size_t bytes) noexcept;
   // Processing stopped with input left: resumed in before-sleep, not read meanwhile.
   void hold_input(Client* c) noexcept;
-  // Before reading c: true (and reading stopped) while its last publish is far behind.
-  bool push_back_if_behind(Client* c) noexcept;
   bool reading_stopped(const Client* c) const noexcept { return c->input_held || c->pushed_back; }
   void begin_close(Client* c, uint16_t code, std::string_view reason, int64_t wait_ms) noexcept;
   // client_timer.cpp
@@ -129,7 +127,9 @@ class Server {
 
   // fair_turns.cpp
   void resume_held_input() noexcept;  // before-sleep, after the flush
+  void check_probes() noexcept;       // before-sleep, after the flush: who is far behind
   void check_pushed_back() noexcept;  // before-sleep: read again those whose fan-out drained
+  void drop_dead_from_turn_lists() noexcept;  // before free_dead()
   void resume_reading(Client* c) noexcept;
   static void on_pushback_timer(void* data) noexcept;
 
@@ -156,13 +156,22 @@ class Server {
   RawRelay raw_relay_;
   JsonProtocol json_protocol_;
 
-  std::vector<Client*> clients_;      // every live client; Client::index is its slot
-  std::vector<Client*> pending_;      // clients with bytes to flush this turn
-  std::vector<Client*> dead_;         // closed, freed in before-sleep
-  std::vector<Client*> held_input_;   // budget spent with input left (fair_turns.cpp)
-  std::vector<Client*> pushed_back_;  // not read until their fan-out drains
+  std::vector<Client*> clients_;  // every live client; Client::index is its slot
+  std::vector<Client*> pending_;  // clients with bytes to flush this turn
+  std::vector<Client*> dead_;     // closed, freed in before-sleep
+  // Fair turns (fair_turns.cpp). A publisher's last published frame: after the flush, the
+  // subscriber queues still holding it are those whose kernel buffer is full.
+  struct PublishProbe {
+    Client* client;
+    FrameRef frame;
+    uint32_t deliveries;   // subscriber queues it went to
+    int64_t since_ms = 0;  // pushed_back_: reading stopped at this time
+  };
+  std::vector<Client*> held_input_;  // budget spent with input left
   std::vector<Client*> resume_scratch_;
-  uint64_t turn_ = 1;  // loop turns, for the per-turn budgets
+  std::vector<PublishProbe> probes_;       // clients that published since the last check
+  std::vector<PublishProbe> pushed_back_;  // not read until their fan-out drains
+  uint32_t turn_ = 1;                      // loop turns, for the per-turn budgets
   uint64_t next_client_id_ = 1;
   uint64_t ws_clients_ = 0;
 

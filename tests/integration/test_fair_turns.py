@@ -24,7 +24,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SUBSCRIBERS = 500
 SAMPLES = 150
 WARMUP_S = 2.0
-P99_BOUND_MS = 100.0  # the goal is 20 ms; the rest is the margin for a busy machine
+P99_BOUND_MS = 150.0  # the goal is 20 ms (Release); the margin: sanitizers, a busy machine
 
 
 # ---- helper processes (python3 test_fair_turns.py reader|flooder ...) --------------------

@@ -15,7 +15,7 @@
 namespace relay::bench {
 
 struct Options {
-  std::string scenario;  // F1 F2 F3 C1 H1
+  std::string scenario;  // F1 F2 F3 C1 H1 K1
   std::string host = "127.0.0.1";
   uint16_t port = 0;
   pid_t relay_pid = 0;          // for CPU time and RSS; 0 = not measured
@@ -36,6 +36,7 @@ struct Options {
   double drain_timeout_s = 10;  // after the measured phase: wait for stragglers
   uint32_t warmup_conns = 100;  // C1: connected (and kept) before measuring
   double hold_s = 0;            // C1: keep the connections open this long after measuring
+  uint32_t flooders = 1;        // K1: clients flooding 1-byte messages
 };
 
 // Fills the defaults of opts.scenario, then applies argv; false (with a message on

@@ -281,6 +281,7 @@ int run_scenario(const Options& o) {
   if (o.scenario == "F2" || o.scenario == "F3") return run_paced(o);
   if (o.scenario == "C1") return run_c1(o);
   if (o.scenario == "H1") return run_h1(o);
+  if (o.scenario == "K1") return run_canary_flood(o);
   std::fprintf(stderr, "wsrelay-bench: unknown scenario '%s'\n", o.scenario.c_str());
   return 64;
 }
