@@ -99,6 +99,12 @@ struct Client final : pubsub::Sink {
   int64_t close_deadline_ms = 0;     // kClosing: close the fd at this time at the latest
   uint32_t index = 0;                // position in Server::clients_
   uint32_t publishes_in_flight = 0;  // completions still to come: not freed before them
+  // Fair turns (fair_turns.cpp): the work this client started in loop turn budget_turn.
+  uint32_t budget_turn = 0;
+  uint32_t turn_bytes = 0;       // payload bytes processed in budget_turn
+  uint32_t probe_slot = 0;       // 1 + its entry in Server::probes_ (budget_turn only), or 0
+  uint16_t turn_messages = 0;    // messages (or HTTP requests) processed in budget_turn
+  uint16_t turn_deliveries = 0;  // deliveries its publishes queued in budget_turn (capped)
   int fd;
   uint16_t close_code = 0;  // for metrics: the code sent or received (1006 = none)
   ListenerKind listener;
@@ -110,9 +116,11 @@ struct Client final : pubsub::Sink {
       false;                      // the engine stopped for room in its output: resume after a flush
   bool tls_active : 1 = false;    // TLS bytes moved since the last idle check
   bool buffers_held : 1 = false;  // input or TLS buffers may be held: free them when quiet
+  bool input_held : 1 = false;    // budget spent with input left: in Server::held_input_
+  bool pushed_back : 1 = false;   // not read until its fan-out drains: in Server::pushed_back_
+  bool write_blocked = false;     // the last write was short: no more until kWritable
   uint32_t kernel_unsent = 0;     // SIOCOUTQ at the last short write (0 after a full one)
   uint64_t queue_accounted = 0;   // own_bytes() as last added to the global budget
-  bool write_blocked = false;     // the last write was short: no more until kWritable
 };
 
 }  // namespace relay::daemon

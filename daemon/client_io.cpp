@@ -55,6 +55,7 @@ void Server::on_readable(Client* c) noexcept {
 }
 
 void Server::read_http(Client* c) noexcept {
+  if (reading_stopped(c)) return;  // an error report while not read: handled on resuming
   // Bounded: a head may not exceed max_header_bytes, a body not the message limit.
   auto space = c->http->in.space(kReadChunk);
   ssize_t n = ::recv(c->fd, space.data(), space.size(), 0);
@@ -76,6 +77,7 @@ void Server::after_http_input(Client* c) noexcept {
 }
 
 void Server::read_ws(Client* c) noexcept {
+  if (reading_stopped(c)) return;  // an error report while not read: handled on resuming
   auto space = c->ws->proto.input_space(kReadChunk);
   ssize_t n = ::recv(c->fd, space.data(), space.size(), 0);
   if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
@@ -162,7 +164,8 @@ void Server::flush(Client* c) noexcept {
   if (c->phase == ClientPhase::kWebSocket) note_queue_size(c);  // over the soft limit, or back
   // TLS: plaintext waiting for the handshake is no reason to wait for kWritable.
   bool want_write = c->tls ? tls_.wants_write(c) : !drained;
-  uint32_t interest = net::kReadable | (want_write ? net::kWritable : 0);
+  // Not read while its turn's budget is spent or it is pushed back (fair_turns.cpp).
+  uint32_t interest = (reading_stopped(c) ? 0 : net::kReadable) | (want_write ? net::kWritable : 0);
   (void)reactor_->modify(c->fd, interest);
 }
 

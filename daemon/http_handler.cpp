@@ -46,11 +46,20 @@ void HttpHandler::process(Client* c) noexcept {
       c->http->resume_after_publish = true;  // the answer comes first (keeps responses in order)
       return;
     }
+    // This turn's budget spent (many publishes on one keep-alive connection): the rest
+    // waits for before-sleep, after every other client's turn (fair_turns.cpp).
+    if (!c->http->in.empty() && !server_.turn_budget_left(c)) {
+      server_.hold_input(c);
+      return;
+    }
+    const uint64_t delivered_before = server_.stats().messages_delivered;
     if (c->http->body_needed) {
       if (c->http->in.size() < c->http->body_needed) return;
-      handle_publish_body(c, {c->http->in.data(), c->http->body_needed});
-      c->http->in.consume(c->http->body_needed);
+      const size_t body = c->http->body_needed;
+      handle_publish_body(c, {c->http->in.data(), body});
+      c->http->in.consume(body);
       c->http->body_needed = 0;
+      server_.charge_message(c, server_.stats().messages_delivered - delivered_before, body);
       continue;
     }
     if (c->http->in.empty()) {
@@ -80,7 +89,9 @@ void HttpHandler::process(Client* c) noexcept {
     c->http->keep_alive_idle = false;
     c->http->keep_alive =
         req.version == "HTTP/1.1" && !ws::has_token(req.header("connection"), "close");
-    if (!handle_request(c, req, head_len)) return;
+    const bool more = handle_request(c, req, head_len);
+    server_.charge_message(c, server_.stats().messages_delivered - delivered_before, head_len);
+    if (!more) return;
   }
 }
 

@@ -57,6 +57,7 @@ size_t LocalFanout::channel_count() noexcept {
 
 size_t LocalFanout::fan_out(const Message& m) noexcept {
   size_t delivered = 0;
+  last_frame_.reset();
   static const CompressionOptions kOff;
   const CompressionOptions& z = config_ ? config_->options_for(m.channel).compression : kOff;
   if (pubsub::Channel* ch = raw_.find(m.channel)) {
@@ -67,6 +68,7 @@ size_t LocalFanout::fan_out(const Message& m) noexcept {
     compressed_.begin(raw, op, m.payload, z);
     delivered += raw_.publish(*ch, raw, m.sender, m.echo);
     compressed_.end();
+    last_frame_ = std::move(raw);
   }
   // Exact subscribers and pattern subscribers (`chat.*`) alike, each once.
   if (pubsub::PublishTargets t = json_.targets(m.channel); !t.empty()) {
@@ -76,6 +78,7 @@ size_t LocalFanout::fan_out(const Message& m) noexcept {
     compressed_.begin(js, ws::Opcode::kText, as_bytes(text), z);
     delivered += json_.publish(t, js, m.sender, m.echo);
     compressed_.end();
+    if (!last_frame_ || js.use_count() > last_frame_.use_count()) last_frame_ = std::move(js);
   }
   stats_.messages_delivered += delivered;
   stats_.bytes_delivered += delivered * m.payload.size();

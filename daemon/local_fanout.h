@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <string_view>
 
+#include "base/frame_ref.h"
 #include "broker.h"
 #include "compressed_frames.h"
 #include "config.h"
@@ -49,6 +50,9 @@ class LocalFanout final : public FanoutTarget {
   size_t channel_count() noexcept;  // a name with raw and JSON subscribers counts once
 
   size_t fan_out(const Message& m) noexcept override;
+  // The frame the last fan_out() queued (null when it queued none); the publisher keeps
+  // it to see how far its subscribers are behind (Server::charge_publish, README "Design").
+  FrameRef take_last_frame() noexcept { return std::move(last_frame_); }
 
   // Inside a delivery: the frame a subscriber that agreed to permessage-deflate gets for
   // `plain` (the shared compressed frame, or `plain`). See compressed_frames.h.
@@ -73,6 +77,7 @@ class LocalFanout final : public FanoutTarget {
   pubsub::ChannelRegistry json_;
   const Config* config_ = nullptr;
   CompressedFrames compressed_;
+  FrameRef last_frame_;
 };
 
 }  // namespace relay::daemon

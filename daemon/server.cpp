@@ -43,7 +43,8 @@ Server::Server(Config config, ConfigReloader reload)
       json_protocol_(*this),
       metrics_timer_(*reactor_, &Server::on_metrics_timer, this),
       watchdog_timer_(*reactor_, &Server::on_watchdog, this),
-      drain_timer_(*reactor_, &Server::on_drain_deadline, this) {
+      drain_timer_(*reactor_, &Server::on_drain_deadline, this),
+      pushback_timer_(*reactor_, &Server::on_pushback_timer, this) {
   fanout_.attach(*broker_);
   fanout_.use_config(&config_);
   clients_.reserve(1024);
@@ -227,6 +228,14 @@ void Server::on_client_io(int, uint32_t events, void* data) noexcept {
 void Server::before_sleep(void* data) noexcept {
   auto* self = static_cast<Server*>(data);
   self->flush_pending();
+  // Fair turns: a new budget for everyone; input left by a spent budget resumes now, after
+  // every ready client had its turn and after the flush (fair_turns.cpp).
+  self->check_probes();
+  self->check_pushed_back();
+  ++self->turn_;
+  self->resume_held_input();
+  if (!self->held_input_.empty()) self->reactor_->skip_next_wait();
+  self->drop_dead_from_turn_lists();
   self->free_dead();
   if (self->draining_ && self->ws_clients_ == 0) self->reactor_->stop();
 }

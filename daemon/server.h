@@ -75,6 +75,14 @@ class Server {
   void after_http_input(Client* c) noexcept;
   void after_ws_input(Client* c) noexcept;
   void close_now(Client* c) noexcept;
+  // fair_turns.cpp: each client's budget per loop turn, publisher pushback.
+  // False when c spent this turn's budget: stop processing its input (hold_input).
+  bool turn_budget_left(Client* c) noexcept;
+  // One message (or HTTP request) of `bytes` processed; `deliveries` its publish queued.
+  void charge_message(Client* c, uint64_t deliveries, size_t bytes) noexcept;
+  // Processing stopped with input left: resumed in before-sleep, not read meanwhile.
+  void hold_input(Client* c) noexcept;
+  bool reading_stopped(const Client* c) const noexcept { return c->input_held || c->pushed_back; }
   void begin_close(Client* c, uint16_t code, std::string_view reason, int64_t wait_ms) noexcept;
   // client_timer.cpp
   static void on_client_timer(void* data) noexcept;  // each Client's timer callback
@@ -130,6 +138,14 @@ class Server {
   // ws_session.cpp
   void leave_all_channels(Client* c) noexcept;
 
+  // fair_turns.cpp
+  void resume_held_input() noexcept;  // before-sleep, after the flush
+  void check_probes() noexcept;       // before-sleep, after the flush: who is far behind
+  void check_pushed_back() noexcept;  // before-sleep: read again those whose fan-out drained
+  void drop_dead_from_turn_lists() noexcept;  // before free_dead()
+  void resume_reading(Client* c) noexcept;
+  static void on_pushback_timer(void* data) noexcept;
+
   Config config_;
   ConfigReloader reload_;
   std::unique_ptr<net::Reactor> reactor_;
@@ -157,6 +173,19 @@ class Server {
   std::vector<Client*> clients_;  // every live client; Client::index is its slot
   std::vector<Client*> pending_;  // clients with bytes to flush this turn
   std::vector<Client*> dead_;     // closed, freed in before-sleep
+  // Fair turns (fair_turns.cpp). A publisher's last published frame: after the flush, the
+  // subscriber queues still holding it are those whose kernel buffer is full.
+  struct PublishProbe {
+    Client* client;
+    FrameRef frame;
+    uint32_t deliveries;   // subscriber queues it went to
+    int64_t since_ms = 0;  // pushed_back_: reading stopped at this time
+  };
+  std::vector<Client*> held_input_;  // budget spent with input left
+  std::vector<Client*> resume_scratch_;
+  std::vector<PublishProbe> probes_;       // clients that published since the last check
+  std::vector<PublishProbe> pushed_back_;  // not read until their fan-out drains
+  uint32_t turn_ = 1;                      // loop turns, for the per-turn budgets
   uint64_t next_client_id_ = 1;
   uint64_t ws_clients_ = 0;
   QueueBudget budget_;                  // all queues' memory, max_total_queue_bytes
@@ -168,6 +197,7 @@ class Server {
   net::Timer metrics_timer_;
   net::Timer watchdog_timer_;
   net::Timer drain_timer_;
+  net::Timer pushback_timer_;  // bounds a pushback when no flush wakes the loop
 };
 
 }  // namespace relay::daemon

@@ -39,6 +39,7 @@ struct Stats {
   uint64_t messages_delivered = 0;
   uint64_t bytes_delivered = 0;  // payload bytes
   uint64_t slow_consumer_closes = 0;
+  uint64_t publisher_pushbacks = 0;  // publishers not read until their fan-out drained
   std::array<uint64_t, size_t(RefusedCause::kCount)> refused{};  // by RefusedCause
   void count_refused(RefusedCause c) noexcept { ++refused[size_t(c)]; }
   uint64_t channels = 0;  // current

@@ -23,6 +23,12 @@ ws::Limits Server::ws_limits_for(std::string_view channel) const noexcept {
 
 void Server::process_ws_events(Client* c) noexcept {
   while (c->phase == ClientPhase::kWebSocket || c->phase == ClientPhase::kClosing) {
+    // This turn's budget spent: the rest waits for before-sleep (fair_turns.cpp).
+    if (c->phase == ClientPhase::kWebSocket && !turn_budget_left(c)) {
+      if (c->ws->proto.has_pending_output()) mark_pending(c);
+      if (c->ws->proto.has_buffered_input()) hold_input(c);
+      return;
+    }
     ws::Event ev = c->ws->proto.poll_event();
     switch (ev.kind) {
       case ws::EventKind::kNeedMore:
@@ -32,10 +38,14 @@ void Server::process_ws_events(Client* c) noexcept {
         if (c->phase != ClientPhase::kWebSocket) break;  // closing: input is discarded
         ++stats_.messages_received;
         stats_.bytes_received += ev.payload.size();
-        if (c->ws->mode == WsMode::kJson)
-          json_protocol_.on_message(c, ev.text, ev.payload);
-        else
-          raw_relay_.on_message(c, ev.text, ev.payload);
+        {
+          const uint64_t delivered_before = stats_.messages_delivered;
+          if (c->ws->mode == WsMode::kJson)
+            json_protocol_.on_message(c, ev.text, ev.payload);
+          else
+            raw_relay_.on_message(c, ev.text, ev.payload);
+          charge_message(c, stats_.messages_delivered - delivered_before, ev.payload.size());
+        }
         break;
       case ws::EventKind::kPing:
       case ws::EventKind::kPong:

@@ -114,7 +114,7 @@ void Reactor::wake() noexcept {
 // ---- the turn -----------------------------------------------------------------------
 
 int Reactor::poll_timeout(int max_wait_ms) const noexcept {
-  if (stop_) return 0;
+  if (stop_ || skip_wait_) return 0;
   if (heap_.empty()) return max_wait_ms;
   int64_t left = heap_[0]->deadline_ms_ - monotonic_ms();
   if (left < 0) left = 0;
@@ -125,6 +125,7 @@ int Reactor::poll_timeout(int max_wait_ms) const noexcept {
 
 void Reactor::run_once(int max_wait_ms) noexcept {
   int n = backend_.poll(poll_timeout(max_wait_ms), events_.data(), int(events_.size()));
+  skip_wait_ = false;
   now_ms_ = monotonic_ms();
   for (int i = 0; i < n; ++i) dispatch(events_[i]);
   now_ms_ = monotonic_ms();

@@ -4,7 +4,8 @@
 // It knows nothing of WebSocket, never logs and never throws; every callback is noexcept.
 //
 // One turn (run_once):
-//   1. poll, blocking until the nearest timer at most (0 when stop() was requested);
+//   1. poll, blocking until the nearest timer at most (0 when stop() or skip_next_wait()
+//      was requested);
 //   2. I/O callbacks for each ready fd, reports for stale fds dropped;
 //   3. timer callbacks whose deadline has passed, earliest first, FIFO among equals;
 //   4. before-sleep hooks in registration order (the daemon flushes pending writers
@@ -118,6 +119,10 @@ class Reactor {
   void run_once(int max_wait_ms) noexcept;
   // Makes run() return after the current turn, before-sleep hooks included.
   void stop() noexcept { stop_ = true; }
+  // The next poll does not wait (timeout 0): a before-sleep hook that left work for the
+  // next turn (input it stopped processing) calls it, so that work resumes at once
+  // after the fds that are ready now had their turn. Cleared by each poll.
+  void skip_next_wait() noexcept { skip_wait_ = true; }
   // Thread-safe and async-signal-safe: a blocked poll returns now.
   void wake() noexcept;
 
@@ -166,6 +171,7 @@ class Reactor {
   std::vector<Hook> hooks_;
   int wake_fd_ = -1;
   bool stop_ = false;
+  bool skip_wait_ = false;
   uint32_t next_gen_ = 1;
   uint64_t next_seq_ = 1;
   size_t registered_ = 0;

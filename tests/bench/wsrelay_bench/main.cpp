@@ -45,6 +45,32 @@ void print_usage() {
                "10000 msg/s, 256 B; F3 10000 subscribers, 10 msg/s, 32 B; C1 10000 connections;\n"
                "H1 100 subscribers, 4 connections x 16 pipelined, 64 B; I1 2000 idle readers,\n"
                "4 subscribers, 160 msg/s of 65536 B.\n");
+  std::fprintf(
+      stderr,
+      "usage: wsrelay-bench F1|F2|F3|C1|H1|K1 --port PORT [options]\n"
+      "  --host ADDR          relay address (default 127.0.0.1; loopback only)\n"
+      "  --relay-pid PID      relay process for CPU time and RSS from /proc\n"
+      "  --label NAME         relay name in the JSON line\n"
+      "  --subscribers N      subscribers per channel (C1: connections)\n"
+      "  --connections N      same as --subscribers\n"
+      "  --channels N         F2: channels (one publisher each)\n"
+      "  --window W           F1: messages in flight\n"
+      "  --rate R             F2/F3: messages per second in total\n"
+      "  --size B             payload bytes (32 to 65536)\n"
+      "  --duration S         measured seconds\n"
+      "  --warmup S           unmeasured seconds before\n"
+      "  --concurrency N      connects in progress at once\n"
+      "  --http-conns N       H1: HTTP publishing connections\n"
+      "  --pipeline N         H1: requests in flight per connection\n"
+      "  --type binary|text|mixed  message types (mixed: odd sequence numbers are text)\n"
+      "  --read-chunk B       bytes per recv()\n"
+      "  --setup-timeout S    --drain-timeout S\n"
+      "  --warmup-conns N     C1: connections opened (and kept) before measuring\n"
+      "  --hold S             C1: keep the idle connections S seconds after measuring\n"
+      "  --flooders N         K1: clients flooding 1-byte messages (canary under flood)\n"
+      "Defaults: F1 1000 subscribers, W=32, 64 B; F2 100 channels x 10,\n"
+      "10000 msg/s, 256 B; F3 10000 subscribers, 10 msg/s, 32 B; C1 10000 connections;\n"
+      "H1 100 subscribers, 4 connections x 16 pipelined, 64 B; K1 500 subscribers, 1 flooder.\n");
 }
 
 namespace {
@@ -78,6 +104,9 @@ void set_defaults(Options* o) {
     o->rate = 160;
     o->size = 65536;
     o->warmup_s = 0;
+  } else if (s == "K1") {
+    o->subscribers = 500;
+    o->size = 32;
   }
 }
 
@@ -137,6 +166,8 @@ bool parse_options(int argc, char** argv, Options* o) {
       ok = parse_number(v, &o->setup_timeout_s) && o->setup_timeout_s > 0;
     else if (arg == "--warmup-conns")
       ok = parse_number(v, &o->warmup_conns);
+    else if (arg == "--flooders")
+      ok = parse_number(v, &o->flooders) && o->flooders > 0;
     else if (arg == "--hold")
       ok = parse_number(v, &o->hold_s) && o->hold_s >= 0;
     else if (arg == "--idle-readers")

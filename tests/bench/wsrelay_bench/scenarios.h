@@ -9,4 +9,6 @@
 
 namespace relay::bench {
 int run_scenario(const Options& opts);
+// K1 canary under flood (canary_flood.cpp).
+int run_canary_flood(const Options& opts);
 }  // namespace relay::bench

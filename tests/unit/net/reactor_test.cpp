@@ -505,5 +505,28 @@ TEST(ReactorTurn, WakeFromAnotherThreadUnblocksPoll) {
   EXPECT_TRUE(guard.is_armed());
 }
 
+struct SkipOnce {
+  Reactor* r;
+  int hooks = 0;
+  static void hook(void* data) noexcept {
+    auto* self = static_cast<SkipOnce*>(data);
+    if (++self->hooks == 1) self->r->skip_next_wait();  // work left for the next turn
+  }
+};
+
+TEST(ReactorTurn, SkipNextWaitMakesOnlyTheNextPollReturnAtOnce) {
+  auto r = make_reactor();
+  SkipOnce s{r.get()};
+  r->add_before_sleep(&SkipOnce::hook, &s);
+  r->run_once(0);  // the hook asks for a turn without waiting
+  int64_t start = monotonic_ms();
+  r->run_once(5000);  // would block 5 s without skip_next_wait()
+  EXPECT_LT(monotonic_ms() - start, 1000);
+  EXPECT_EQ(s.hooks, 2);
+  start = monotonic_ms();
+  r->run_once(50);  // cleared by the poll: this one waits again
+  EXPECT_GE(monotonic_ms() - start, 40);
+}
+
 }  // namespace
 }  // namespace relay::net
