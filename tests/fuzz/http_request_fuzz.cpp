@@ -98,6 +98,9 @@ void check_public_route(const ws::HttpHead& req, bool demo, const Route& r) {
     case RouteKind::kDemo:
       FUZZ_CHECK(demo && path == "/" && is_get(req.method));
       return;
+    case RouteKind::kClientJs:
+      FUZZ_CHECK(path == "/wsrelay.js" && is_get(req.method));
+      return;
     case RouteKind::kMetrics:
       FUZZ_CHECK(false && "/metrics on the public listener");
       return;

@@ -17,7 +17,7 @@ namespace relay::bench {
 
 void print_usage() {
   std::fprintf(stderr,
-               "usage: wsrelay-bench F1|F2|F3|C1|H1|I1 --port PORT [options]\n"
+               "usage: wsrelay-bench F1|F2|F3|C1|H1|I1|K1 --port PORT [options]\n"
                "  --host ADDR          relay address (default 127.0.0.1; loopback only)\n"
                "  --relay-pid PID      relay process for CPU time and RSS from /proc\n"
                "  --label NAME         relay name in the JSON line\n"
@@ -37,6 +37,7 @@ void print_usage() {
                "  --setup-timeout S    --drain-timeout S\n"
                "  --warmup-conns N     C1: connections opened (and kept) before measuring\n"
                "  --hold S             C1: keep the idle connections S seconds after measuring\n"
+               "  --flooders N         K1: clients flooding 1-byte messages (canary under flood)\n"
                "  --idle-readers N     I1: connections that never read\n"
                "  --idle-rcvbuf B      I1: their SO_RCVBUF\n"
                "  --deflate on|off     WebSocket clients offer permessage-deflate (default off);\n"
@@ -44,33 +45,7 @@ void print_usage() {
                "Defaults: F1 1000 subscribers, W=32, 64 B; F2 100 channels x 10,\n"
                "10000 msg/s, 256 B; F3 10000 subscribers, 10 msg/s, 32 B; C1 10000 connections;\n"
                "H1 100 subscribers, 4 connections x 16 pipelined, 64 B; I1 2000 idle readers,\n"
-               "4 subscribers, 160 msg/s of 65536 B.\n");
-  std::fprintf(
-      stderr,
-      "usage: wsrelay-bench F1|F2|F3|C1|H1|K1 --port PORT [options]\n"
-      "  --host ADDR          relay address (default 127.0.0.1; loopback only)\n"
-      "  --relay-pid PID      relay process for CPU time and RSS from /proc\n"
-      "  --label NAME         relay name in the JSON line\n"
-      "  --subscribers N      subscribers per channel (C1: connections)\n"
-      "  --connections N      same as --subscribers\n"
-      "  --channels N         F2: channels (one publisher each)\n"
-      "  --window W           F1: messages in flight\n"
-      "  --rate R             F2/F3: messages per second in total\n"
-      "  --size B             payload bytes (32 to 65536)\n"
-      "  --duration S         measured seconds\n"
-      "  --warmup S           unmeasured seconds before\n"
-      "  --concurrency N      connects in progress at once\n"
-      "  --http-conns N       H1: HTTP publishing connections\n"
-      "  --pipeline N         H1: requests in flight per connection\n"
-      "  --type binary|text|mixed  message types (mixed: odd sequence numbers are text)\n"
-      "  --read-chunk B       bytes per recv()\n"
-      "  --setup-timeout S    --drain-timeout S\n"
-      "  --warmup-conns N     C1: connections opened (and kept) before measuring\n"
-      "  --hold S             C1: keep the idle connections S seconds after measuring\n"
-      "  --flooders N         K1: clients flooding 1-byte messages (canary under flood)\n"
-      "Defaults: F1 1000 subscribers, W=32, 64 B; F2 100 channels x 10,\n"
-      "10000 msg/s, 256 B; F3 10000 subscribers, 10 msg/s, 32 B; C1 10000 connections;\n"
-      "H1 100 subscribers, 4 connections x 16 pipelined, 64 B; K1 500 subscribers, 1 flooder.\n");
+               "4 subscribers, 160 msg/s of 65536 B; K1 500 subscribers, 1 flooder.\n");
 }
 
 namespace {

@@ -15,8 +15,7 @@
 namespace relay::bench {
 
 struct Options {
-  std::string scenario;  // F1 F2 F3 C1 H1 I1
-  std::string scenario;  // F1 F2 F3 C1 H1 K1
+  std::string scenario;  // F1 F2 F3 C1 H1 I1 K1
   std::string host = "127.0.0.1";
   uint16_t port = 0;
   pid_t relay_pid = 0;          // for CPU time and RSS; 0 = not measured
