@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "access_config.h"
+
 namespace relay::daemon {
 
 enum class PublishRight : uint8_t { kClients, kHttp, kBoth };
@@ -23,6 +25,7 @@ struct ChannelOptions {
   uint32_t max_subscribers = 0;    // 0 = no limit
   uint32_t max_message_bytes = 0;  // 0 = limits.max_message_bytes
   PublishRight publish = PublishRight::kBoth;
+  std::optional<RateLimitConfig> rate_limit;  // unset = Config::rate_limit
   bool operator==(const ChannelOptions&) const = default;
 };
 
@@ -46,6 +49,8 @@ struct Limits {
   uint32_t pong_timeout_ms = 10000;        // no traffic this long after a ping -> close
   uint32_t max_channels_per_client = 100;  // /ws subscriptions per connection
   uint32_t drain_timeout_ms = 10000;       // SIGTERM: wait this long for closes
+  uint32_t max_connections_per_ip = 0;     // WebSockets per client IP; 0 = no limit
+  uint32_t max_connections_per_user = 0;   // WebSockets per token sub; 0 = no limit
   bool operator==(const Limits&) const = default;
 };
 
@@ -63,6 +68,18 @@ struct Config {
   Limits limits;
   std::vector<ChannelOptions> channels;
   std::string source_path;  // the file it came from ("" = built-in defaults)
+
+  // ---- access (README "Securing wsrelay"): HTTP publish keys, origins, metrics, rates ----
+  // API keys for HTTP publish; empty = no key needed.
+  std::vector<ApiKeyConfig> api_keys;
+  // CIDRs whose X-Forwarded-For / Forwarded are believed for the client IP.
+  std::vector<std::string> trusted_proxies;
+  // The relay's own origins for the same-origin rule; unset = loopback names only.
+  std::optional<std::vector<std::string>> public_origins;
+  // Who may read /metrics; unset = anyone reaching the metrics listener.
+  std::optional<MetricsAccess> metrics_access;
+  // Publish rate limit, the default for every channel.
+  RateLimitConfig rate_limit;
 
   // The options for a channel name (first match, else the defaults).
   const ChannelOptions& options_for(std::string_view name) const noexcept;

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "access.h"
 #include "broker.h"
 #include "client.h"
 #include "config.h"
@@ -62,7 +63,8 @@ class Server {
   bool draining() const noexcept { return draining_; }
   Broker& broker() noexcept { return *broker_; }
   LocalFanout& fanout() noexcept { return fanout_; }
-  std::string metrics_text();  // the prometheus page, counters refreshed now
+  Access& access() noexcept { return access_; }  // keys, caps, rate limits (access.h)
+  std::string metrics_text();                    // the prometheus page, counters refreshed now
   uint64_t websockets() const noexcept { return ws_clients_; }
   // client_io.cpp
   void mark_pending(Client* c) noexcept;
@@ -121,6 +123,7 @@ class Server {
   ConfigReloader reload_;
   std::unique_ptr<net::Reactor> reactor_;
   Stats stats_;
+  Access access_;  // before the clients: their cap slots point into it
   Metrics metrics_;
   LogRateLimiter log_limiter_;
 

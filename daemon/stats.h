@@ -23,6 +23,11 @@ enum class RefusedCause : uint8_t {
 constexpr const char* kRefusedCauseLabels[] = {"max_connections", "fd_limit", "per_ip", "per_user"};
 static_assert(std::size(kRefusedCauseLabels) == size_t(RefusedCause::kCount));
 
+// Where a publish was refused by a rate limit (wsrelay_rate_limited_total{path}).
+enum class RateLimitedPath : uint8_t { kWs, kRaw, kHttp, kCount };
+constexpr const char* kRateLimitedPathLabels[] = {"ws", "raw", "http"};
+static_assert(std::size(kRateLimitedPathLabels) == size_t(RateLimitedPath::kCount));
+
 struct Stats {
   uint64_t connections = 0;  // open now (HTTP and WebSocket)
   uint64_t accepted_total = 0;
@@ -37,6 +42,8 @@ struct Stats {
   uint64_t slow_consumer_closes = 0;
   std::array<uint64_t, size_t(RefusedCause::kCount)> refused{};  // by RefusedCause
   void count_refused(RefusedCause c) noexcept { ++refused[size_t(c)]; }
+  std::array<uint64_t, size_t(RateLimitedPath::kCount)> rate_limited{};  // by RateLimitedPath
+  void count_rate_limited(RateLimitedPath p) noexcept { ++rate_limited[size_t(p)]; }
   uint64_t channels = 0;  // current
   uint64_t reloads_ok = 0;
   uint64_t reloads_error = 0;
