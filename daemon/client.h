@@ -15,6 +15,7 @@
 
 #include "base/byte_buffer.h"
 #include "base/out_queue.h"
+#include "connection_access.h"
 #include "local_fanout.h"
 #include "net/reactor.h"
 #include "net/tls_engine.h"
@@ -41,6 +42,7 @@ struct HttpSession {
   OutQueue out;
   std::string publish_channel;  // a publish whose body is still arriving
   std::string publish_type;
+  std::string cors_headers;  // Access-Control-Allow-Origin + Vary for this request's answers
   size_t body_needed = 0;
   int64_t deadline_ms = 0;  // head, body or TLS handshake due (slow-loris); 0 = none
   bool keep_alive = true;
@@ -58,6 +60,9 @@ struct WsSession {
   std::string raw_channel;         // kRaw: the channel this connection is bound to
   int64_t ping_sent_ms = 0;        // 0 = no ping outstanding
   int64_t soft_over_since_ms = 0;  // 0 = queue under the soft limit
+
+  // Caps and rate limits, when configured (access.h).
+  std::unique_ptr<ConnectionAccess> access;
   WsMode mode;
 };
 

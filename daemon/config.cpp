@@ -303,6 +303,46 @@ void fill_limits(const json& j, Limits* l) {
   take(j, "max_total_queue_bytes", &l->max_total_queue_bytes);
   take(j, "socket_send_buffer", &l->socket_send_buffer);
   take(j, "max_history_bytes", &l->max_history_bytes);
+  take(j, "max_connections_per_ip", &l->max_connections_per_ip);
+  take(j, "max_connections_per_user", &l->max_connections_per_user);
+}
+
+// ---- access keys (README "Securing wsrelay") ----
+
+RateLimitConfig rate_limit_of(const json& j) {
+  RateLimitConfig r;
+  take(j, "messages_per_s", &r.messages_per_s);
+  take(j, "message_burst", &r.message_burst);
+  take(j, "bytes_per_s", &r.bytes_per_s);
+  take(j, "byte_burst", &r.byte_burst);
+  return r;
+}
+
+void fill_access(const json& j, Config* c) {
+  if (auto it = j.find("api_keys"); it != j.end()) {
+    for (const auto& e : *it) {
+      ApiKeyConfig k;
+      take(e, "name", &k.name);
+      take(e, "secret", &k.secret);
+      take(e, "file", &k.file);
+      if (auto ch = e.find("channels"); ch != e.end()) k.channels = take_strings(*ch);
+      c->api_keys.push_back(std::move(k));
+    }
+  }
+  if (auto it = j.find("trusted_proxies"); it != j.end()) c->trusted_proxies = take_strings(*it);
+  if (auto it = j.find("public_origins"); it != j.end() && !it->is_null()) {
+    c->public_origins = take_strings(*it);
+    for (auto& o : *c->public_origins) o = lowercase(o);
+  }
+  if (auto it = j.find("metrics_access"); it != j.end() && !it->is_null()) {
+    MetricsAccess m;
+    take(*it, "token", &m.token);
+    take(*it, "token_file", &m.token_file);
+    if (auto a = it->find("allow"); a != it->end()) m.allow = take_strings(*a);
+    c->metrics_access = std::move(m);
+  }
+  if (auto it = j.find("rate_limit"); it != j.end() && !it->is_null())
+    c->rate_limit = rate_limit_of(*it);
 }
 
 Config to_config(const json& j, const std::string& source) {
@@ -339,9 +379,12 @@ Config to_config(const json& j, const std::string& source) {
       take(e, "history_size", &o.history_size);
       take(e, "history_ttl", &o.history_ttl);
       take(e, "presence", &o.presence);
+      if (auto r = e.find("rate_limit"); r != e.end() && !r->is_null())
+        o.rate_limit = rate_limit_of(*r);
       c.channels.push_back(std::move(o));
     }
   }
+  fill_access(j, &c);
   return c;
 }
 

@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "access_config.h"
+
 namespace relay::daemon {
 
 enum class PublishRight : uint8_t { kClients, kHttp, kBoth };
@@ -33,9 +35,10 @@ struct ChannelOptions {
   uint32_t max_message_bytes = 0;  // 0 = limits.max_message_bytes
   PublishRight publish = PublishRight::kBoth;
   CompressionOptions compression = {};
-  uint32_t history_size = 0;  // messages kept for recovery (0 = no history)
-  uint32_t history_ttl = 0;   // seconds a stored message is kept (0 = no age limit)
-  bool presence = false;      // answer the presence op, send join/leave events
+  uint32_t history_size = 0;                  // messages kept for recovery (0 = no history)
+  uint32_t history_ttl = 0;                   // seconds a stored message is kept (0 = no age limit)
+  bool presence = false;                      // answer the presence op, send join/leave events
+  std::optional<RateLimitConfig> rate_limit;  // unset = Config::rate_limit
   bool operator==(const ChannelOptions&) const = default;
 };
 
@@ -67,6 +70,8 @@ struct Limits {
   // (wsrelay-bench I1, tests/bench/RESULTS.md); at 64 KiB, 259 MiB and 85 ms.
   uint32_t socket_send_buffer = 64 * 1024;
   uint64_t max_history_bytes = 64u << 20;  // stored payloads of every channel's history
+  uint32_t max_connections_per_ip = 0;     // WebSockets per client IP; 0 = no limit
+  uint32_t max_connections_per_user = 0;   // WebSockets per token sub; 0 = no limit
   bool operator==(const Limits&) const = default;
 };
 
@@ -84,6 +89,18 @@ struct Config {
   Limits limits;
   std::vector<ChannelOptions> channels;
   std::string source_path;  // the file it came from ("" = built-in defaults)
+
+  // ---- access (README "Securing wsrelay"): HTTP publish keys, origins, metrics, rates ----
+  // API keys for HTTP publish; empty = no key needed.
+  std::vector<ApiKeyConfig> api_keys;
+  // CIDRs whose X-Forwarded-For / Forwarded are believed for the client IP.
+  std::vector<std::string> trusted_proxies;
+  // The relay's own origins for the same-origin rule; unset = loopback names only.
+  std::optional<std::vector<std::string>> public_origins;
+  // Who may read /metrics; unset = anyone reaching the metrics listener.
+  std::optional<MetricsAccess> metrics_access;
+  // Publish rate limit, the default for every channel.
+  RateLimitConfig rate_limit;
 
   // The options for a channel name (first match, else the defaults).
   const ChannelOptions& options_for(std::string_view name) const noexcept;

@@ -12,9 +12,11 @@
 
 #include <cerrno>
 #include <charconv>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 
+#include "access.h"
 #include "config.h"
 #include "listen_address.h"
 #include "net/socket.h"
@@ -146,6 +148,16 @@ std::vector<ConfigError> config_semantic_errors(const Config& c) {
         add(ConfigError{"/allowed_origins/" + std::to_string(i), *why});
     }
   }
+  if (c.public_origins) {
+    for (size_t i = 0; i < c.public_origins->size(); ++i) {
+      const std::string& o = (*c.public_origins)[i];
+      if (auto why = o == "*" ? std::optional<std::string>("must name one origin, not \"*\"")
+                              : origin_problem(o))
+        add(ConfigError{"/public_origins/" + std::to_string(i), *why});
+    }
+  }
+  // API keys and the metrics token: their files are read, their lengths checked.
+  (void)AccessPolicy::build(c, std::getenv("CREDENTIALS_DIRECTORY"), &errors);
   if (c.limits.queue_soft_bytes > c.limits.max_queue_bytes)
     add(ConfigError{"/limits/queue_soft_bytes", "must be <= /limits/max_queue_bytes"});
   return errors;

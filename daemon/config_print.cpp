@@ -39,7 +39,44 @@ ojson limits_json(const Limits& l) {
   j["max_total_queue_bytes"] = l.max_total_queue_bytes;
   j["socket_send_buffer"] = l.socket_send_buffer;
   j["max_history_bytes"] = l.max_history_bytes;
+  j["max_connections_per_ip"] = l.max_connections_per_ip;
+  j["max_connections_per_user"] = l.max_connections_per_user;
   return j;
+}
+
+// ---- access keys (README "Securing wsrelay") ----
+
+ojson rate_limit_json(const RateLimitConfig& r) {
+  return ojson{{"messages_per_s", r.messages_per_s},
+               {"message_burst", r.message_burst},
+               {"bytes_per_s", r.bytes_per_s},
+               {"byte_burst", r.byte_burst}};
+}
+
+// Inline secrets are printed as configured (the output must load back); a key kept in a
+// file or a systemd credential shows only its path.
+void add_access_json(const Config& c, ojson* j) {
+  ojson keys = ojson::array();
+  for (const ApiKeyConfig& k : c.api_keys) {
+    ojson e = ojson{{"name", k.name}};
+    if (!k.secret.empty()) e["secret"] = k.secret;
+    if (!k.file.empty()) e["file"] = k.file;
+    e["channels"] = k.channels;
+    keys.push_back(std::move(e));
+  }
+  (*j)["api_keys"] = std::move(keys);
+  (*j)["trusted_proxies"] = c.trusted_proxies;
+  (*j)["public_origins"] = c.public_origins ? ojson(*c.public_origins) : ojson(nullptr);
+  if (c.metrics_access) {
+    ojson m = ojson::object();
+    if (!c.metrics_access->token.empty()) m["token"] = c.metrics_access->token;
+    if (!c.metrics_access->token_file.empty()) m["token_file"] = c.metrics_access->token_file;
+    m["allow"] = c.metrics_access->allow;
+    (*j)["metrics_access"] = std::move(m);
+  } else {
+    (*j)["metrics_access"] = nullptr;
+  }
+  (*j)["rate_limit"] = rate_limit_json(c.rate_limit);
 }
 
 ojson channel_json(const ChannelOptions& o) {
@@ -57,6 +94,7 @@ ojson channel_json(const ChannelOptions& o) {
   j["history_size"] = o.history_size;
   j["history_ttl"] = o.history_ttl;
   j["presence"] = o.presence;
+  j["rate_limit"] = o.rate_limit ? rate_limit_json(*o.rate_limit) : ojson(nullptr);
   return j;
 }
 
@@ -79,6 +117,7 @@ std::string config_to_json(const Config& c) {
   j["limits"] = limits_json(c.limits);
   j["channels"] = ojson::array();
   for (const auto& o : c.channels) j["channels"].push_back(channel_json(o));
+  add_access_json(c, &j);
   return j.dump(2) + "\n";
 }
 

@@ -36,7 +36,29 @@ int content_length_of(const ws::HttpHead& req, size_t* len) {
   return 0;
 }
 
+// Every line of a header joined with "," (RFC 9110 §5.3), for X-Forwarded-For / Forwarded,
+// which proxies may append as separate lines.
+std::string joined_header(const ws::HttpHead& req, std::string_view name) {
+  std::string out;
+  for (size_t i = 0; i < req.header_count; ++i) {
+    const ws::HttpHeader& h = req.headers[i];
+    if (h.name.size() != name.size() || !ws::has_token(h.name, name)) continue;
+    if (!out.empty()) out += ",";
+    out += h.value;
+  }
+  return out;
+}
+
+constexpr std::string_view kBearerChallenge = "WWW-Authenticate: Bearer\r\n";
+
 }  // namespace
+
+bool HttpHandler::origin_allowed(std::string_view origin, std::string_view host) noexcept {
+  const Config& cfg = server_.config();
+  if (is_origin_allowed(origin, host, cfg.allowed_origins, cfg.public_origins)) return true;
+  refused_origins_.note(origin, host, cfg.allowed_origins.has_value(), server_.now_ms());
+  return false;
+}
 
 void HttpHandler::process(Client* c) noexcept {
   const Limits& lim = server_.config().limits;
@@ -96,6 +118,7 @@ void HttpHandler::process(Client* c) noexcept {
 }
 
 bool HttpHandler::handle_request(Client* c, const ws::HttpHead& req, size_t head_len) noexcept {
+  c->http->cors_headers.clear();
   Route route = c->listener == ListenerKind::kMetrics ? route_metrics(req)
                                                       : route_public(req, server_.config().demo);
   bool head_only = req.method == "HEAD";
@@ -120,7 +143,19 @@ bool HttpHandler::handle_request(Client* c, const ws::HttpHead& req, size_t head
       respond(c, 200, "text/javascript; charset=utf-8", wsrelay_js(), {}, head_only);
       return true;
     case RouteKind::kMetrics: {
+      // metrics_access: an address allowlist (the TCP peer: no proxy is believed here) and/or
+      // a bearer token. Only /metrics: /healthz stays open for probes.
+      const int refused = server_.access().policy().metrics_status(peer_address(c->fd),
+                                                                   req.header("authorization"));
       c->http->in.consume(head_len);
+      if (refused == 401) {
+        respond(c, 401, "text/plain", "a bearer token is required\n", kBearerChallenge, head_only);
+        return true;
+      }
+      if (refused == 403) {
+        respond(c, 403, "text/plain", "address not allowed\n", {}, head_only);
+        return true;
+      }
       std::string body = server_.metrics_text();
       respond(c, 200, "text/plain; version=0.0.4; charset=utf-8", body, {}, head_only);
       return true;
@@ -141,6 +176,9 @@ bool HttpHandler::handle_request(Client* c, const ws::HttpHead& req, size_t head
     case RouteKind::kUpgradeRaw:
     case RouteKind::kUpgradeJson:
       return handle_upgrade(c, req, head_len, route.kind == RouteKind::kUpgradeJson, route.channel);
+    case RouteKind::kPreflight:
+      handle_preflight(c, req, head_len);
+      return true;
     case RouteKind::kPublish:
       break;
   }
@@ -152,6 +190,19 @@ bool HttpHandler::handle_request(Client* c, const ws::HttpHead& req, size_t head
   const bool expects_continue = ws::has_token(req.header("expect"), "100-continue");
   size_t len = 0;
   int head_status = content_length_of(req, &len);
+  // Cross-site requests (a form POST or a no-cors fetch from another site's page, sent by a
+  // visitor's browser) are refused like cross-site WebSockets; allowed ones get CORS headers.
+  const std::string_view origin = req.header("origin");
+  const bool origin_ok = origin_allowed(origin, req.header("host"));
+  if (origin_ok && !origin.empty())
+    c->http->cors_headers =
+        "Access-Control-Allow-Origin: " + std::string(origin) + "\r\nVary: Origin\r\n";
+  const auth::ApiKeySet& keys = server_.access().policy().api_keys;
+  const auth::ApiKeyStatus key_status =
+      keys.empty() ? auth::ApiKeyStatus::kAllowed
+                   : keys.check(req.header("authorization"), channel).status;
+  std::string xff = joined_header(req, "x-forwarded-for");
+  std::string forwarded = joined_header(req, "forwarded");
   c->http->in.consume(head_len);
   if (server_.draining()) {
     refuse(c, 503, "draining\n");
@@ -159,6 +210,18 @@ bool HttpHandler::handle_request(Client* c, const ws::HttpHead& req, size_t head
   }
   if (!pubsub::is_valid_channel_name(channel)) {
     refuse(c, 400, "bad channel name\n");
+    return false;
+  }
+  if (!origin_ok) {
+    refuse(c, 403, "origin not allowed\n");
+    return false;
+  }
+  if (key_status == auth::ApiKeyStatus::kMissing || key_status == auth::ApiKeyStatus::kWrongKey) {
+    refuse(c, 401, "a valid API key is required (Authorization: Bearer <key>)\n", kBearerChallenge);
+    return false;
+  }
+  if (key_status == auth::ApiKeyStatus::kForbidden) {
+    refuse(c, 403, "this API key may not publish on this channel\n");
     return false;
   }
   if (head_status != 0) {
@@ -177,6 +240,19 @@ bool HttpHandler::handle_request(Client* c, const ws::HttpHead& req, size_t head
   if (opts.publish == PublishRight::kClients) {
     refuse(c, 403, "HTTP publishing is not allowed on this channel\n");
     return false;
+  }
+  // Rate limit per client IP (behind trusted_proxies: the forwarded address), charged with
+  // the body's length before it is read.
+  Access& access = server_.access();
+  const uint32_t slot = access.rate_plan().slot_for(server_.config(), opts);
+  if (access.rate_plan().slot_config(slot).enabled()) {
+    const std::string ip = access.client_ip(c->fd, xff, forwarded);
+    if (int64_t wait =
+            access.http_rates().check(access.rate_plan(), slot, ip, len, server_.now_ms())) {
+      server_.stats().count_rate_limited(RateLimitedPath::kHttp);
+      refuse(c, 429, "rate limit exceeded\n", retry_after_header(wait));
+      return false;
+    }
   }
   c->http->publish_channel = std::move(channel);
   c->http->publish_type = std::move(type);
@@ -265,13 +341,11 @@ bool HttpHandler::handle_upgrade(Client* c, const ws::HttpHead& req, size_t head
   if (!json && !pubsub::is_valid_channel_name(channel)) return fail(400, "bad channel name");
   std::optional<RawResume> resume = json ? RawResume{} : parse_raw_resume(req.target);
   if (!resume) return fail(400, "bad history query (history=N, or since=OFFSET&epoch=E)");
-  if (!is_origin_allowed(up.origin, up.host, server_.config().allowed_origins)) {
-    refused_origins_.note(up.origin, up.host, server_.config().allowed_origins.has_value(),
-                          server_.now_ms());
-    return fail(403, "origin not allowed");
-  }
+  if (!origin_allowed(up.origin, up.host)) return fail(403, "origin not allowed");
   if (server_.websockets() >= server_.config().limits.max_connections)
     return fail(503, "too many connections");
+  std::unique_ptr<ConnectionAccess> access;
+  if (!take_ip_slot(c, req, &access)) return fail(503, "too many connections from this address");
 
   // Sec-WebSocket-Protocol: answer exactly one offered value, or refuse (RFC 6455 §4.2.2).
   std::string_view protocol;
@@ -304,6 +378,7 @@ bool HttpHandler::handle_upgrade(Client* c, const ws::HttpHead& req, size_t head
                                              server_.ws_limits_for(chan));
   session->raw_channel = std::move(chan);
   session->proto.set_deflate(deflate);
+  session->access = std::move(access);
   // The 101 goes out first, as the head of the WebSocket queue.
   session->proto.out().push(FrameRef::copy_of(as_bytes(response)));
   // Bytes the client sent right after its head are already WebSocket frames.
@@ -330,10 +405,49 @@ bool HttpHandler::handle_upgrade(Client* c, const ws::HttpHead& req, size_t head
   return false;
 }
 
+// limits.max_connections_per_ip: the connection counts against its client IP until it is
+// freed (the slot in ConnectionAccess gives it back). Allocates `access` when caps or rate
+// limits are configured.
+bool HttpHandler::take_ip_slot(Client* c, const ws::HttpHead& req,
+                               std::unique_ptr<ConnectionAccess>* access) noexcept {
+  const Config& cfg = server_.config();
+  const uint32_t per_ip = cfg.limits.max_connections_per_ip;
+  if (per_ip || cfg.limits.max_connections_per_user || server_.access().rate_plan().any())
+    *access = std::make_unique<ConnectionAccess>();
+  if (!per_ip) return true;
+  const std::string ip = server_.access().client_ip(c->fd, joined_header(req, "x-forwarded-for"),
+                                                    joined_header(req, "forwarded"));
+  if (server_.access().caps().acquire_ip(ip, per_ip, &(*access)->slots)) return true;
+  server_.stats().count_refused(RefusedCause::kPerIp);
+  return false;
+}
+
+// OPTIONS /channels/{name}: a CORS preflight (Access-Control-Request-Method) is answered for
+// origins that may publish, and refused (403) for the rest; a plain OPTIONS lists the methods.
+void HttpHandler::handle_preflight(Client* c, const ws::HttpHead& req, size_t head_len) noexcept {
+  const std::string origin(req.header("origin"));
+  const bool preflight = !origin.empty() && req.has_header("access-control-request-method");
+  const bool allowed = preflight && origin_allowed(origin, req.header("host"));
+  c->http->in.consume(head_len);
+  if (!preflight) {
+    respond(c, 204, {}, {}, "Allow: GET, POST, OPTIONS\r\n");
+  } else if (!allowed) {
+    respond(c, 403, "text/plain", "origin not allowed\n", "Vary: Origin\r\n");
+  } else {
+    respond(c, 204, {}, {},
+            "Access-Control-Allow-Origin: " + origin +
+                "\r\nAccess-Control-Allow-Methods: POST\r\n"
+                "Access-Control-Allow-Headers: Authorization, Content-Type\r\n"
+                "Access-Control-Max-Age: 600\r\nVary: Origin\r\n");
+  }
+}
+
 void HttpHandler::respond(Client* c, int status, std::string_view type, std::string_view body,
                           std::string_view extra, bool head_only) noexcept {
   std::string out;
-  build_response(&out, status, type, body, c->http->keep_alive, extra, head_only);
+  std::string headers(extra);
+  headers += c->http->cors_headers;  // an allowed cross-origin page may read the answer
+  build_response(&out, status, type, body, c->http->keep_alive, headers, head_only);
   c->out().push(FrameRef::copy_of(as_bytes(out)));
   server_.mark_pending(c);
   if (!c->http->keep_alive) {

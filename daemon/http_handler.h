@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <span>
 #include <string_view>
 
@@ -33,6 +34,11 @@ class HttpHandler {
   bool handle_request(Client* c, const ws::HttpHead& req, size_t head_len) noexcept;
   bool handle_upgrade(Client* c, const ws::HttpHead& req, size_t head_len, bool json,
                       std::string_view channel) noexcept;
+  void handle_preflight(Client* c, const ws::HttpHead& req, size_t head_len) noexcept;
+  bool take_ip_slot(Client* c, const ws::HttpHead& req,
+                    std::unique_ptr<ConnectionAccess>* access) noexcept;
+  // The Origin check of upgrades and HTTP publish (origin.h); a refusal is logged once.
+  bool origin_allowed(std::string_view origin, std::string_view host) noexcept;
   void handle_publish_body(Client* c, std::span<const std::byte> body) noexcept;
   void on_published(Client* c, const PublishResult& r) noexcept;
   void respond(Client* c, int status, std::string_view type, std::string_view body,

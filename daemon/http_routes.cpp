@@ -36,7 +36,8 @@ Route route_public(const ws::HttpHead& req, bool demo) noexcept {
   if (path.starts_with(kChannelsPrefix)) {
     std::string_view name = path.substr(kChannelsPrefix.size());
     if (req.method == "POST") return Route{RouteKind::kPublish, name, 0, {}};
-    if (req.method != "GET") return error(405, "GET, POST");
+    if (req.method == "OPTIONS") return Route{RouteKind::kPreflight, name, 0, {}};
+    if (req.method != "GET") return error(405, "GET, POST, OPTIONS");
     if (!wants_upgrade(req)) return error(426);
     return Route{RouteKind::kUpgradeRaw, name, 0, {}};
   }
@@ -65,7 +66,9 @@ void build_response(std::string* out, int status, std::string_view content_type,
   out->append("HTTP/1.1 ").append(std::to_string(status)).append(" ");
   out->append(ws::status_reason(status)).append("\r\n");
   if (!content_type.empty()) out->append("Content-Type: ").append(content_type).append("\r\n");
-  out->append("Content-Length: ").append(std::to_string(body.size())).append("\r\n");
+  // RFC 9110 §8.6: no Content-Length in a 204 (a preflight's answer).
+  if (status != 204)
+    out->append("Content-Length: ").append(std::to_string(body.size())).append("\r\n");
   out->append("Cache-Control: no-store\r\n");
   if (!keep_alive) out->append("Connection: close\r\n");
   out->append(extra_headers);

@@ -13,6 +13,7 @@ enum class RouteKind : uint8_t {
   kUpgradeRaw,   // GET /channels/{name} + Upgrade
   kUpgradeJson,  // GET /ws + Upgrade
   kPublish,      // POST /channels/{name}
+  kPreflight,    // OPTIONS /channels/{name} (CORS preflight of an HTTP publish)
   kHealthz,      // GET /healthz
   kReadyz,       // GET /readyz
   kDemo,         // GET / (when the demo is on)

@@ -78,6 +78,11 @@ void JsonProtocol::on_request(Client* c, std::string_view text) noexcept {
         return reply_error(wire::code::kTooLarge, "message too large");
       if (req->kind == wire::PayloadKind::kText && !ws::is_valid_utf8(as_bytes(req->payload)))
         return reply_error(wire::code::kBadRequest, "text is not UTF-8");
+      if (server_.access().check_publish_rate(c->ws->access, server_.config(), opts,
+                                              req->payload.size(), server_.now_ms())) {
+        server_.stats().count_rate_limited(RateLimitedPath::kWs);
+        return reply_error(wire::code::kLimit, "rate limit exceeded");
+      }
       ++server_.stats().published_ws;
       Message m = make_message(req->channel, req->kind, as_bytes(req->payload), &sub, opts);
       if (req->id_json.empty()) return server_.broker().publish(m, nullptr);

@@ -82,6 +82,10 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                           "Connections refused before any request was read, by cause.");
   for (size_t i = 0; i < refused_.size(); ++i)
     refused_[i] = &refused.Add({{"cause", kRefusedCauseLabels[i]}});
+  auto& rate_limited = counter("wsrelay_rate_limited_total",
+                               "Publishes refused by a rate limit, by path (ws, raw, http).");
+  for (size_t i = 0; i < rate_limited_.size(); ++i)
+    rate_limited_[i] = &rate_limited.Add({{"path", kRateLimitedPathLabels[i]}});
   channels_ = &gauge("wsrelay_channels", "Channels with at least one subscriber.").Add({});
   latency_ = &prometheus::BuildHistogram()
                   .Name("wsrelay_publish_to_write_seconds")
@@ -139,6 +143,8 @@ void Metrics::update(const Stats& s) {
   advance(bytes_delivered_, s.bytes_delivered, last_.bytes_delivered);
   advance(slow_consumer_closes_, s.slow_consumer_closes, last_.slow_consumer_closes);
   for (size_t i = 0; i < refused_.size(); ++i) advance(refused_[i], s.refused[i], last_.refused[i]);
+  for (size_t i = 0; i < rate_limited_.size(); ++i)
+    advance(rate_limited_[i], s.rate_limited[i], last_.rate_limited[i]);
   advance(reloads_ok_, s.reloads_ok, last_.reloads_ok);
   advance(reloads_error_, s.reloads_error, last_.reloads_error);
   queued_bytes_->Set(static_cast<double>(s.queued_bytes));

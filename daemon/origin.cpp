@@ -2,7 +2,11 @@
 #include "origin.h"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
+#include <cstdint>
+
+#include "auth/client_ip.h"
 
 namespace relay::daemon {
 namespace {
@@ -26,17 +30,40 @@ std::string with_port(std::string_view hostport, std::string_view default_port) 
   return out;
 }
 
+// "localhost", "127.0.0.1", "[::1]" (any port): names that cannot be rebound to us by DNS.
+bool is_loopback_authority(std::string_view authority) {
+  std::string_view host = authority;
+  if (host.starts_with("[")) {
+    host = host.substr(1, host.find(']') - 1);
+  } else if (size_t colon = host.rfind(':'); colon != std::string_view::npos) {
+    host = host.substr(0, colon);
+  }
+  if (iequals(host, "localhost")) return true;
+  auto ip = auth::parse_ip(host);
+  if (!ip) return false;
+  if (!ip->v6) return ip->bytes[0] == 127;
+  static constexpr std::array<uint8_t, 16> kV6Loopback = {0, 0, 0, 0, 0, 0, 0, 0,
+                                                          0, 0, 0, 0, 0, 0, 0, 1};
+  return ip->bytes == kV6Loopback;
+}
+
 }  // namespace
 
 bool is_origin_allowed(std::string_view origin, std::string_view host,
-                       const std::optional<std::vector<std::string>>& allowed) {
+                       const std::optional<std::vector<std::string>>& allowed,
+                       const std::optional<std::vector<std::string>>& public_origins) {
   if (origin.empty()) return true;  // not a browser: Origin is a browser's promise
   if (iequals(origin, "null")) return false;
   if (allowed) {
     return std::any_of(allowed->begin(), allowed->end(),
                        [&](const std::string& a) { return a == "*" || iequals(a, origin); });
   }
-  // Same-origin: the Origin's authority must be the Host the browser connected to.
+  if (public_origins) {
+    return std::any_of(public_origins->begin(), public_origins->end(),
+                       [&](const std::string& a) { return iequals(a, origin); });
+  }
+  // Same-origin on loopback: the Origin's authority must be the Host the browser connected
+  // to, and a loopback one.
   std::string_view authority;
   std::string_view port;
   if (origin.starts_with("http://")) {
@@ -48,7 +75,7 @@ bool is_origin_allowed(std::string_view origin, std::string_view host,
   } else {
     return false;
   }
-  if (host.empty()) return false;
+  if (host.empty() || !is_loopback_authority(authority)) return false;
   // The Host header carries no scheme; a browser on https uses 443 as its default port.
   return iequals(with_port(authority, port), with_port(host, port));
 }

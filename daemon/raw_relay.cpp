@@ -15,6 +15,12 @@ void RawRelay::on_message(Client* c, bool text, std::span<const std::byte> paylo
                         1000);
     return;
   }
+  if (server_.access().check_publish_rate(c->ws->access, server_.config(), opts, payload.size(),
+                                          server_.now_ms())) {
+    server_.stats().count_rate_limited(RateLimitedPath::kRaw);
+    server_.begin_close(c, ws::close_code::kPolicyViolation, "rate limit exceeded", 1000);
+    return;
+  }
   ++server_.stats().published_ws;
   server_.broker().publish(
       make_message(channel, text ? wire::PayloadKind::kText : wire::PayloadKind::kBinary, payload,

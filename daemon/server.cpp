@@ -115,6 +115,10 @@ int Server::run() {
     spdlog::error("cannot set up signal handling: {}", std::strerror(errno));
     return 1;
   }
+  if (std::vector<ConfigError> errors; !access_.configure(config_, &errors)) {
+    for (const ConfigError& e : errors) spdlog::error("{}", e.to_string());
+    return kExitConfig;
+  }
   if (config_.tls) {
     ConfigError err;
     tls_ctx_ = make_tls_context(*config_.tls, &err);
@@ -358,6 +362,13 @@ void Server::reload() noexcept {
       notify_ready();
       return;
     }
+  }
+  // API keys, the metrics token and rate limits: files are read again; a bad one fails the reload.
+  if (std::vector<ConfigError> errors; !access_.configure(next, &errors)) {
+    ++stats_.reloads_error;
+    spdlog::error("reload failed, keeping the running config: {}", errors.front().to_string());
+    notify_ready();
+    return;
   }
   if (next.listen != config_.listen) spdlog::warn("reload: 'listen' changes only on restart");
   if (next.metrics_listen != config_.metrics_listen)

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "access.h"
 #include "broker.h"
 #include "client.h"
 #include "config.h"
@@ -32,8 +33,8 @@
 #include "net/reactor.h"
 #include "net/socket.h"
 #include "net/tls_engine.h"
-#include "queue_budget.h"
 #include "presence.h"
+#include "queue_budget.h"
 #include "raw_relay.h"
 #include "stats.h"
 #include "tls_transport.h"
@@ -66,6 +67,7 @@ class Server {
   Broker& broker() noexcept { return *broker_; }
   LocalFanout& fanout() noexcept { return fanout_; }
   Presence& presence() noexcept { return presence_; }  // channels with `presence: true`
+  Access& access() noexcept { return access_; }        // keys, caps, rate limits (access.h)
   std::string metrics_text();  // the prometheus page, counters refreshed now
   uint64_t websockets() const noexcept { return ws_clients_; }
   // client_io.cpp
@@ -150,6 +152,7 @@ class Server {
   ConfigReloader reload_;
   std::unique_ptr<net::Reactor> reactor_;
   Stats stats_;
+  Access access_;  // before the clients: their cap slots point into it
   Metrics metrics_;
   LogRateLimiter log_limiter_;
 

@@ -26,6 +26,10 @@ static_assert(std::size(kRefusedCauseLabels) == size_t(RefusedCause::kCount));
 // How a recovery ended (wsrelay_recoveries_total{result}), in HistoryStatus order.
 constexpr const char* kRecoveryResultLabels[] = {"recovered", "epoch_changed", "offset_too_old",
                                                  "no_history"};
+// Where a publish was refused by a rate limit (wsrelay_rate_limited_total{path}).
+enum class RateLimitedPath : uint8_t { kWs, kRaw, kHttp, kCount };
+constexpr const char* kRateLimitedPathLabels[] = {"ws", "raw", "http"};
+static_assert(std::size(kRateLimitedPathLabels) == size_t(RateLimitedPath::kCount));
 
 struct Stats {
   uint64_t connections = 0;  // open now (HTTP and WebSocket)
@@ -42,6 +46,8 @@ struct Stats {
   uint64_t publisher_pushbacks = 0;  // publishers not read until their fan-out drained
   std::array<uint64_t, size_t(RefusedCause::kCount)> refused{};  // by RefusedCause
   void count_refused(RefusedCause c) noexcept { ++refused[size_t(c)]; }
+  std::array<uint64_t, size_t(RateLimitedPath::kCount)> rate_limited{};  // by RateLimitedPath
+  void count_rate_limited(RateLimitedPath p) noexcept { ++rate_limited[size_t(p)]; }
   uint64_t channels = 0;  // current
   uint64_t reloads_ok = 0;
   uint64_t reloads_error = 0;

@@ -297,6 +297,8 @@ std::string_view status_reason(int status) noexcept {
       return "Switching Protocols";
     case 200:
       return "OK";
+    case 204:
+      return "No Content";
     case 400:
       return "Bad Request";
     case 401:

@@ -13,6 +13,7 @@
 //     the letter case of the host, lets in "http(s)://" + Host and treats the scheme's
 //     default port as written out, and refuses another port.
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -23,6 +24,7 @@
 #include <string_view>
 #include <vector>
 
+#include "auth/client_ip.h"
 #include "fuzz_check.h"
 #include "http_routes.h"
 #include "origin.h"
@@ -68,10 +70,27 @@ void check_error_response(const Route& r) {
   FUZZ_CHECK(h.header("Content-Length") == "3" && used == out.size() - 3);
 }
 
+// localhost, 127.0.0.0/8 or [::1], with or without a port (origin.cpp's rule, written again).
+bool loopback_host(std::string_view host) {
+  std::string_view name = host;
+  if (name.starts_with("[")) {
+    name = name.substr(1, name.find(']') - 1);
+  } else if (const size_t colon = name.rfind(':'); colon != std::string_view::npos) {
+    name = name.substr(0, colon);
+  }
+  if (upper(name) == "LOCALHOST") return true;
+  const auto ip = relay::auth::parse_ip(name);
+  if (!ip) return false;
+  if (!ip->v6) return ip->bytes[0] == 127;
+  const std::array<uint8_t, 16> one = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+  return ip->bytes == one;
+}
+
 void check_public_route(const ws::HttpHead& req, bool demo, const Route& r) {
   const std::string_view path = path_of(req.target);
   switch (r.kind) {
     case RouteKind::kPublish:
+    case RouteKind::kPreflight:
     case RouteKind::kUpgradeRaw: {
       FUZZ_CHECK(path.starts_with(kChannels));
       FUZZ_CHECK(inside(r.channel, req.target) && r.channel == path.substr(kChannels.size()));
@@ -80,6 +99,8 @@ void check_public_route(const ws::HttpHead& req, bool demo, const Route& r) {
       FUZZ_CHECK(r.channel == t.substr(kChannels.size(), t.find('?') - kChannels.size()));
       if (r.kind == RouteKind::kPublish) {
         FUZZ_CHECK(req.method == "POST");
+      } else if (r.kind == RouteKind::kPreflight) {
+        FUZZ_CHECK(req.method == "OPTIONS");
       } else {
         FUZZ_CHECK(req.method == "GET" && relay::daemon::wants_upgrade(req));
       }
@@ -157,10 +178,15 @@ void check_origin(std::string_view origin, std::string_view host,
         std::string(origin.substr(0, sep + 3)) + upper(origin.substr(sep + 3));
     FUZZ_CHECK(is_origin_allowed(mixed, host, allowed) == ok);
   }
-  // The browser's own Origin for this Host is let in, also with the default port written
+  // The browser's own Origin for this Host is let in when the Host is a loopback name or
+  // address (never for any other name: DNS rebinding), also with the default port written
   // out; another port is not.
   if (host.empty()) return;
   const std::string h(host);
+  if (!loopback_host(host)) {
+    FUZZ_CHECK(!is_origin_allowed("http://" + h, host, allowed));
+    return;
+  }
   FUZZ_CHECK(is_origin_allowed("http://" + h, host, allowed));
   FUZZ_CHECK(is_origin_allowed("https://" + h, host, allowed));
   if (host.find(':') == std::string_view::npos) {

@@ -117,7 +117,8 @@ def test_print_config_round_trips(tmp_path, relay_factory):
     assert printed["channels"] == [{"match": "chat.*", "echo": True, "max_subscribers": 0,
                                     "max_message_bytes": 0, "publish": "both",
                                     "compression": {"enabled": False, "min_bytes": 64, "level": 1},
-                                    "history_size": 0, "history_ttl": 0, "presence": False}]
+                                    "history_size": 0, "history_ttl": 0, "presence": False,
+                                    "rate_limit": None}]
     assert printed["tls"] is None and printed["allowed_origins"] is None
     source = os.environ.get("RELAY_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
     with open(os.path.join(source, "config", "wsrelay.schema.json")) as f:

@@ -64,11 +64,18 @@ TEST(RoutePublic, HttpPublish) {
   EXPECT_EQ(r.channel, "orders");
 }
 
-TEST(RoutePublic, ChannelsAllowGetAndPost) {
-  for (const char* m : {"PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"}) {
+TEST(RoutePublic, ChannelsAllowGetPostAndOptions) {
+  for (const char* m : {"PUT", "DELETE", "PATCH", "HEAD"}) {
     std::string raw = request(m, "/channels/news", kUpgrade);
-    expect_error(pub(raw), 405, "GET, POST");
+    expect_error(pub(raw), 405, "GET, POST, OPTIONS");
   }
+}
+
+TEST(RoutePublic, CorsPreflightOfAPublish) {
+  std::string raw = request("OPTIONS", "/channels/news", "Origin: https://app.example\r\n");
+  Route r = pub(raw);
+  EXPECT_EQ(r.kind, RouteKind::kPreflight);
+  EXPECT_EQ(r.channel, "news");
 }
 
 TEST(RoutePublic, JsonProtocolUpgrade) {
