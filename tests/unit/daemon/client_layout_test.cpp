@@ -16,8 +16,10 @@ TEST(ClientLayout, IdleWebSocketConnectionIsSmallerThanBeforeTheSplit) {
   std::printf("sizeof Client %zu, HttpSession %zu, WsSession %zu, net::Timer %zu\n", sizeof(Client),
               sizeof(HttpSession), sizeof(WsSession), sizeof(net::Timer));
   EXPECT_LE(sizeof(Client) + sizeof(WsSession), 576u);
-  // One timer per connection, not one per deadline.
-  EXPECT_LT(sizeof(Client), sizeof(net::Timer) * 3);
+  // One timer per connection, not one per deadline: with a second timer (56 bytes) it would
+  // be over. 168 = the fields of every phase, the per-turn budget counters (fair turns) and
+  // the queue's share of the global budget; a field added here must earn its bytes.
+  EXPECT_LE(sizeof(Client), 168u);
 }
 
 }  // namespace
