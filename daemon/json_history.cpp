@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "base/bytes.h"
+#include "base/out_queue.h"
 #include "history_store.h"
 #include "json_protocol.h"
 #include "server.h"
@@ -67,7 +68,7 @@ void JsonProtocol::after_subscribe(Client* c, const wire::Request& req,
     for (const StoredMessage* m : missed) {
       replay.push_back(
           wire::encode_delivery(req.channel, m->kind, as_bytes(m->payload), m->offset));
-      bytes += replay.back().size() + 14;  // + the frame header
+      bytes += OutQueue::memory_for_payload(replay.back().size());  // as the queue counts it
     }
     if (bytes > server_.config().limits.max_queue_bytes) status = HistoryStatus::kOffsetTooOld;
   }

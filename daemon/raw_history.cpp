@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "base/bytes.h"
+#include "base/out_queue.h"
 #include "history_store.h"
 #include "server.h"
 #include "ws/frame.h"
@@ -86,9 +87,11 @@ void replay_raw(Server& server, Client* c, const RawResume& resume) {
   // is refused like evicted history (it would be closed as a slow consumer otherwise).
   const uint64_t limit = server.config().limits.max_queue_bytes;
   uint64_t bytes = c->queued_bytes();
-  for (const StoredMessage* m : found) bytes += m->payload.size() + 14;
+  // Counted as the queue will count it: memory held, not payload bytes.
+  for (const StoredMessage* m : found) bytes += OutQueue::memory_for_payload(m->payload.size());
   size_t first = 0;
-  while (bytes > limit && first < found.size()) bytes -= found[first++]->payload.size() + 14;
+  while (bytes > limit && first < found.size())
+    bytes -= OutQueue::memory_for_payload(found[first++]->payload.size());
   if (first && resume.kind == RawResume::Kind::kSince) status = HistoryStatus::kOffsetTooOld;
   if (resume.kind == RawResume::Kind::kSince) ++server.stats().recoveries[size_t(status)];
   if (status != HistoryStatus::kOk) {

@@ -61,6 +61,8 @@ class FrameRef {
   void set_stamp_ns(int64_t ns) noexcept {
     if (b_) b_->stamp_ns = ns;
   }
+  // What a frame of this many bytes will hold once made (footprint() before it exists).
+  static size_t footprint_for(size_t frame_bytes) noexcept { return footprint_of(frame_bytes); }
 
  private:
   // The frame bytes follow the block in the same allocation (see bytes_of()).

@@ -40,6 +40,12 @@ class OutQueue {
   size_t frames() const noexcept { return count_; }
   size_t bytes() const noexcept { return bytes_; }  // queued and not yet written
   size_t memory() const noexcept { return held_; }  // heap memory held (see above)
+  // What queueing a new frame of this many payload bytes adds to memory() (at most: the
+  // largest frame header), for callers that must know before they encode (a replay).
+  static size_t memory_for_payload(size_t payload_bytes) noexcept {
+    return FrameRef::footprint_for(payload_bytes + kMaxFrameHeader) + sizeof(Entry);
+  }
+  static constexpr size_t kMaxFrameHeader = 14;  // RFC 6455 §5.2: 2 + 8 + a 4-byte mask
   // The queue's own part of it, without the frames: its ring entries.
   size_t entry_bytes() const noexcept { return size_t(count_) * sizeof(Entry); }
   // True while the front frame is partly written: nothing may be put before it.
