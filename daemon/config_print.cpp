@@ -39,6 +39,55 @@ ojson limits_json(const Limits& l) {
   return j;
 }
 
+const char* policy_name(auth::ChannelPolicy p) {
+  switch (p) {
+    case auth::ChannelPolicy::kAnyone:
+      return "anyone";
+    case auth::ChannelPolicy::kAuthenticated:
+      return "authenticated";
+    case auth::ChannelPolicy::kClaims:
+      return "claims";
+  }
+  return "anyone";
+}
+
+const char* mode_name(auth::AuthMode m) {
+  switch (m) {
+    case auth::AuthMode::kNone:
+      return "none";
+    case auth::AuthMode::kOptional:
+      return "optional";
+    case auth::AuthMode::kRequired:
+      return "required";
+  }
+  return "none";
+}
+
+// Inline secrets are printed as they are (the output must load again as the same config):
+// keep them in files or credentials to keep them off terminals.
+ojson auth_json(const AuthConfig& a) {
+  ojson j = ojson::object();
+  j["mode"] = mode_name(a.mode);
+  j["keys"] = ojson::array();
+  for (const auto& k : a.keys) {
+    ojson key = ojson::object();
+    key["kid"] = k.kid;
+    key["alg"] = k.alg;
+    if (!k.secret.empty()) key["secret"] = k.secret;
+    if (!k.pem.empty()) key["pem"] = k.pem;
+    if (!k.file.empty()) key["file"] = k.file;
+    j["keys"].push_back(std::move(key));
+  }
+  j["audience"] = a.audience;
+  j["issuer"] = a.issuer;
+  j["require_exp"] = a.require_exp;
+  j["leeway_s"] = a.leeway_s;
+  j["revoked"] = ojson{{"subs", a.revoked_subs}, {"jtis", a.revoked_jtis}};
+  j["timeout_ms"] = a.timeout_ms;
+  j["cookie"] = a.cookie;
+  return j;
+}
+
 ojson channel_json(const ChannelOptions& o) {
   ojson j = ojson::object();
   j["match"] = o.match;
@@ -46,6 +95,8 @@ ojson channel_json(const ChannelOptions& o) {
   j["max_subscribers"] = o.max_subscribers;
   j["max_message_bytes"] = o.max_message_bytes;
   j["publish"] = publish_name(o.publish);
+  j["access"] = ojson{{"subscribe", policy_name(o.access.subscribe)},
+                      {"publish", policy_name(o.access.publish)}};
   return j;
 }
 
@@ -68,6 +119,7 @@ std::string config_to_json(const Config& c) {
   j["limits"] = limits_json(c.limits);
   j["channels"] = ojson::array();
   for (const auto& o : c.channels) j["channels"].push_back(channel_json(o));
+  j["auth"] = auth_json(c.auth);
   return j.dump(2) + "\n";
 }
 

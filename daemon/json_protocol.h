@@ -9,6 +9,8 @@
 #include <string_view>
 
 #include "client.h"
+#include "config.h"
+#include "wire.h"
 
 namespace relay::daemon {
 
@@ -22,6 +24,12 @@ class JsonProtocol {
  private:
   void on_request(Client* c, std::string_view text) noexcept;
   void send_text(Client* c, const std::string& text) noexcept;
+  // json_auth.cpp: tokens on /ws.
+  // With auth.mode required, nothing but auth is taken before it: false = refused and closing.
+  bool before_auth_ok(Client* c, const wire::Request* req, std::string_view id_json) noexcept;
+  void on_auth(Client* c, wire::Request& req) noexcept;  // auth and refresh
+  // The channel rights of a subscribe or publish; false = refused (error sent).
+  bool may(Client* c, const wire::Request& req, const ChannelOptions& opts) noexcept;
 
   Server& server_;
 };

@@ -12,6 +12,7 @@
 //   tls_transport.cpp  TlsTransport: wss ciphertext in and out of a client's TLS engine
 //   raw_relay.cpp      RawRelay: each message published on the connection's channel
 //   json_protocol.cpp  JsonProtocol: the JSON protocol on /ws
+//   json_auth.cpp      JsonProtocol: tokens on /ws (auth, refresh, channel rights)
 #pragma once
 
 #include <functional>
@@ -19,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "auth_runtime.h"
 #include "broker.h"
 #include "client.h"
 #include "config.h"
@@ -64,6 +66,10 @@ class Server {
   LocalFanout& fanout() noexcept { return fanout_; }
   std::string metrics_text();  // the prometheus page, counters refreshed now
   uint64_t websockets() const noexcept { return ws_clients_; }
+  // Keys, revocation list and mode of `auth` (reloaded on SIGHUP).
+  const AuthRuntime& auth() const noexcept { return *auth_; }
+  // A verified identity becomes the connection's: its expiry is armed on the client's timer.
+  void set_identity(Client* c, auth::Identity who) noexcept;
   // client_io.cpp
   void mark_pending(Client* c) noexcept;
   void set_interest(Client* c, uint32_t interest) noexcept;  // net::kReadable | kWritable
@@ -90,6 +96,7 @@ class Server {
   void on_signal() noexcept;
   void start_drain() noexcept;
   void reload() noexcept;
+  void close_revoked() noexcept;  // reload: revoked identities and removed keys
   void update_status() noexcept;
   void log_where_to_look() const;  // start-up: the URLs of the demo page, /ws and /metrics
   static void on_listener(int fd, uint32_t events, void* data) noexcept;
@@ -119,6 +126,7 @@ class Server {
 
   Config config_;
   ConfigReloader reload_;
+  std::unique_ptr<AuthRuntime> auth_;  // null only if the keys failed to load (run() exits 78)
   std::unique_ptr<net::Reactor> reactor_;
   Stats stats_;
   Metrics metrics_;

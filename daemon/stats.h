@@ -23,6 +23,11 @@ enum class RefusedCause : uint8_t {
 constexpr const char* kRefusedCauseLabels[] = {"max_connections", "fd_limit", "per_ip", "per_user"};
 static_assert(std::size(kRefusedCauseLabels) == size_t(RefusedCause::kCount));
 
+// wsrelay_auth_failures_total{reason}: one slot per auth::AuthFailure (failure_name()), and
+// the last for a connection that brought no token where one is required ("missing").
+constexpr size_t kAuthFailureSlots = 12;
+constexpr size_t kAuthMissingSlot = kAuthFailureSlots - 1;
+
 struct Stats {
   uint64_t connections = 0;  // open now (HTTP and WebSocket)
   uint64_t accepted_total = 0;
@@ -37,6 +42,8 @@ struct Stats {
   uint64_t slow_consumer_closes = 0;
   std::array<uint64_t, size_t(RefusedCause::kCount)> refused{};  // by RefusedCause
   void count_refused(RefusedCause c) noexcept { ++refused[size_t(c)]; }
+  std::array<uint64_t, kAuthFailureSlots> auth_failures{};  // by auth::AuthFailure value
+  void count_auth_failure(size_t slot) noexcept { ++auth_failures[slot]; }
   uint64_t channels = 0;  // current
   uint64_t reloads_ok = 0;
   uint64_t reloads_error = 0;

@@ -140,8 +140,8 @@ TEST(Config, EveryKeySetIsCopied) {
   EXPECT_EQ(c.limits.max_channels_per_client, 7u);
   EXPECT_EQ(c.limits.drain_timeout_ms, 0u);
   ASSERT_EQ(c.channels.size(), 2u);
-  EXPECT_EQ(c.channels[0], (ChannelOptions{"chat.*", true, 3, 100, PublishRight::kClients}));
-  EXPECT_EQ(c.channels[1], (ChannelOptions{"news", false, 0, 0, PublishRight::kHttp}));
+  EXPECT_EQ(c.channels[0], (ChannelOptions{"chat.*", true, 3, 100, PublishRight::kClients, {}}));
+  EXPECT_EQ(c.channels[1], (ChannelOptions{"news", false, 0, 0, PublishRight::kHttp, {}}));
   EXPECT_FALSE(check_config_semantics(c).has_value());
 }
 
@@ -168,7 +168,7 @@ TEST(Config, OptionsForTakesTheFirstMatch) {
   EXPECT_EQ(c.options_for("chat").publish, PublishRight::kHttp);
   EXPECT_EQ(c.options_for("other").publish, PublishRight::kHttp);
   Config plain;
-  plain.channels.push_back({"exact", true, 0, 0, PublishRight::kBoth});
+  plain.channels.push_back({"exact", true, 0, 0, PublishRight::kBoth, {}});
   EXPECT_TRUE(plain.options_for("exact").echo);
   EXPECT_FALSE(plain.options_for("exactly").echo);
   EXPECT_FALSE(plain.options_for("exac").echo);
@@ -376,8 +376,8 @@ TEST(Config, PrintedConfigParsesBackToTheSameConfig) {
   c.demo = false;
   c.limits.max_queue_bytes = 1ull << 40;
   c.limits.drain_timeout_ms = 0;
-  c.channels = {ChannelOptions{"chat.*", true, 5, 100, PublishRight::kClients},
-                ChannelOptions{"news", false, 0, 0, PublishRight::kHttp}};
+  c.channels = {ChannelOptions{"chat.*", true, 5, 100, PublishRight::kClients, {}},
+                ChannelOptions{"news", false, 0, 0, PublishRight::kHttp, {}}};
   c.source_path = "t.json";
   const std::string text = config_to_json(c);
   const ConfigResult r = parse_config(text, "t.json");
