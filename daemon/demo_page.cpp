@@ -39,6 +39,8 @@ std::string_view demo_page_html() noexcept {
 // from the relay; our own are shown locally (the channel does not echo). /?channel=NAME
 // picks the channel, so the page can watch what a backend publishes.
 const channel = new URLSearchParams(location.search).get("channel") || "demo";
+// /?token=T (auth.mode required): sent as the raw channel's bearer subprotocol entry.
+const token = new URLSearchParams(location.search).get("token");
 document.getElementById("channel").textContent = channel;
 const list = document.getElementById("messages");
 const statusLine = document.getElementById("status");
@@ -65,7 +67,8 @@ function show(msg, mine) {
 
 function connect() {
   const scheme = location.protocol === "https:" ? "wss://" : "ws://";
-  socket = new WebSocket(scheme + location.host + "/channels/" + encodeURIComponent(channel));
+  socket = new WebSocket(scheme + location.host + "/channels/" + encodeURIComponent(channel),
+                         token ? ["bearer." + token] : []);
   socket.onopen = () => {
     retryMs = 500;
     statusLine.textContent = "connected to " + socket.url;
