@@ -115,7 +115,9 @@ def test_print_config_round_trips(tmp_path, relay_factory):
     assert printed["limits"]["max_connections"] == 77
     assert printed["limits"]["max_message_bytes"] == 65536
     assert printed["channels"] == [{"match": "chat.*", "echo": True, "max_subscribers": 0,
-                                    "max_message_bytes": 0, "publish": "both"}]
+                                    "max_message_bytes": 0, "publish": "both",
+                                    "access": {"subscribe": "anyone", "publish": "anyone"}}]
+    assert printed["auth"]["mode"] == "none" and printed["auth"]["keys"] == []
     assert printed["tls"] is None and printed["allowed_origins"] is None
     source = os.environ.get("RELAY_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
     with open(os.path.join(source, "config", "wsrelay.schema.json")) as f:
