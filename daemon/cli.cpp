@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <vector>
 
+#include "auth/rights.h"
+#include "auth/token_issue.h"
 #include "listen_address.h"
 
 namespace relay::daemon {
@@ -29,9 +31,50 @@ Arg split(std::string_view a) {
   return {a.substr(0, eq), a.substr(eq + 1), true};
 }
 
+// `wsrelay gen-key` (no options) and `wsrelay gen-token [--config PATH] --sub S ...`.
+CliResult parse_gen(std::span<const std::string_view> args) {
+  CliOptions o;
+  const bool token = args[0] == "gen-token";
+  o.action = token ? CliOptions::Action::kGenToken : CliOptions::Action::kGenKey;
+  for (size_t i = 1; i < args.size(); ++i) {
+    const Arg a = split(args[i]);
+    if (!token) return usage_error("gen-key takes no options");
+    if (a.name != "--config" && a.name != "--sub" && a.name != "--subscribe" &&
+        a.name != "--publish" && a.name != "--ttl" && a.name != "--kid")
+      return usage_error("unknown gen-token option " + std::string(args[i]));
+    std::string value;
+    if (a.has_value)
+      value = std::string(a.value);
+    else if (i + 1 < args.size())
+      value = std::string(args[++i]);
+    else
+      return usage_error(std::string(a.name) + " needs a value");
+    if (a.name == "--config") {
+      o.config_path = value;
+    } else if (a.name == "--sub") {
+      o.token.sub = value;
+    } else if (a.name == "--kid") {
+      o.token.kid = value;
+    } else if (a.name == "--ttl") {
+      const auto ttl = auth::parse_ttl(value);
+      if (!ttl) return usage_error("--ttl " + value + ": must be like 90, 90s, 15m, 1h or 7d");
+      o.token.ttl_s = *ttl;
+    } else {
+      if (!auth::is_valid_pattern(value))
+        return usage_error(std::string(a.name) + " " + value +
+                           ": must be a channel name or a prefix ending in *");
+      (a.name == "--subscribe" ? o.token.subscribe : o.token.publish).push_back(value);
+    }
+  }
+  CliResult r;
+  r.options = std::move(o);
+  return r;
+}
+
 }  // namespace
 
 CliResult parse_cli(std::span<const std::string_view> args) {
+  if (!args.empty() && (args[0] == "gen-key" || args[0] == "gen-token")) return parse_gen(args);
   CliOptions o;
   bool help = false;
   bool version = false;
@@ -108,6 +151,9 @@ std::string usage_text() {
          "[--check-config [PATH]]\n"
          "       wsrelay --print-config [PATH] [--listen HOST:PORT] [--metrics-listen HOST:PORT]\n"
          "       wsrelay --healthcheck URL | --version | --help\n"
+         "       wsrelay gen-key\n"
+         "       wsrelay gen-token [--config PATH] [--kid K] --sub USER [--subscribe PATTERN]...\n"
+         "                         [--publish PATTERN]... [--ttl 1h]\n"
          "\n"
          "  --config PATH              JSON config file (default: built-in defaults, no file)\n"
          "  --listen HOST:PORT         public listener, overrides \"listen\" ([V6]:PORT for IPv6)\n"
@@ -122,6 +168,9 @@ std::string usage_text() {
          "1\n"
          "  --version                  print the version and exit\n"
          "  --help                     print this help and exit\n"
+         "  gen-key                    print a fresh random secret (an HS256 key) and exit\n"
+         "  gen-token                  print a token signed with the config's key (--kid, else\n"
+         "                             the first) for USER, granting the channel patterns\n"
          "\n"
          "Environment: WSRELAY_LISTEN and WSRELAY_METRICS_LISTEN override the file's listen\n"
          "addresses (the options above override both).\n"

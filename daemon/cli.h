@@ -8,6 +8,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "config.h"
 
@@ -16,13 +17,32 @@ namespace relay::daemon {
 // sysexits.h EX_USAGE: a bad command line.
 constexpr int kExitUsage = 64;
 
+// `wsrelay gen-token`: what the token grants (README "Securing wsrelay").
+struct GenTokenOptions {
+  std::string sub;
+  std::vector<std::string> subscribe;  // --subscribe PATTERN, repeatable
+  std::vector<std::string> publish;    // --publish PATTERN, repeatable
+  int64_t ttl_s = 3600;                // --ttl 90s|15m|1h|7d
+  std::string kid;                     // --kid K ("" = the first configured key)
+};
+
 struct CliOptions {
-  enum class Action : uint8_t { kRun, kCheckConfig, kPrintConfig, kVersion, kHelp, kHealthcheck };
+  enum class Action : uint8_t {
+    kRun,
+    kCheckConfig,
+    kPrintConfig,
+    kVersion,
+    kHelp,
+    kHealthcheck,
+    kGenKey,    // wsrelay gen-key
+    kGenToken,  // wsrelay gen-token ...
+  };
   Action action = Action::kRun;
   std::string config_path;                    // "" = built-in defaults
   std::optional<std::string> listen;          // --listen HOST:PORT
   std::optional<std::string> metrics_listen;  // --metrics-listen HOST:PORT ("" = off)
   std::string healthcheck_url;                // --healthcheck URL (container HEALTHCHECK)
+  GenTokenOptions token;                      // kGenToken
 };
 
 struct CliResult {

@@ -11,8 +11,10 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
+#include "auth/identity.h"
 #include "base/byte_buffer.h"
 #include "base/out_queue.h"
 #include "connection_access.h"
@@ -51,6 +53,13 @@ struct HttpSession {
   bool resume_after_publish = false;  // processing stopped for it: resume on the answer
 };
 
+// A connection's token (json_auth.cpp, the raw upgrade): only when auth.mode is not none
+// and there is something to keep, so a connection without a token pays one null pointer.
+struct ConnAuth {
+  std::optional<auth::Identity> who;  // empty: anonymous, or /ws before its auth op
+  int64_t deadline_ms = 0;            // no `who`: the auth op is due; else exp + leeway; 0 = none
+};
+
 // WebSocket phase: the protocol engine and what the connection subscribed to.
 struct WsSession {
   WsSession(pubsub::Sink& sink, WsMode m, ws::Limits limits)
@@ -58,6 +67,7 @@ struct WsSession {
   ws::Protocol proto;
   pubsub::Subscriber subscriber;
   std::string raw_channel;         // kRaw: the channel this connection is bound to
+  std::unique_ptr<ConnAuth> auth;  // null: no token (always so with auth.mode none)
   int64_t ping_sent_ms = 0;        // 0 = no ping outstanding
   int64_t soft_over_since_ms = 0;  // 0 = queue under the soft limit
 

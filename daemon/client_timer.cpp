@@ -2,12 +2,14 @@
 // Each client's one timer (net::Timer, an O(log n) heap entry), armed at the nearest of
 // its deadlines: the request head or TLS handshake (slow-loris), keep-alive idle, the
 // ping interval and pong timeout, the soft queue limit, the close deadline, and giving
-// idle input and TLS buffers back. Deadlines move lazily: new input does not re-arm the
-// timer; when it fires, on_deadline() acts on what is due and arms the next deadline
-// from the client's current state. An idle connection costs nothing until then.
+// idle input and TLS buffers back, and tokens: the /ws auth timeout and the token's expiry.
+// Deadlines move lazily: new input does not re-arm the timer; when it fires, on_deadline() acts on
+// what is due and arms the next deadline from the client's current state. An idle connection costs
+// nothing until then.
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 #include <climits>
 
 #include "server.h"
@@ -32,6 +34,30 @@ void Server::arm_no_later(Client* c, int64_t deadline_ms) noexcept {
 void Server::set_close_deadline(Client* c, int64_t deadline_ms) noexcept {
   c->close_deadline_ms = deadline_ms;
   arm_no_later(c, deadline_ms);
+}
+
+bool Server::set_identity(Client* c, auth::Identity who) noexcept {
+  // The first identity takes a slot of its user (a refresh keeps the same sub and slot).
+  const bool first = !(c->ws->auth && c->ws->auth->who);
+  if (first && !who.sub.empty() &&
+      !access_.acquire_user(c->ws->access, who.sub, config_.limits.max_connections_per_user)) {
+    stats_.count_refused(RefusedCause::kPerUser);
+    begin_close(c, ws::close_code::kPolicyViolation, "too many connections for this user", 1000);
+    return false;
+  }
+  if (!c->ws->auth) c->ws->auth = std::make_unique<ConnAuth>();
+  ConnAuth& a = *c->ws->auth;
+  a.deadline_ms = 0;
+  if (who.exp) {  // exp is wall-clock seconds; the timer runs on the monotonic clock
+    const int64_t wall_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count();
+    const int64_t left_ms = (who.exp + auth_->leeway_s) * 1000 - wall_ms;
+    a.deadline_ms = now_ms() + std::max<int64_t>(left_ms, 0);
+    arm_no_later(c, a.deadline_ms);
+  }
+  a.who = std::move(who);
+  return true;
 }
 
 void Server::note_activity(Client* c) noexcept {
@@ -101,6 +127,22 @@ void Server::on_deadline(Client* c) noexcept {
     }
     case ClientPhase::kWebSocket: {
       WsSession& w = *c->ws;
+      if (w.auth && w.auth->deadline_ms) {
+        if (now >= w.auth->deadline_ms) {
+          const bool expired = w.auth->who.has_value();
+          spdlog::debug("client {}: {}", c->id, expired ? "token expired" : "no auth in time");
+          if (expired)
+            ++stats_.auth_failures[size_t(auth::AuthFailure::kExpired)];
+          else
+            stats_.count_auth_failure(kAuthMissingSlot);
+          w.auth->deadline_ms = 0;
+          begin_close(c, expired ? auth_close::kExpired : auth_close::kUnauthorized,
+                      expired ? "token expired" : "authentication timeout", 1000);
+          next = std::min(next, c->close_deadline_ms);
+          break;
+        }
+        next = std::min(next, w.auth->deadline_ms);
+      }
       if (w.ping_sent_ms && now - w.ping_sent_ms >= lim.pong_timeout_ms) {
         spdlog::debug("client {}: no pong in time", c->id);
         begin_close(c, ws::close_code::kGoingAway, "ping timeout", 1000);

@@ -286,6 +286,44 @@ PublishRight to_publish_right(const std::string& s) {
   return PublishRight::kBoth;
 }
 
+auth::ChannelPolicy to_policy(const std::string& s) {
+  if (s == "authenticated") return auth::ChannelPolicy::kAuthenticated;
+  if (s == "claims") return auth::ChannelPolicy::kClaims;
+  return auth::ChannelPolicy::kAnyone;
+}
+
+void fill_auth(const json& j, AuthConfig* a) {
+  if (auto m = j.find("mode"); m != j.end()) {
+    const std::string& s = m->get_ref<const std::string&>();
+    a->mode = s == "required"   ? auth::AuthMode::kRequired
+              : s == "optional" ? auth::AuthMode::kOptional
+                                : auth::AuthMode::kNone;
+  }
+  if (auto it = j.find("keys"); it != j.end()) {
+    for (const auto& k : *it) {
+      AuthKeyConfig key;
+      take(k, "kid", &key.kid);
+      take(k, "alg", &key.alg);
+      take(k, "secret", &key.secret);
+      take(k, "pem", &key.pem);
+      take(k, "file", &key.file);
+      a->keys.push_back(std::move(key));
+    }
+  }
+  if (auto it = j.find("audience"); it != j.end())
+    a->audience =
+        it->is_string() ? std::vector<std::string>{it->get<std::string>()} : take_strings(*it);
+  take(j, "issuer", &a->issuer);
+  take(j, "require_exp", &a->require_exp);
+  take(j, "leeway_s", &a->leeway_s);
+  if (auto it = j.find("revoked"); it != j.end()) {
+    if (auto s = it->find("subs"); s != it->end()) a->revoked_subs = take_strings(*s);
+    if (auto s = it->find("jtis"); s != it->end()) a->revoked_jtis = take_strings(*s);
+  }
+  take(j, "timeout_ms", &a->timeout_ms);
+  take(j, "cookie", &a->cookie);
+}
+
 void fill_limits(const json& j, Limits* l) {
   take(j, "max_connections", &l->max_connections);
   take(j, "max_message_bytes", &l->max_message_bytes);
@@ -381,9 +419,16 @@ Config to_config(const json& j, const std::string& source) {
       take(e, "presence", &o.presence);
       if (auto r = e.find("rate_limit"); r != e.end() && !r->is_null())
         o.rate_limit = rate_limit_of(*r);
+      if (auto a = e.find("access"); a != e.end()) {
+        if (auto s = a->find("subscribe"); s != a->end())
+          o.access.subscribe = to_policy(s->get<std::string>());
+        if (auto s = a->find("publish"); s != a->end())
+          o.access.publish = to_policy(s->get<std::string>());
+      }
       c.channels.push_back(std::move(o));
     }
   }
+  if (auto it = j.find("auth"); it != j.end()) fill_auth(*it, &c.auth);
   fill_access(j, &c);
   return c;
 }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "access_config.h"
+#include "auth/rights.h"
 
 namespace relay::daemon {
 
@@ -39,6 +40,9 @@ struct ChannelOptions {
   uint32_t history_ttl = 0;                   // seconds a stored message is kept (0 = no age limit)
   bool presence = false;                      // answer the presence op, send join/leave events
   std::optional<RateLimitConfig> rate_limit;  // unset = Config::rate_limit
+  // Who may subscribe / publish (auth.mode optional or required): anyone, any valid token,
+  // or tokens whose channels claim names the channel. Checked once per subscription.
+  auth::ChannelAccess access;
   bool operator==(const ChannelOptions&) const = default;
 };
 
@@ -46,6 +50,32 @@ struct TlsConfig {
   std::string cert;  // PEM file (chain)
   std::string key;   // PEM file
   bool operator==(const TlsConfig&) const = default;
+};
+
+// One token-verifying key (auth::KeySpec): exactly one of secret, pem, file is set.
+struct AuthKeyConfig {
+  std::string kid;
+  std::string alg;     // HS256 HS384 HS512 RS256 RS384 RS512 ES256 ES384
+  std::string secret;  // HMAC, inline
+  std::string pem;     // RS/ES, inline public (or private) key
+  std::string file;    // a path or "credential:<name>" ($CREDENTIALS_DIRECTORY/<name>)
+  bool operator==(const AuthKeyConfig&) const = default;
+};
+
+// Tokens on connections (README "Securing wsrelay"). Keys and the revocation list are
+// loaded at start-up and on SIGHUP.
+struct AuthConfig {
+  auth::AuthMode mode = auth::AuthMode::kNone;
+  std::vector<AuthKeyConfig> keys;
+  std::vector<std::string> audience;  // empty = aud not checked
+  std::string issuer;                 // "" = iss not checked
+  bool require_exp = true;
+  uint32_t leeway_s = 5;
+  std::vector<std::string> revoked_subs;
+  std::vector<std::string> revoked_jtis;
+  uint32_t timeout_ms = 10000;  // /ws with mode required: the auth op must come within it
+  std::string cookie;           // raw channels: the cookie carrying a token ("" = none)
+  bool operator==(const AuthConfig&) const = default;
 };
 
 struct Limits {
@@ -88,6 +118,7 @@ struct Config {
   bool demo = true;  // serve the demo chat page at GET /
   Limits limits;
   std::vector<ChannelOptions> channels;
+  AuthConfig auth;
   std::string source_path;  // the file it came from ("" = built-in defaults)
 
   // ---- access (README "Securing wsrelay"): HTTP publish keys, origins, metrics, rates ----

@@ -17,6 +17,7 @@
 #include <memory>
 
 #include "access.h"
+#include "auth_runtime.h"
 #include "config.h"
 #include "listen_address.h"
 #include "net/socket.h"
@@ -128,6 +129,38 @@ std::optional<std::string> origin_problem(const std::string& o) {
   return std::nullopt;
 }
 
+// auth: keys that load, kids that tell keys apart, and no channel right that mode "none"
+// would silently grant to everyone.
+void check_auth(const Config& c, std::vector<ConfigError>* errors) {
+  const AuthConfig& a = c.auth;
+  if (a.mode == auth::AuthMode::kNone) {
+    for (size_t i = 0; i < c.channels.size(); ++i) {
+      const auth::ChannelAccess& acc = c.channels[i].access;
+      const std::string at = "/channels/" + std::to_string(i) + "/access/";
+      if (acc.subscribe != auth::ChannelPolicy::kAnyone)
+        errors->push_back({at + "subscribe",
+                           "needs auth.mode optional or required (with mode "
+                           "none everyone may subscribe)"});
+      if (acc.publish != auth::ChannelPolicy::kAnyone)
+        errors->push_back({at + "publish",
+                           "needs auth.mode optional or required (with mode "
+                           "none everyone may publish)"});
+    }
+  } else if (a.keys.empty()) {
+    errors->push_back({"/auth/keys", "auth.mode optional or required needs at least one key"});
+  }
+  for (size_t i = 0; i < a.keys.size(); ++i) {
+    if (a.keys.size() > 1 && a.keys[i].kid.empty())
+      errors->push_back({"/auth/keys/" + std::to_string(i) + "/kid",
+                         "must be set when more than one key is configured"});
+    for (size_t j = 0; j < i; ++j)
+      if (!a.keys[i].kid.empty() && a.keys[j].kid == a.keys[i].kid)
+        errors->push_back({"/auth/keys/" + std::to_string(i) + "/kid",
+                           "repeats the kid of /auth/keys/" + std::to_string(j)});
+  }
+  (void)make_auth_runtime(a, errors);  // loads every key: files, PEM, lengths
+}
+
 }  // namespace
 
 std::vector<ConfigError> config_semantic_errors(const Config& c) {
@@ -160,6 +193,7 @@ std::vector<ConfigError> config_semantic_errors(const Config& c) {
   (void)AccessPolicy::build(c, std::getenv("CREDENTIALS_DIRECTORY"), &errors);
   if (c.limits.queue_soft_bytes > c.limits.max_queue_bytes)
     add(ConfigError{"/limits/queue_soft_bytes", "must be <= /limits/max_queue_bytes"});
+  check_auth(c, &errors);
   return errors;
 }
 

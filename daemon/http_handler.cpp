@@ -8,6 +8,7 @@
 
 #include <charconv>
 
+#include "auth/redact.h"
 #include "base/bytes.h"
 #include "demo_page.h"
 #include "http_routes.h"
@@ -16,6 +17,7 @@
 #include "pubsub/channel_name.h"
 #include "raw_history.h"
 #include "server.h"
+#include "upgrade_token.h"
 
 namespace relay::daemon {
 namespace {
@@ -346,17 +348,57 @@ bool HttpHandler::handle_upgrade(Client* c, const ws::HttpHead& req, size_t head
     return fail(503, "too many connections");
   std::unique_ptr<ConnectionAccess> access;
   if (!take_ip_slot(c, req, &access)) return fail(503, "too many connections from this address");
+  spdlog::debug("client {}: upgrade {}", c->id, auth::redact_target(req.target));
+
+  // Tokens (auth.mode optional/required): a raw channel's comes with the upgrade; /ws
+  // sends {"op":"auth"} first, within auth.timeout_ms when required.
+  std::unique_ptr<ConnAuth> conn_auth;
+  std::string offer(up.protocols);
+  if (const AuthRuntime& a = server_.auth(); a.enabled()) {
+    if (json) {
+      if (a.mode == auth::AuthMode::kRequired) {
+        conn_auth = std::make_unique<ConnAuth>();
+        conn_auth->deadline_ms = server_.now_ms() + server_.config().auth.timeout_ms;
+      }
+    } else {
+      UpgradeToken found = find_upgrade_token(req.target, req.header("authorization"), up.protocols,
+                                              req.header("cookie"), server_.config().auth.cookie);
+      offer = std::move(found.protocols);
+      std::optional<auth::Identity> who;
+      if (!found.token.empty()) {
+        auth::VerifyResult r = a.verify(found.token);
+        if (!r.ok()) {
+          server_.stats().count_auth_failure(size_t(r.failure));
+          return fail(401, "invalid token: " + std::string(auth::failure_name(r.failure)));
+        }
+        who = std::move(r.identity);
+      } else if (a.mode == auth::AuthMode::kRequired) {
+        server_.stats().count_auth_failure(kAuthMissingSlot);
+        return fail(401, "a token is required");
+      }
+      const auth::Access right = auth::may_subscribe(a.mode, who ? &*who : nullptr, channel,
+                                                     server_.config().options_for(channel).access);
+      if (right == auth::Access::kUnauthenticated) return fail(401, "this channel needs a token");
+      if (right == auth::Access::kForbidden)
+        return fail(403, "the token does not grant this channel");
+      if (who) {
+        conn_auth = std::make_unique<ConnAuth>();
+        conn_auth->who = std::move(who);
+      }
+    }
+  }
 
   // Sec-WebSocket-Protocol: answer exactly one offered value, or refuse (RFC 6455 §4.2.2).
+  // A bearer.<token> entry is never answered: another offered value, or none.
   std::string_view protocol;
-  if (!up.protocols.empty()) {
+  if (!offer.empty()) {
     if (server_.config().subprotocols) {
       std::vector<std::string_view> supported(server_.config().subprotocols->begin(),
                                               server_.config().subprotocols->end());
-      protocol = ws::choose_subprotocol(up.protocols, supported);
+      protocol = ws::choose_subprotocol(offer, supported);
       if (protocol.empty()) return fail(400, "no acceptable subprotocol");
     } else {
-      protocol = up.protocols.substr(0, up.protocols.find(','));
+      protocol = std::string_view(offer).substr(0, offer.find(','));
       while (!protocol.empty() && protocol.back() == ' ') protocol.remove_suffix(1);
     }
   }
@@ -379,6 +421,10 @@ bool HttpHandler::handle_upgrade(Client* c, const ws::HttpHead& req, size_t head
   session->raw_channel = std::move(chan);
   session->proto.set_deflate(deflate);
   session->access = std::move(access);
+  const bool has_identity = conn_auth && conn_auth->who;
+  std::optional<auth::Identity> who;
+  if (has_identity) who = std::move(conn_auth->who);
+  session->auth = std::move(conn_auth);
   // The 101 goes out first, as the head of the WebSocket queue.
   session->proto.out().push(FrameRef::copy_of(as_bytes(response)));
   // Bytes the client sent right after its head are already WebSocket frames.
@@ -387,6 +433,9 @@ bool HttpHandler::handle_upgrade(Client* c, const ws::HttpHead& req, size_t head
   c->http.reset();
   c->ws = std::move(session);
   server_.start_websocket(c);
+  if (c->ws->auth && c->ws->auth->deadline_ms)
+    server_.arm_no_later(c, c->ws->auth->deadline_ms);                 // /ws: the auth timeout
+  if (who && !server_.set_identity(c, std::move(*who))) return false;  // arms its expiry
   const std::string& raw_channel = c->ws->raw_channel;
   spdlog::debug("client {} upgraded ({} {})", c->id, json ? "json" : "raw", raw_channel);
 

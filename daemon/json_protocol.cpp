@@ -12,6 +12,7 @@ namespace relay::daemon {
 
 void JsonProtocol::on_message(Client* c, bool text, std::span<const std::byte> payload) noexcept {
   if (!text) {
+    if (!before_auth_ok(c, nullptr, "")) return;
     send_text(c, wire::encode_error("", wire::code::kBadRequest, "requests are JSON text frames"));
     return;
   }
@@ -27,10 +28,12 @@ void JsonProtocol::send_text(Client* c, const std::string& text) noexcept {
 void JsonProtocol::on_request(Client* c, std::string_view text) noexcept {
   wire::Error err;
   std::optional<wire::Request> req = wire::parse_request(text, &err);
+  if (!before_auth_ok(c, req ? &*req : nullptr, req ? req->id_json : err.id_json)) return;
   if (!req) {
     send_text(c, wire::encode_error(err.id_json, err.code, err.reason));
     return;
   }
+  if (req->op == wire::Op::kAuth || req->op == wire::Op::kRefresh) return on_auth(c, *req);
   auto reply_error = [&](int code, std::string_view reason) {
     send_text(c, wire::encode_error(req->id_json, code, reason));
   };
@@ -50,6 +53,7 @@ void JsonProtocol::on_request(Client* c, std::string_view text) noexcept {
     return reply_error(wire::code::kBadChannel, "bad channel name");
   const ChannelOptions& opts = server_.config().options_for(req->channel);  // once per request
   pubsub::Subscriber& sub = c->ws->subscriber;
+  if (req->op != wire::Op::kUnsubscribe && !may(c, *req, opts)) return;
   switch (req->op) {
     case wire::Op::kSubscribe:
       if (server_.fanout().is_subscribed(WsMode::kJson, sub, req->channel))
@@ -103,6 +107,8 @@ void JsonProtocol::on_request(Client* c, std::string_view text) noexcept {
     case wire::Op::kPresence:
       return on_presence(c, *req, opts);
     case wire::Op::kPing:
+    case wire::Op::kAuth:
+    case wire::Op::kRefresh:
       return;
   }
 }

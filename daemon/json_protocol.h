@@ -32,6 +32,12 @@ class JsonProtocol {
   void on_presence(Client* c, const wire::Request& req, const ChannelOptions& opts) noexcept;
   // subscribe/unsubscribe of a pattern (`chat.*`, `room.>`): json_patterns.cpp.
   void on_pattern_request(Client* c, const wire::Request& req, std::string_view text) noexcept;
+  // json_auth.cpp: tokens on /ws.
+  // With auth.mode required, nothing but auth is taken before it: false = refused and closing.
+  bool before_auth_ok(Client* c, const wire::Request* req, std::string_view id_json) noexcept;
+  void on_auth(Client* c, wire::Request& req) noexcept;  // auth and refresh
+  // The channel rights of a subscribe or publish; false = refused (error sent).
+  bool may(Client* c, const wire::Request& req, const ChannelOptions& opts) noexcept;
 
   Server& server_;
 };

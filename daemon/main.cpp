@@ -11,6 +11,7 @@
 #include "healthcheck.h"
 #include "logging.h"
 #include "server.h"
+#include "token_commands.h"
 
 namespace {
 
@@ -41,6 +42,9 @@ int run(int argc, char** argv) {
     std::printf("%s\n", d::version_text().c_str());
     return 0;
   }
+
+  if (opts.action == CliOptions::Action::kGenKey) return d::run_gen_key();
+  if (opts.action == CliOptions::Action::kGenToken) return d::run_gen_token(opts);
 
   if (opts.action == CliOptions::Action::kHealthcheck)
     return d::run_healthcheck(opts.healthcheck_url);

@@ -8,6 +8,8 @@
 #include <map>
 #include <vector>
 
+#include "auth/identity.h"
+
 namespace relay::daemon {
 namespace {
 
@@ -36,7 +38,7 @@ void advance_labelled(Family<Counter>* family, const char* label,
 }
 
 // wsrelay's own close codes (README "Close codes and HTTP statuses").
-constexpr uint16_t kOwnCodes[] = {4008, 4009};
+constexpr uint16_t kOwnCodes[] = {4001, 4003, 4004, 4008, 4009};
 
 }  // namespace
 
@@ -57,9 +59,10 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
       &counter("wsrelay_handshake_failures_total", "Upgrades refused, by HTTP status.");
   // Series for the codes README.md documents exist from the start at 0, so rate() and alerts
   // work before the first event; other codes appear when they first happen.
-  for (const char* code : {"1000", "1001", "1002", "1006", "1007", "1008", "1009", "4008", "4009"})
+  for (const char* code : {"1000", "1001", "1002", "1006", "1007", "1008", "1009", "4001", "4003",
+                           "4004", "4008", "4009"})
     closed_->Add({{"code", code}});
-  for (const char* status : {"400", "403", "408", "426", "431", "503"})
+  for (const char* status : {"400", "401", "403", "408", "426", "431", "503"})
     handshake_failures_->Add({{"status", status}});
   messages_received_ =
       &counter("wsrelay_messages_received_total", "WebSocket messages received from clients.")
@@ -86,6 +89,14 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                                "Publishes refused by a rate limit, by path (ws, raw, http).");
   for (size_t i = 0; i < rate_limited_.size(); ++i)
     rate_limited_[i] = &rate_limited.Add({{"path", kRateLimitedPathLabels[i]}});
+  auto& auth_failures = counter("wsrelay_auth_failures_total",
+                                "Tokens refused on connections, by reason (missing = none sent).");
+  for (size_t i = 1; i < auth_failures_.size(); ++i) {  // slot 0 is "ok"
+    const std::string reason = i == kAuthMissingSlot
+                                   ? std::string("missing")
+                                   : std::string(auth::failure_name(auth::AuthFailure(i)));
+    auth_failures_[i] = &auth_failures.Add({{"reason", reason}});
+  }
   channels_ = &gauge("wsrelay_channels", "Channels with at least one subscriber.").Add({});
   latency_ = &prometheus::BuildHistogram()
                   .Name("wsrelay_publish_to_write_seconds")
@@ -145,6 +156,8 @@ void Metrics::update(const Stats& s) {
   for (size_t i = 0; i < refused_.size(); ++i) advance(refused_[i], s.refused[i], last_.refused[i]);
   for (size_t i = 0; i < rate_limited_.size(); ++i)
     advance(rate_limited_[i], s.rate_limited[i], last_.rate_limited[i]);
+  for (size_t i = 1; i < auth_failures_.size(); ++i)
+    advance(auth_failures_[i], s.auth_failures[i], last_.auth_failures[i]);
   advance(reloads_ok_, s.reloads_ok, last_.reloads_ok);
   advance(reloads_error_, s.reloads_error, last_.reloads_error);
   queued_bytes_->Set(static_cast<double>(s.queued_bytes));

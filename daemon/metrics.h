@@ -56,6 +56,7 @@ class Metrics {
   prometheus::Counter* slow_consumer_closes_ = nullptr;
   std::array<prometheus::Counter*, size_t(RefusedCause::kCount)> refused_{};
   std::array<prometheus::Counter*, size_t(RateLimitedPath::kCount)> rate_limited_{};
+  std::array<prometheus::Counter*, kAuthFailureSlots> auth_failures_{};  // {reason}
   prometheus::Gauge* channels_ = nullptr;
   prometheus::Histogram* latency_ = nullptr;
   prometheus::Counter* reloads_ok_ = nullptr;     // {result="ok"}

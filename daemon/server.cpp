@@ -23,6 +23,13 @@ constexpr int64_t kMetricsMs = 1000;     // Stats -> prometheus families
 constexpr int kAcceptsPerWake = 64;      // as Redis MAX_ACCEPTS_PER_CALL
 constexpr int64_t kAcceptPauseMs = 100;  // after EMFILE/ENFILE
 
+std::unique_ptr<AuthRuntime> auth_or_log(const AuthConfig& a) {
+  std::vector<ConfigError> errors;
+  std::unique_ptr<AuthRuntime> rt = make_auth_runtime(a, &errors);
+  for (const auto& e : errors) spdlog::error("{}", e.to_string());
+  return rt;
+}
+
 std::unique_ptr<net::Reactor> make_reactor() {
   auto r = net::Reactor::create();
   RELAY_ASSERT(r.has_value());
@@ -34,6 +41,7 @@ std::unique_ptr<net::Reactor> make_reactor() {
 Server::Server(Config config, ConfigReloader reload)
     : config_(std::move(config)),
       reload_(std::move(reload)),
+      auth_(auth_or_log(config_.auth)),
       reactor_(make_reactor()),
       fanout_(stats_),
       broker_(std::make_unique<MemoryBroker>(fanout_, config_.limits.max_history_bytes)),
@@ -119,6 +127,7 @@ int Server::run() {
     for (const ConfigError& e : errors) spdlog::error("{}", e.to_string());
     return kExitConfig;
   }
+  if (!auth_) return kExitConfig;  // the key errors are logged
   if (config_.tls) {
     ConfigError err;
     tls_ctx_ = make_tls_context(*config_.tls, &err);
@@ -364,9 +373,13 @@ void Server::reload() noexcept {
     }
   }
   // API keys, the metrics token and rate limits: files are read again; a bad one fails the reload.
-  if (std::vector<ConfigError> errors; !access_.configure(next, &errors)) {
+  std::vector<ConfigError> access_errors;
+  std::unique_ptr<AuthRuntime> next_auth = auth_or_log(next.auth);
+  if (!access_.configure(next, &access_errors) || !next_auth) {
     ++stats_.reloads_error;
-    spdlog::error("reload failed, keeping the running config: {}", errors.front().to_string());
+    spdlog::error("reload failed, keeping the running config: {}",
+                  access_errors.empty() ? std::string("auth keys did not load")
+                                        : access_errors.front().to_string());
     notify_ready();
     return;
   }
@@ -377,6 +390,7 @@ void Server::reload() noexcept {
   next.metrics_listen = config_.metrics_listen;
   config_ = std::move(next);
   if (HistoryStore* h = broker_->history()) h->set_max_bytes(config_.limits.max_history_bytes);
+  auth_ = std::move(next_auth);
   set_log_level(config_.log_level);
   if (next_tls) {
     tls_ctx_ = std::move(next_tls);
@@ -388,11 +402,29 @@ void Server::reload() noexcept {
     if (c->ws) c->ws->proto.set_limits(ws_limits_for(c->ws->raw_channel));
     on_deadline(c);  // a shorter ping interval or timeout takes effect now
   }
+  close_revoked();
   ++stats_.reloads_ok;
   spdlog::info("config reloaded from {}",
                config_.source_path.empty() ? "defaults" : config_.source_path);
   notify_ready();
   update_status();
+}
+
+// A reload re-checks every live identity: a revoked sub or jti, or a token signed with a key
+// whose kid is gone, ends the connection now (the token itself is not kept to re-verify).
+void Server::close_revoked() noexcept {
+  for (size_t i = clients_.size(); i-- > 0;) {
+    Client* c = clients_[i];
+    if (c->phase != ClientPhase::kWebSocket || !c->ws->auth || !c->ws->auth->who) continue;
+    const auth::Identity& who = *c->ws->auth->who;
+    const bool revoked = auth_->revoked.is_revoked(who);
+    if (!revoked && auth_->has_kid(who.kid)) continue;
+    spdlog::info("client {}: closed at reload ({})", c->id,
+                 revoked ? "token revoked" : "signing key removed");
+    ++stats_.auth_failures[revoked ? size_t(auth::AuthFailure::kRevoked)
+                                   : size_t(auth::AuthFailure::kUnknownKid)];
+    begin_close(c, auth_close::kRevoked, revoked ? "token revoked" : "signing key removed", 1000);
+  }
 }
 
 int run_server(Config config, ConfigReloader reload) {

@@ -13,6 +13,7 @@
 //   tls_transport.cpp  TlsTransport: wss ciphertext in and out of a client's TLS engine
 //   raw_relay.cpp      RawRelay: each message published on the connection's channel
 //   json_protocol.cpp  JsonProtocol: the JSON protocol on /ws
+//   json_auth.cpp      JsonProtocol: tokens on /ws (auth, refresh, channel rights)
 #pragma once
 
 #include <functional>
@@ -21,6 +22,7 @@
 #include <vector>
 
 #include "access.h"
+#include "auth_runtime.h"
 #include "broker.h"
 #include "client.h"
 #include "config.h"
@@ -70,6 +72,11 @@ class Server {
   Access& access() noexcept { return access_; }        // keys, caps, rate limits (access.h)
   std::string metrics_text();  // the prometheus page, counters refreshed now
   uint64_t websockets() const noexcept { return ws_clients_; }
+  // Keys, revocation list and mode of `auth` (reloaded on SIGHUP).
+  const AuthRuntime& auth() const noexcept { return *auth_; }
+  // A verified identity becomes the connection's: its expiry is armed on the client's timer.
+  // False: the user is over limits.max_connections_per_user (the client is closing, 1008).
+  bool set_identity(Client* c, auth::Identity who) noexcept;
   // client_io.cpp
   void mark_pending(Client* c) noexcept;
   void set_interest(Client* c, uint32_t interest) noexcept;  // net::kReadable | kWritable
@@ -107,6 +114,7 @@ class Server {
   void on_signal() noexcept;
   void start_drain() noexcept;
   void reload() noexcept;
+  void close_revoked() noexcept;  // reload: revoked identities and removed keys
   void update_status() noexcept;
   void log_where_to_look() const;  // start-up: the URLs of the demo page, /ws and /metrics
   static void on_listener(int fd, uint32_t events, void* data) noexcept;
@@ -150,6 +158,7 @@ class Server {
 
   Config config_;
   ConfigReloader reload_;
+  std::unique_ptr<AuthRuntime> auth_;  // null only if the keys failed to load (run() exits 78)
   std::unique_ptr<net::Reactor> reactor_;
   Stats stats_;
   Access access_;  // before the clients: their cap slots point into it

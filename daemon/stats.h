@@ -30,6 +30,10 @@ constexpr const char* kRecoveryResultLabels[] = {"recovered", "epoch_changed", "
 enum class RateLimitedPath : uint8_t { kWs, kRaw, kHttp, kCount };
 constexpr const char* kRateLimitedPathLabels[] = {"ws", "raw", "http"};
 static_assert(std::size(kRateLimitedPathLabels) == size_t(RateLimitedPath::kCount));
+// wsrelay_auth_failures_total{reason}: one slot per auth::AuthFailure (failure_name()), and
+// the last for a connection that brought no token where one is required ("missing").
+constexpr size_t kAuthFailureSlots = 12;
+constexpr size_t kAuthMissingSlot = kAuthFailureSlots - 1;
 
 struct Stats {
   uint64_t connections = 0;  // open now (HTTP and WebSocket)
@@ -48,6 +52,8 @@ struct Stats {
   void count_refused(RefusedCause c) noexcept { ++refused[size_t(c)]; }
   std::array<uint64_t, size_t(RateLimitedPath::kCount)> rate_limited{};  // by RateLimitedPath
   void count_rate_limited(RateLimitedPath p) noexcept { ++rate_limited[size_t(p)]; }
+  std::array<uint64_t, kAuthFailureSlots> auth_failures{};  // by auth::AuthFailure value
+  void count_auth_failure(size_t slot) noexcept { ++auth_failures[slot]; }
   uint64_t channels = 0;  // current
   uint64_t reloads_ok = 0;
   uint64_t reloads_error = 0;

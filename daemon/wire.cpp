@@ -228,6 +228,13 @@ std::optional<Request> parse_request(std::string_view text, Error* err) {
     req.op = Op::kPing;
     return req;
   }
+  if (name == "auth" || name == "refresh") {  // {"op":"auth","token":"..."} (json_auth.cpp)
+    req.op = name == "auth" ? Op::kAuth : Op::kRefresh;
+    auto tok = doc.find("token");
+    if (tok == doc.end() || !tok->is_string()) return bad(code::kBadRequest, "missing token");
+    req.payload = tok->get<std::string>();
+    return req;
+  }
   if (name == "subscribe") {
     req.op = Op::kSubscribe;
   } else if (name == "unsubscribe") {

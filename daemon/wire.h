@@ -12,7 +12,16 @@
 
 namespace relay::daemon::wire {
 
-enum class Op : uint8_t { kSubscribe, kUnsubscribe, kPublish, kPing, kHistory, kPresence };
+enum class Op : uint8_t {
+  kSubscribe,
+  kUnsubscribe,
+  kPublish,
+  kPing,
+  kHistory,
+  kPresence,
+  kAuth,
+  kRefresh
+};
 
 // How a published message travels: its frame type and how /ws deliveries show it.
 enum class PayloadKind : uint8_t {
@@ -26,6 +35,7 @@ enum class PayloadKind : uint8_t {
 // Error codes of the protocol (HTTP-like, see README).
 namespace code {
 constexpr int kBadRequest = 400;
+constexpr int kUnauthorized = 401;  // no valid token (json_auth.cpp)
 constexpr int kForbidden = 403;
 constexpr int kUnknownOp = 404;
 constexpr int kAlreadySubscribed = 409;
@@ -55,7 +65,7 @@ struct Request {
   std::string channel;
   PayloadKind kind = PayloadKind::kData;
   // data: its JSON text exactly as the client sent it (every digit of a number kept);
-  // text: the string; binary: the decoded bytes
+  // text: the string; binary: the decoded bytes; auth/refresh: the token
   std::string payload;
   // subscribe: "recover" and "presence_events"; history: "since" and "limit" (0 = not given,
   // at most kMaxHistoryLimit)

@@ -20,6 +20,7 @@ struct Identity {
   std::string jti;  // empty when the token has none
   int64_t exp = 0;  // seconds since the epoch; 0 = the token has no exp
   Rights rights;
+  std::string kid;  // the key that verified it (a reload that removes the key ends it)
 };
 
 // Why a token was refused: a small fixed set, so it can be a metric label.

@@ -29,6 +29,7 @@ enum class ChannelPolicy : uint8_t {
 struct ChannelAccess {
   ChannelPolicy subscribe = ChannelPolicy::kAnyone;
   ChannelPolicy publish = ChannelPolicy::kAnyone;
+  bool operator==(const ChannelAccess&) const = default;
 };
 
 enum class Access : uint8_t {

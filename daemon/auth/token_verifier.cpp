@@ -145,6 +145,7 @@ VerifyResult TokenVerifier::verify(std::string_view token, int64_t now_s,
     return result;
   }
   result.failure = check_claims(claims, options_, now_s, &result.identity);
+  result.identity.kid = key->kid;
   if (result.ok() && revoked != nullptr && revoked->is_revoked(result.identity))
     result.failure = AuthFailure::kRevoked;
   return result;

@@ -189,6 +189,11 @@ void check_request(std::string_view text, const json& doc, const wire::Request& 
       FUZZ_CHECK(doc["channel"] == req.channel && req.payload.empty());
       FUZZ_CHECK(req.limit <= wire::kMaxHistoryLimit);
       return;
+    case wire::Op::kAuth:
+    case wire::Op::kRefresh:
+      FUZZ_CHECK(op == (req.op == wire::Op::kAuth ? "auth" : "refresh"));
+      FUZZ_CHECK(doc["token"] == req.payload && req.channel.empty());
+      return;
     case wire::Op::kPublish:
       break;
   }

@@ -118,7 +118,9 @@ def test_print_config_round_trips(tmp_path, relay_factory):
                                     "max_message_bytes": 0, "publish": "both",
                                     "compression": {"enabled": False, "min_bytes": 64, "level": 1},
                                     "history_size": 0, "history_ttl": 0, "presence": False,
-                                    "rate_limit": None}]
+                                    "rate_limit": None,
+                                    "access": {"subscribe": "anyone", "publish": "anyone"}}]
+    assert printed["auth"]["mode"] == "none" and printed["auth"]["keys"] == []
     assert printed["tls"] is None and printed["allowed_origins"] is None
     source = os.environ.get("RELAY_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
     with open(os.path.join(source, "config", "wsrelay.schema.json")) as f:

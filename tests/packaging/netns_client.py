@@ -8,22 +8,26 @@ accept a connection and then drop it, hiding a refusal). Prints one JSON line.
   netns_client.py relay PORT             subscribe, POST, receive: {"got": "..."}
   netns_client.py connect-loop PORT SEC  connect+close as fast as possible for SEC seconds:
                                          {"ok": n, "refused": n, "other": [...]}
+$WSRELAY_TOKEN: the token WebSockets send (?token=), as the packaged config requires one.
 """
 import asyncio
 import http.client
 import json
+import os
 import socket
 import sys
 import time
 
 import websockets
 
+QUERY = f"?token={os.environ['WSRELAY_TOKEN']}" if os.environ.get("WSRELAY_TOKEN") else ""
+
 
 async def connections(port, n):
     opened, refused = [], []
     for _ in range(n):
         try:
-            opened.append(await websockets.connect(f"ws://127.0.0.1:{port}/channels/x",
+            opened.append(await websockets.connect(f"ws://127.0.0.1:{port}/channels/x{QUERY}",
                                                    open_timeout=5, close_timeout=1))
         except websockets.InvalidStatusCode as e:  # the 503 of max_connections
             refused.append(e.status_code)
@@ -33,7 +37,7 @@ async def connections(port, n):
 
 
 async def relay(port):
-    async with websockets.connect(f"ws://127.0.0.1:{port}/channels/news",
+    async with websockets.connect(f"ws://127.0.0.1:{port}/channels/news{QUERY}",
                                   open_timeout=5, close_timeout=1) as ws:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
         await asyncio.to_thread(conn.request, "POST", "/channels/news", b"under systemd",

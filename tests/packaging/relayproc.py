@@ -112,10 +112,10 @@ class Relay:
         self.close()
 
 
-async def subscribe_and_receive(port, channel, publish, count=1, timeout=10.0):
-    """Opens ws://127.0.0.1:port/channels/<channel>, runs publish() (a blocking function,
-    in a thread) and returns the first `count` messages the subscriber receives."""
-    uri = f"ws://127.0.0.1:{port}/channels/{channel}"
+async def subscribe_and_receive(port, channel, publish, count=1, timeout=10.0, token=None):
+    """Opens ws://127.0.0.1:port/channels/<channel> (with ?token= when given), runs publish()
+    (a blocking function, in a thread) and returns the first `count` messages received."""
+    uri = f"ws://127.0.0.1:{port}/channels/{channel}" + (f"?token={token}" if token else "")
     async with websockets.connect(uri, open_timeout=timeout, close_timeout=2) as ws:
         publish_task = asyncio.create_task(asyncio.to_thread(publish))
         got = []

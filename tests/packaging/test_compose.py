@@ -29,12 +29,18 @@ def app_image(docker_engine):
 
 
 @pytest.fixture(scope="module")
-def stack(relay_image, app_image):
-    """`docker-compose up -d` of compose.yaml with the session's images on free ports."""
+def stack(relay_image, app_image, tmp_path_factory):
+    """`docker-compose up -d` of compose.yaml with the session's images on free ports, and a
+    token secret made by `wsrelay gen-key` as compose.yaml says."""
     project = dockerenv.unique_name("wsrelaytest").replace("-", "")
     port, metrics = relayproc.free_port(), relayproc.free_port()
+    secret = tmp_path_factory.mktemp("compose") / "jwt.secret"
+    secret.write_text(dockerenv.run(["docker", "run", "--rm", relay_image, "gen-key"],
+                                    check=True).stdout)
+    secret.chmod(0o644)  # read by uid 10001 through the bind mount
     env = dict(os.environ, WSRELAY_IMAGE=relay_image, WSRELAY_APP_IMAGE=app_image,
-               WSRELAY_PORT=str(port), WSRELAY_METRICS_PORT=str(metrics), PUBLISH_INTERVAL="1")
+               WSRELAY_PORT=str(port), WSRELAY_METRICS_PORT=str(metrics), PUBLISH_INTERVAL="1",
+               WSRELAY_JWT_SECRET=str(secret))
     compose = ["docker-compose", "-p", project, "-f", str(COMPOSE)]
     try:
         # up waits for the relay's HEALTHCHECK before it starts the app (service_healthy).
@@ -53,8 +59,16 @@ def container_of(stack, service):
     return r.stdout.strip()
 
 
-async def receive(port, channel, count, timeout=30):
-    async with websockets.connect(f"ws://127.0.0.1:{port}/channels/{channel}",
+def gen_token(stack, *grants):
+    """`wsrelay gen-token` in the relay's container (its config, its secret)."""
+    r = dockerenv.run([*stack["compose"], "exec", "-T", "wsrelay", "wsrelay", "gen-token",
+                       "--config", "/etc/wsrelay/config.json", "--sub", "compose-test", *grants],
+                      env=stack["env"], check=True)
+    return r.stdout.strip()
+
+
+async def receive(port, channel, count, token, timeout=30):
+    async with websockets.connect(f"ws://127.0.0.1:{port}/channels/{channel}?token={token}",
                                   open_timeout=10, close_timeout=2) as ws:
         return [json.loads(await asyncio.wait_for(ws.recv(), timeout)) for _ in range(count)]
 
@@ -72,7 +86,10 @@ def test_relay_is_healthy_and_hardened_as_the_file_says(stack):
 
 
 def test_app_publishes_reach_a_subscriber_on_the_host(stack):
-    got = asyncio.run(receive(stack["port"], "news", 3))
+    with pytest.raises(websockets.InvalidStatusCode) as refused:  # tokens are required
+        asyncio.run(receive(stack["port"], "news", 1, token=""))
+    assert refused.value.status_code == 401
+    got = asyncio.run(receive(stack["port"], "news", 3, gen_token(stack, "--subscribe", "news")))
     assert all(m["name"] == "app" and m["text"] == f"news item {m['seq']}" for m in got), got
     seqs = [m["seq"] for m in got]
     assert seqs == sorted(seqs) and len(set(seqs)) == 3, seqs
@@ -86,7 +103,8 @@ def test_app_publishes_reach_a_subscriber_on_the_host(stack):
 def test_demo_page_shows_the_apps_channel(stack):
     shot = dockerenv.OUTPUT_DIR / "compose-demo-page.png"
     shot.unlink(missing_ok=True)
-    url = f"http://127.0.0.1:{stack['port']}/?channel=news"
+    token = gen_token(stack, "--subscribe", "news")  # the page sends it as bearer.<token>
+    url = f"http://127.0.0.1:{stack['port']}/?channel=news&token={token}"
     p = subprocess.run(["node", str(dockerenv.HERE / "demo_screenshot.js"), url,
                         "app: news item", "2", str(shot)],
                        capture_output=True, text=True, timeout=90,

@@ -19,12 +19,18 @@ UID = "10001"  # the Dockerfile's USER
 
 
 @pytest.fixture
-def container(relay_image):
-    """The image run with compose.yaml's wsrelay hardening, its port on 127.0.0.1."""
+def container(relay_image, tmp_path):
+    """The image run with compose.yaml's wsrelay hardening, its port on 127.0.0.1, and the
+    token secret its config requires at /run/secrets/jwt_secret (as compose's secret)."""
     name = dockerenv.unique_name("wsrelay-test")
     port = relayproc.free_port()
+    secret = tmp_path / "jwt.secret"
+    secret.write_text(dockerenv.run(["docker", "run", "--rm", relay_image, "gen-key"],
+                                    check=True).stdout)
+    secret.chmod(0o644)  # read by uid 10001 through the bind mount
     try:
         dockerenv.run(["docker", "run", "-d", "--name", name,
+                       "-v", f"{secret}:/run/secrets/jwt_secret:ro",
                        "-p", f"127.0.0.1:{port}:8080", "--read-only", "--cap-drop", "ALL",
                        "--security-opt", "no-new-privileges:true", "--user", f"{UID}:{UID}",
                        relay_image], check=True)
@@ -56,8 +62,20 @@ def test_healthcheck_reports_healthy_and_the_hardening_holds(container):
     assert r.returncode != 0 and "Read-only file system" in r.stderr, r.stderr
 
 
+def gen_token(name, *grants):
+    """`wsrelay gen-token` inside the container, with the image's config and secret."""
+    r = dockerenv.run(["docker", "exec", name, "wsrelay", "gen-token", "--config",
+                       "/etc/wsrelay/config.json", "--sub", "container-test", *grants], check=True)
+    return r.stdout.strip()
+
+
 async def subscribe_publish_then_stop(name, port):
-    uri = f"ws://127.0.0.1:{port}/channels/news"
+    # The image's config requires tokens: none is refused with 401, gen-token's is taken.
+    with pytest.raises(websockets.InvalidStatusCode) as refused:
+        await websockets.connect(f"ws://127.0.0.1:{port}/channels/news", open_timeout=10)
+    assert refused.value.status_code == 401
+    token = await asyncio.to_thread(gen_token, name, "--subscribe", "news")
+    uri = f"ws://127.0.0.1:{port}/channels/news?token={token}"
     async with websockets.connect(uri, open_timeout=10, close_timeout=2) as ws:
         status, body = await asyncio.to_thread(
             relayproc.http_request, port, "POST", "/channels/news", b'{"text":"through docker"}',

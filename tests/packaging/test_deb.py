@@ -111,10 +111,30 @@ def test_version_matches_the_package(installed):
     assert upstream in r.stdout, (upstream, r.stdout)
 
 
+# The conffile requires tokens signed with the credential jwt.secret: systemd hands it over
+# (LoadCredential=); run by hand, $CREDENTIALS_DIRECTORY points at /etc/wsrelay.
+CRED_ENV = dict(os.environ, CREDENTIALS_DIRECTORY="/etc/wsrelay")
+
+
+def gen_token(*grants):
+    r = run([BIN, "gen-token", "--config", CONFFILE, "--sub", "package-test", *grants],
+            env=CRED_ENV)
+    assert r.returncode == 0, r.stderr
+    return r.stdout.strip()
+
+
 def test_check_config_accepts_the_conffile(installed):
-    r = run([BIN, "--check-config", "--config", CONFFILE])
+    r = run([BIN, "--check-config", "--config", CONFFILE], env=CRED_ENV)
     assert r.returncode == 0, r.stdout + r.stderr
-    assert json.loads(Path(CONFFILE).read_text())["demo"] is False  # no demo page when packaged
+    conf = json.loads(Path(CONFFILE).read_text())
+    assert conf["demo"] is False  # no demo page when packaged
+    assert conf["auth"]["mode"] == "required"  # tokens required when packaged
+
+
+def test_postinst_made_the_token_secret(installed):
+    st = os.stat("/etc/wsrelay/jwt.secret")
+    assert st.st_uid == 0 and (st.st_mode & 0o777) == 0o600, oct(st.st_mode)
+    assert len(Path("/etc/wsrelay/jwt.secret").read_text().strip()) == 43
 
 
 def test_check_config_rejects_a_bad_file_with_78(installed, tmp_path):
@@ -129,7 +149,9 @@ def test_installed_binary_relays_an_http_publish_and_drains_on_sigterm(installed
     public, metrics = relayproc.free_port(), relayproc.free_port()
     args = ["--config", CONFFILE, "--listen", f"127.0.0.1:{public}",
             "--metrics-listen", f"127.0.0.1:{metrics}"]
-    with relayproc.Relay(BIN, args, port=public) as relay:
+    token = gen_token("--subscribe", "x")
+    with relayproc.Relay(BIN, args, env={"CREDENTIALS_DIRECTORY": "/etc/wsrelay"},
+                         port=public) as relay:
         relay.wait_ready()
         assert relay.saw("READY=1"), relay.notifications  # Type=notify works
 
@@ -140,15 +162,21 @@ def test_installed_binary_relays_an_http_publish_and_drains_on_sigterm(installed
                                           {"Content-Type": "text/plain"})
 
         got, (status, answer) = asyncio.run(
-            relayproc.subscribe_and_receive(public, "x", publish))
+            relayproc.subscribe_and_receive(public, "x", publish, token=token))
         assert got == [body]  # a text frame, byte-exact
         assert status == 200 and b'"delivered"' in answer and b"1" in answer, answer
 
+        status, _ = relayproc.http_request(public, "GET", "/channels/x",  # no token: 401
+                                           headers={"Upgrade": "websocket",
+                                                    "Connection": "Upgrade",
+                                                    "Sec-WebSocket-Version": "13",
+                                                    "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="})
+        assert status == 401
         status, text = relayproc.http_request(metrics, "GET", "/metrics")
         assert status == 200 and b"wsrelay_messages_published_total" in text
 
         async def drain():
-            uri = f"ws://127.0.0.1:{public}/channels/x"
+            uri = f"ws://127.0.0.1:{public}/channels/x?token={token}"
             async with websockets.connect(uri, open_timeout=10, close_timeout=5) as ws:
                 relay.proc.send_signal(signal.SIGTERM)
                 await asyncio.wait_for(ws.wait_closed(), 15)

@@ -11,10 +11,12 @@ import asyncio
 import json
 import os
 import re
+import secrets
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -112,7 +114,15 @@ def duration_seconds(text):
     return total
 
 
+# The mounted config requires tokens signed with "credential:jwt_secret" (compose's secret,
+# /run/secrets in the image): here a directory of our own stands in for /run/secrets.
+SECRETS_DIR = Path(tempfile.mkdtemp(prefix="wsrelay-secrets-"))
+(SECRETS_DIR / "jwt_secret").write_text(secrets.token_urlsafe(32) + "\n")
+CRED_ENV = {"CREDENTIALS_DIRECTORY": str(SECRETS_DIR)}
+
+
 def run(args, **kw):
+    kw.setdefault("env", dict(os.environ, **CRED_ENV))
     return subprocess.run(args, capture_output=True, text=True, timeout=60, **kw)
 
 
@@ -314,9 +324,10 @@ def relay(tmp_path):
     file_public, public, metrics = (relayproc.free_port() for _ in range(3))
     config = loopback_copy_of_host_config(tmp_path, file_public, relayproc.free_port())
     env = {"WSRELAY_LISTEN": f"127.0.0.1:{public}",
-           "WSRELAY_METRICS_LISTEN": f"127.0.0.1:{metrics}"}
+           "WSRELAY_METRICS_LISTEN": f"127.0.0.1:{metrics}", **CRED_ENV}
     with relayproc.Relay(BIN, ["--config", str(config)], env=env, port=public) as r:
         r.metrics_port = metrics
+        r.config = config
         r.wait_ready()
         yield r
 
@@ -352,7 +363,12 @@ def test_example_app_publishes_to_subscribers(relay):
         return subprocess.run([sys.executable, script], env=env, capture_output=True,
                               text=True, timeout=30)
 
-    got, done = asyncio.run(relayproc.subscribe_and_receive(relay.port, channel, publish, 3))
+    # Subscribing takes a token (the config requires them); gen-token signs it with the key.
+    tok = run([BIN, "gen-token", "--config", str(relay.config), "--sub", "t", "--subscribe",
+               channel])
+    assert tok.returncode == 0, tok.stderr
+    got, done = asyncio.run(relayproc.subscribe_and_receive(relay.port, channel, publish, 3,
+                                                            token=tok.stdout.strip()))
     assert done.returncode == 0, done.stderr
     assert [json.loads(m)["seq"] for m in got] == [0, 1, 2]
     assert "delivered to 1" in done.stdout

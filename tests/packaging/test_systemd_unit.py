@@ -80,11 +80,18 @@ class Machine:
         r = self.sh("journalctl -n 0 --show-cursor --no-pager", check=True)
         return r.stdout.strip().rsplit("cursor: ", 1)[-1]
 
+    def token(self):
+        """A token from the packaged config's key (the secret the .deb's postinst made),
+        made the way wsrelay.service's comment tells an operator to."""
+        r = self.sh("CREDENTIALS_DIRECTORY=/etc/wsrelay wsrelay gen-token --config "
+                    f"{CONFIG} --sub systemd-test --subscribe '*' --publish '*'", check=True)
+        return r.stdout.strip()
+
     def client(self, *args, timeout=60):
-        """netns_client.py in this container's network namespace; its JSON line."""
+        """netns_client.py in this container's network namespace, with a token; its JSON line."""
         r = dockerenv.run(["nsenter", "-t", str(self.pid), "-n", sys.executable,
                            str(dockerenv.HERE / "netns_client.py"), *map(str, args)],
-                          timeout=timeout)
+                          timeout=timeout, env=dict(os.environ, WSRELAY_TOKEN=self.token()))
         assert r.returncode == 0, r.stderr
         return json.loads(r.stdout.strip().splitlines()[-1])
 

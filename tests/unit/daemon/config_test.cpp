@@ -140,10 +140,11 @@ TEST(Config, EveryKeySetIsCopied) {
   EXPECT_EQ(c.limits.max_channels_per_client, 7u);
   EXPECT_EQ(c.limits.drain_timeout_ms, 0u);
   ASSERT_EQ(c.channels.size(), 2u);
-  EXPECT_EQ(c.channels[0],
-            (ChannelOptions{"chat.*", true, 3, 100, PublishRight::kClients, {}, 0, 0, false, {}}));
+  EXPECT_EQ(
+      c.channels[0],
+      (ChannelOptions{"chat.*", true, 3, 100, PublishRight::kClients, {}, 0, 0, false, {}, {}}));
   EXPECT_EQ(c.channels[1],
-            (ChannelOptions{"news", false, 0, 0, PublishRight::kHttp, {}, 0, 0, false, {}}));
+            (ChannelOptions{"news", false, 0, 0, PublishRight::kHttp, {}, 0, 0, false, {}, {}}));
   EXPECT_FALSE(check_config_semantics(c).has_value());
 }
 
@@ -184,7 +185,7 @@ TEST(Config, OptionsForTakesTheFirstMatch) {
   EXPECT_EQ(c.options_for("chat").publish, PublishRight::kHttp);
   EXPECT_EQ(c.options_for("other").publish, PublishRight::kHttp);
   Config plain;
-  plain.channels.push_back({"exact", true, 0, 0, PublishRight::kBoth, {}, 0, 0, false, {}});
+  plain.channels.push_back({"exact", true, 0, 0, PublishRight::kBoth, {}, 0, 0, false, {}, {}});
   EXPECT_TRUE(plain.options_for("exact").echo);
   EXPECT_FALSE(plain.options_for("exactly").echo);
   EXPECT_FALSE(plain.options_for("exac").echo);
@@ -392,8 +393,9 @@ TEST(Config, PrintedConfigParsesBackToTheSameConfig) {
   c.demo = false;
   c.limits.max_queue_bytes = 1ull << 40;
   c.limits.drain_timeout_ms = 0;
-  c.channels = {ChannelOptions{"chat.*", true, 5, 100, PublishRight::kClients, {}, 0, 0, false, {}},
-                ChannelOptions{"news", false, 0, 0, PublishRight::kHttp, {}, 0, 0, false, {}}};
+  c.channels = {
+      ChannelOptions{"chat.*", true, 5, 100, PublishRight::kClients, {}, 0, 0, false, {}, {}},
+      ChannelOptions{"news", false, 0, 0, PublishRight::kHttp, {}, 0, 0, false, {}, {}}};
   c.source_path = "t.json";
   const std::string text = config_to_json(c);
   const ConfigResult r = parse_config(text, "t.json");
