@@ -77,80 +77,82 @@ void add_access_json(const Config& c, ojson* j) {
     (*j)["metrics_access"] = nullptr;
   }
   (*j)["rate_limit"] = rate_limit_json(c.rate_limit);
-  const char* policy_name(auth::ChannelPolicy p) {
-    switch (p) {
-      case auth::ChannelPolicy::kAnyone:
-        return "anyone";
-      case auth::ChannelPolicy::kAuthenticated:
-        return "authenticated";
-      case auth::ChannelPolicy::kClaims:
-        return "claims";
-    }
-    return "anyone";
-  }
+}
 
-  const char* mode_name(auth::AuthMode m) {
-    switch (m) {
-      case auth::AuthMode::kNone:
-        return "none";
-      case auth::AuthMode::kOptional:
-        return "optional";
-      case auth::AuthMode::kRequired:
-        return "required";
-    }
-    return "none";
+const char* policy_name(auth::ChannelPolicy p) {
+  switch (p) {
+    case auth::ChannelPolicy::kAnyone:
+      return "anyone";
+    case auth::ChannelPolicy::kAuthenticated:
+      return "authenticated";
+    case auth::ChannelPolicy::kClaims:
+      return "claims";
   }
+  return "anyone";
+}
 
-  // Inline secrets are printed as they are (the output must load again as the same config):
-  // keep them in files or credentials to keep them off terminals.
-  ojson auth_json(const AuthConfig& a) {
-    ojson j = ojson::object();
-    j["mode"] = mode_name(a.mode);
-    j["keys"] = ojson::array();
-    for (const auto& k : a.keys) {
-      ojson key = ojson::object();
-      key["kid"] = k.kid;
-      key["alg"] = k.alg;
-      if (!k.secret.empty()) key["secret"] = k.secret;
-      if (!k.pem.empty()) key["pem"] = k.pem;
-      if (!k.file.empty()) key["file"] = k.file;
-      j["keys"].push_back(std::move(key));
-    }
-    j["audience"] = a.audience;
-    j["issuer"] = a.issuer;
-    j["require_exp"] = a.require_exp;
-    j["leeway_s"] = a.leeway_s;
-    j["revoked"] = ojson{{"subs", a.revoked_subs}, {"jtis", a.revoked_jtis}};
-    j["timeout_ms"] = a.timeout_ms;
-    j["cookie"] = a.cookie;
-    return j;
+const char* mode_name(auth::AuthMode m) {
+  switch (m) {
+    case auth::AuthMode::kNone:
+      return "none";
+    case auth::AuthMode::kOptional:
+      return "optional";
+    case auth::AuthMode::kRequired:
+      return "required";
   }
+  return "none";
+}
 
-  ojson channel_json(const ChannelOptions& o) {
-    ojson j = ojson::object();
-    j["match"] = o.match;
-    j["echo"] = o.echo;
-    j["max_subscribers"] = o.max_subscribers;
-    j["max_message_bytes"] = o.max_message_bytes;
-    j["publish"] = publish_name(o.publish);
-    ojson z = ojson::object();
-    z["enabled"] = o.compression.enabled;
-    z["min_bytes"] = o.compression.min_bytes;
-    z["level"] = o.compression.level;
-    j["compression"] = std::move(z);
-    j["history_size"] = o.history_size;
-    j["history_ttl"] = o.history_ttl;
-    j["presence"] = o.presence;
-    j["rate_limit"] = o.rate_limit ? rate_limit_json(*o.rate_limit) : ojson(nullptr);
-    j["access"] = ojson{{"subscribe", policy_name(o.access.subscribe)},
-                        {"publish", policy_name(o.access.publish)}};
-    return j;
+// Inline secrets are printed as they are (the output must load again as the same config):
+// keep them in files or credentials to keep them off terminals.
+ojson auth_json(const AuthConfig& a) {
+  ojson j = ojson::object();
+  j["mode"] = mode_name(a.mode);
+  j["keys"] = ojson::array();
+  for (const auto& k : a.keys) {
+    ojson key = ojson::object();
+    key["kid"] = k.kid;
+    key["alg"] = k.alg;
+    if (!k.secret.empty()) key["secret"] = k.secret;
+    if (!k.pem.empty()) key["pem"] = k.pem;
+    if (!k.file.empty()) key["file"] = k.file;
+    j["keys"].push_back(std::move(key));
   }
+  j["audience"] = a.audience;
+  j["issuer"] = a.issuer;
+  j["require_exp"] = a.require_exp;
+  j["leeway_s"] = a.leeway_s;
+  j["revoked"] = ojson{{"subs", a.revoked_subs}, {"jtis", a.revoked_jtis}};
+  j["timeout_ms"] = a.timeout_ms;
+  j["cookie"] = a.cookie;
+  return j;
+}
 
-  template <typename T>
-  ojson or_null(const std::optional<T>& v) {
-    return v ? ojson(*v) : ojson(nullptr);
-  }
+ojson channel_json(const ChannelOptions& o) {
+  ojson j = ojson::object();
+  j["match"] = o.match;
+  j["echo"] = o.echo;
+  j["max_subscribers"] = o.max_subscribers;
+  j["max_message_bytes"] = o.max_message_bytes;
+  j["publish"] = publish_name(o.publish);
+  ojson z = ojson::object();
+  z["enabled"] = o.compression.enabled;
+  z["min_bytes"] = o.compression.min_bytes;
+  z["level"] = o.compression.level;
+  j["compression"] = std::move(z);
+  j["history_size"] = o.history_size;
+  j["history_ttl"] = o.history_ttl;
+  j["presence"] = o.presence;
+  j["rate_limit"] = o.rate_limit ? rate_limit_json(*o.rate_limit) : ojson(nullptr);
+  j["access"] = ojson{{"subscribe", policy_name(o.access.subscribe)},
+                      {"publish", policy_name(o.access.publish)}};
+  return j;
+}
+
+template <typename T>
+ojson or_null(const std::optional<T>& v) {
+  return v ? ojson(*v) : ojson(nullptr);
+}
 
 }  // namespace
 
