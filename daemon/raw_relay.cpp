@@ -20,22 +20,23 @@ void RawRelay::on_message(Client* c, bool text, std::span<const std::byte> paylo
     server_.stats().count_rate_limited(RateLimitedPath::kRaw);
     server_.begin_close(c, ws::close_code::kPolicyViolation, "rate limit exceeded", 1000);
     return;
-    // Channel rights (auth.mode optional/required): once per published message, never per
-    // delivery. A raw connection has no error replies, so a refusal closes it.
-    if (const AuthRuntime& a = server_.auth(); a.enabled()) {
-      const ConnAuth* ca = c->ws->auth.get();
-      const auth::Identity* who = ca && ca->who ? &*ca->who : nullptr;
-      if (auth::may_publish(a.mode, who, channel, opts.access) != auth::Access::kAllowed) {
-        server_.begin_close(c, ws::close_code::kPolicyViolation,
-                            "the token does not grant publishing here", 1000);
-        return;
-      }
-    }
-    ++server_.stats().published_ws;
-    server_.broker().publish(
-        make_message(channel, text ? wire::PayloadKind::kText : wire::PayloadKind::kBinary, payload,
-                     &c->ws->subscriber, opts),
-        nullptr);
   }
+  // Channel rights (auth.mode optional/required): once per published message, never per
+  // delivery. A raw connection has no error replies, so a refusal closes it.
+  if (const AuthRuntime& a = server_.auth(); a.enabled()) {
+    const ConnAuth* ca = c->ws->auth.get();
+    const auth::Identity* who = ca && ca->who ? &*ca->who : nullptr;
+    if (auth::may_publish(a.mode, who, channel, opts.access) != auth::Access::kAllowed) {
+      server_.begin_close(c, ws::close_code::kPolicyViolation,
+                          "the token does not grant publishing here", 1000);
+      return;
+    }
+  }
+  ++server_.stats().published_ws;
+  server_.broker().publish(
+      make_message(channel, text ? wire::PayloadKind::kText : wire::PayloadKind::kBinary, payload,
+                   &c->ws->subscriber, opts),
+      nullptr);
+}
 
 }  // namespace relay::daemon
