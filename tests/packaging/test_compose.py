@@ -103,7 +103,7 @@ def test_app_publishes_reach_a_subscriber_on_the_host(stack):
 def test_demo_page_shows_the_apps_channel(stack):
     shot = dockerenv.OUTPUT_DIR / "compose-demo-page.png"
     shot.unlink(missing_ok=True)
-    token = gen_token(stack, "--subscribe", "news")  # the page sends it as bearer.<token>
+    token = gen_token(stack, "--subscribe", "news")  # the page sends it in {"op":"auth"}
     url = f"http://127.0.0.1:{stack['port']}/?channel=news&token={token}"
     p = subprocess.run(["node", str(dockerenv.HERE / "demo_screenshot.js"), url,
                         "app: news item", "2", str(shot)],

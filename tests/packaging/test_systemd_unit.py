@@ -35,6 +35,11 @@ BOOT_FLAGS = ["--cap-add", "ALL", "--cap-drop", "SYS_RESOURCE",
               "--security-opt", "seccomp=unconfined", "--cgroupns=host",
               "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw", "--tmpfs", "/run",
               "--tmpfs", "/run/lock"]
+# systemd mounts each service's credentials directory (LoadCredential=, which the packaged
+# unit uses for the token secret) in a child and relies on mount propagation to make it
+# visible: /run must be a shared mount, as systemd's CONTAINER_INTERFACE asks of container
+# managers. Docker's --tmpfs mounts are private, so make the tree shared before systemd starts.
+BOOT_COMMAND = ["/bin/sh", "-c", "mount --make-rshared / && exec /lib/systemd/systemd"]
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +113,7 @@ def machine(systemd_image):
     name = dockerenv.unique_name("wsrelay-systemd")
     try:
         dockerenv.run(["docker", "run", "-d", "--name", name, *BOOT_FLAGS, systemd_image,
-                       "/lib/systemd/systemd"], check=True)
+                       *BOOT_COMMAND], check=True)
         m = Machine(name)
 
         def booted():
