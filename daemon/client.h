@@ -30,8 +30,9 @@ enum class ListenerKind : uint8_t { kPublic, kMetrics };
 enum class ClientPhase : uint8_t {
   kHttp,       // Call: read request heads (keep-alive)    Next: kWebSocket, kClosing
   kWebSocket,  // Call: WebSocket events and deliveries    Next: kClosing
-  kClosing,    // flush what is queued; the fd closes when flushed (close_when_flushed)
-               // or at close_deadline_ms                  Next: kDead
+  kClosing,    // flush what is queued; once flushed (close_when_flushed), shut the
+               // write side and discard input until EOF (lingering); the fd closes
+               // then or at close_deadline_ms             Next: kDead
   kDead,       // fd closed; freed in before-sleep (once no publish is in flight)
 };
 
@@ -93,7 +94,8 @@ struct Client final : pubsub::Sink {
   uint32_t index = 0;                // position in Server::clients_
   uint32_t publishes_in_flight = 0;  // completions still to come: not freed before them
   int fd;
-  uint16_t close_code = 0;  // for metrics: the code sent or received (1006 = none)
+  uint32_t linger_bytes = 0;  // kClosing after shutdown(SHUT_WR): input discarded so far
+  uint16_t close_code = 0;    // for metrics: the code sent or received (1006 = none)
   ListenerKind listener;
   ClientPhase phase = ClientPhase::kHttp;
   bool pending_write : 1 = false;       // listed in Server::pending_ (once)
@@ -103,6 +105,8 @@ struct Client final : pubsub::Sink {
       false;                      // the engine stopped for room in its output: resume after a flush
   bool tls_active : 1 = false;    // TLS bytes moved since the last idle check
   bool buffers_held : 1 = false;  // input or TLS buffers may be held: free them when quiet
+  bool lingering : 1 = false;     // kClosing: write side shut, input discarded until EOF
+  bool counted : 1 = false;       // in its listener's count (public: limits.max_connections)
 };
 
 }  // namespace relay::daemon
