@@ -33,8 +33,9 @@ enum class ListenerKind : uint8_t { kPublic, kMetrics };
 enum class ClientPhase : uint8_t {
   kHttp,       // Call: read request heads (keep-alive)    Next: kWebSocket, kClosing
   kWebSocket,  // Call: WebSocket events and deliveries    Next: kClosing
-  kClosing,    // flush what is queued; the fd closes when flushed (close_when_flushed)
-               // or at close_deadline_ms                  Next: kDead
+  kClosing,    // flush what is queued; once flushed (close_when_flushed), shut the
+               // write side and discard input until EOF (lingering); the fd closes
+               // then or at close_deadline_ms             Next: kDead
   kDead,       // fd closed; freed in before-sleep (once no publish is in flight)
 };
 
@@ -121,6 +122,7 @@ struct Client final : pubsub::Sink {
   uint16_t turn_messages = 0;    // messages (or HTTP requests) processed in budget_turn
   uint16_t turn_deliveries = 0;  // deliveries its publishes queued in budget_turn (capped)
   int fd;
+  uint16_t linger_kib = 0;  // kClosing after shutdown(SHUT_WR): input discarded so far
   uint16_t close_code = 0;  // for metrics: the code sent or received (1006 = none)
   ListenerKind listener;
   ClientPhase phase = ClientPhase::kHttp;
@@ -133,9 +135,11 @@ struct Client final : pubsub::Sink {
   bool buffers_held : 1 = false;  // input or TLS buffers may be held: free them when quiet
   bool input_held : 1 = false;    // budget spent with input left: in Server::held_input_
   bool pushed_back : 1 = false;   // not read until its fan-out drains: in Server::pushed_back_
-  bool write_blocked = false;     // the last write was short: no more until kWritable
-  uint32_t kernel_unsent = 0;     // SIOCOUTQ at the last short write (0 after a full one)
-  uint64_t queue_accounted = 0;   // own_bytes() as last added to the global budget
+  bool lingering : 1 = false;     // kClosing: write side shut, input discarded until EOF
+  bool counted : 1 = false;       // in its listener's count (public: limits.max_connections)
+  bool write_blocked : 1 = false;  // the last write was short: no more until kWritable
+  uint32_t kernel_unsent = 0;      // SIOCOUTQ at the last short write (0 after a full one)
+  uint64_t queue_accounted = 0;    // own_bytes() as last added to the global budget
 };
 
 }  // namespace relay::daemon

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "base/clock.h"
@@ -22,6 +23,14 @@ constexpr uint16_t kSlowConsumerCode = 4008;  // README: slow consumer, reconnec
 // small next to a turn's other work, large enough that a bulk reader pays one extra
 // epoll_wait per 512 KiB (well under 1%), and a TLS flush is 32 records of it.
 constexpr size_t kMaxWriteBytesPerTurn = 512 * 1024;
+// Lingering close (nginx's lingering_close): after the last byte of a close frame or an
+// error response, the write side is shut and input is read and dropped until the client
+// closes, for at most kLingerMs and kLingerMaxKiB (README "Closing"). Closing with
+// input unread makes the kernel send RST, and a client that is still sending (a 1 MiB
+// message over the limit) then loses the close frame waiting in its receive buffer.
+constexpr int64_t kLingerMs = 2000;
+constexpr uint32_t kLingerMaxKiB = 8 * 1024;  // counted in KiB (each read rounded up)
+constexpr int kLingerReadsPerWake = 4;        // 256 KiB, then the other clients' turn
 }  // namespace
 
 Client::Client(Server* s, net::Reactor& reactor, uint64_t client_id, int socket_fd,
@@ -45,7 +54,9 @@ void Client::deliver(const FrameRef& frame) noexcept {
 }
 
 void Server::on_readable(Client* c) noexcept {
-  if (c->tls) {
+  if (c->lingering) {
+    read_lingering(c);
+  } else if (c->tls) {
     tls_.read(c);
   } else if (c->ws) {
     read_ws(c);
@@ -156,9 +167,9 @@ void Server::flush(Client* c) noexcept {
   }
   note_written(c);
   // c->out(), not q: a resumed TLS handshake may have upgraded the client meanwhile.
-  bool drained = c->out().empty() && !(c->tls && c->tls->has_pending_output());
+  bool drained = output_drained(c);
   if (drained && c->phase == ClientPhase::kClosing && c->close_when_flushed) {
-    close_now(c);
+    linger(c);
     return;
   }
   if (c->phase == ClientPhase::kWebSocket) note_queue_size(c);  // over the soft limit, or back
@@ -209,6 +220,44 @@ void Server::begin_close(Client* c, uint16_t code, std::string_view reason,
   mark_pending(c);
 }
 
+bool Server::output_drained(Client* c) noexcept {
+  return c->out().empty() && !(c->tls && c->tls->has_pending_output());
+}
+
+void Server::linger(Client* c) noexcept {
+  if (c->lingering || c->phase == ClientPhase::kDead) return;
+  if (c->tls) tls_.goodbye(c);  // close_notify goes before the FIN
+  c->phase = ClientPhase::kClosing;
+  if (::shutdown(c->fd, SHUT_WR) != 0) {
+    close_now(c);
+    return;
+  }
+  c->lingering = true;
+  ++lingering_;
+  set_interest(c, net::kReadable);
+  set_close_deadline(c, now_ms() + kLingerMs);
+  read_lingering(c);  // input already waiting, perhaps up to the client's FIN
+}
+
+void Server::read_lingering(Client* c) noexcept {
+  // Shared by every lingering client: what lands here is never looked at.
+  static std::byte scratch[64 * 1024];
+  for (int i = 0; i < kLingerReadsPerWake; ++i) {
+    ssize_t n = ::recv(c->fd, scratch, sizeof scratch, 0);
+    if (n > 0) {
+      c->linger_kib =
+          uint16_t(std::min<size_t>(c->linger_kib + (size_t(n) + 1023) / 1024, kLingerMaxKiB));
+      if (c->linger_kib < kLingerMaxKiB) continue;
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else if (n < 0 && errno == EAGAIN) {
+      return;
+    }
+    close_now(c);  // EOF (the client is done), an error, or it sent too much
+    return;
+  }
+}
+
 void Server::close_now(Client* c) noexcept {
   if (c->phase == ClientPhase::kDead) return;
   if (c->ws) {
@@ -217,7 +266,9 @@ void Server::close_now(Client* c) noexcept {
     --ws_clients_;
   }
   spdlog::debug("client {} closed (code {})", c->id, c->close_code);
-  if (c->tls) tls_.goodbye(c);
+  if (c->lingering) --lingering_;
+  if (c->counted) --(c->listener == ListenerKind::kPublic ? public_open_ : metrics_open_);
+  if (c->tls && !c->lingering) tls_.goodbye(c);
   budget_.update(c->queue_accounted, 0);
   // A slow consumer's unsent bytes would outlive close() in the kernel (an orphan socket
   // probing a closed window for minutes): a reset frees them now.

@@ -170,8 +170,14 @@ void Server::on_deadline(Client* c) noexcept {
     }
     case ClientPhase::kClosing:
       if (c->close_deadline_ms && now >= c->close_deadline_ms) {
-        close_now(c);
-        return;
+        // Everything sent but the client did not answer in time: linger a while, as
+        // after a flush. Still sending to it, or lingered already: close.
+        if (c->lingering || !output_drained(c)) {
+          close_now(c);
+          return;
+        }
+        linger(c);
+        if (c->phase == ClientPhase::kDead) return;
       }
       if (c->close_deadline_ms) next = std::min(next, c->close_deadline_ms);
       break;

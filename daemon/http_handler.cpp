@@ -106,6 +106,9 @@ void HttpHandler::process(Client* c) noexcept {
       case ws::HttpParse::kBad:
         refuse(c, 400, "malformed request\n");
         return;
+      case ws::HttpParse::kVersion:
+        refuse(c, 505, "HTTP/1.1 or HTTP/1.0 only\n");
+        return;
       case ws::HttpParse::kComplete:
         break;
     }

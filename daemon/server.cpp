@@ -5,13 +5,18 @@
 
 #include <signal.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <climits>
 #include <cstring>
 
+#include "base/bytes.h"
 #include "logging.h"
 #include "memory_broker.h"
+#include "net/fd_reserve.h"
 #include "net/socket.h"
 #include "signals.h"
 #include "systemd.h"
@@ -21,7 +26,25 @@ namespace {
 
 constexpr int64_t kMetricsMs = 1000;     // Stats -> prometheus families
 constexpr int kAcceptsPerWake = 64;      // as Redis MAX_ACCEPTS_PER_CALL
-constexpr int64_t kAcceptPauseMs = 100;  // after EMFILE/ENFILE
+constexpr int64_t kAcceptPauseMs = 100;  // after EMFILE/ENFILE with no reserve to answer
+// The metrics listener's own cap on open connections (README "Metrics"): it works
+// whatever the public listener's state, and a scraper needs one or two.
+constexpr uint32_t kMetricsMaxConnections = 16;
+// Descriptors the public listener leaves free below RLIMIT_NOFILE, for the metrics
+// listener, a reload's files and the logs: a public connection that gets a descriptor
+// this close to the limit is refused (fd_limit). A quarter of the limit when it is small.
+constexpr int kFdHeadroom = 32;
+// Sockets lingering at once (closing, kLingerMs each at most): a refused connection
+// beyond it is answered and closed at once rather than held.
+constexpr uint32_t kMaxLingering = 1024;
+
+int fd_limit() noexcept {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur == RLIM_INFINITY ||
+      lim.rlim_cur > rlim_t(INT32_MAX))
+    return INT32_MAX;
+  return int(lim.rlim_cur);
+}
 
 std::unique_ptr<AuthRuntime> auth_or_log(const AuthConfig& a) {
   std::vector<ConfigError> errors;
@@ -137,6 +160,8 @@ int Server::run() {
     }
     spdlog::info("TLS on {}: {}", config_.listen, tls_ctx_->describe_certificate());
   }
+  fd_reserve_ = std::make_unique<net::FdReserve>();  // before the descriptors run out
+  if (!fd_reserve_->held()) spdlog::warn("cannot open /dev/null: no descriptor held in reserve");
   if (!bind_listeners()) return 1;
   (void)reactor_->add(signal_fd_, net::kReadable, &Server::on_signal_fd, this);
   (void)reactor_->add(public_fd_, net::kReadable, &Server::on_listener, this);
@@ -179,10 +204,23 @@ void Server::on_listener(int fd, uint32_t, void* data) noexcept {
 }
 
 void Server::accept_from(int listen_fd, ListenerKind kind) noexcept {
+  const bool is_public = kind == ListenerKind::kPublic;
+  const int limit = fd_limit();
+  const int fd_ceiling = limit - std::min(kFdHeadroom, limit / 4);
   for (int i = 0; i < kAcceptsPerWake; ++i) {
     net::Accepted a = net::accept_nonblocking(listen_fd);
     if (a.status == net::AcceptStatus::kWouldBlock) return;
     if (a.status == net::AcceptStatus::kExhausted) {
+      // Out of descriptors: answer through the reserve instead of leaving the client in
+      // the backlog; without a reserve (or out of memory), stop accepting for a while.
+      if ((a.error == EMFILE || a.error == ENFILE) &&
+          fd_reserve_->refuse_one(listen_fd, refusal_answer(kind))) {
+        if (is_public) stats_.count_refused(RefusedCause::kFdLimit);
+        log_limited(log_limiter_, spdlog::level::warn, "accept-fd-limit",
+                    "out of descriptors ({}): refusing connections with 503",
+                    std::strerror(a.error));
+        continue;
+      }
       log_limited(log_limiter_, spdlog::level::warn, "accept-exhausted", "accept paused: {}",
                   std::strerror(a.error));
       (kind == ListenerKind::kMetrics ? metrics_pause_ : public_pause_)->pause();
@@ -193,35 +231,89 @@ void Server::accept_from(int listen_fd, ListenerKind kind) noexcept {
                   std::strerror(a.error));
       return;
     }
-    (void)net::set_tcp_nodelay(a.fd);
-    if (config_.limits.socket_send_buffer)  // the kernel's share per socket (README)
-      (void)net::set_send_buffer(a.fd, int(config_.limits.socket_send_buffer));
-    auto* c = new Client(this, *reactor_, next_client_id_++, a.fd, kind, now_ms());
-    if (kind == ListenerKind::kPublic && tls_ctx_) {
-      c->tls = net::TlsEngine::create(*tls_ctx_, net::TlsEngine::Role::kServer);
-      if (!c->tls) {
-        log_limited(log_limiter_, spdlog::level::err, "tls-alloc",
-                    "cannot allocate a TLS connection");
-        ::close(a.fd);
-        delete c;
-        continue;
-      }
-    }
-    if (!reactor_->add(a.fd, net::kReadable, &Server::on_client_io, c)) {
-      ::close(a.fd);
-      delete c;
+    // Descriptors are handed out lowest first: one this high means fewer than the
+    // headroom are left, and those are kept for /metrics.
+    if (is_public && a.fd >= fd_ceiling) {
+      refuse_accepted(a.fd, kind, RefusedCause::kFdLimit);
       continue;
     }
-    c->index = uint32_t(clients_.size());
-    clients_.push_back(c);
+    if (is_public ? public_open_ >= config_.limits.max_connections
+                  : metrics_open_ >= kMetricsMaxConnections) {
+      refuse_accepted(a.fd, kind, RefusedCause::kMaxConnections);
+      continue;
+    }
+    Client* c = add_client(a.fd, kind);
+    if (!c) continue;
+    c->counted = true;
+    ++(is_public ? public_open_ : metrics_open_);
     // The TLS handshake counts against the same deadline as the request head.
     c->http->deadline_ms = now_ms() + config_.limits.handshake_timeout_ms;
     arm_no_later(c, c->http->deadline_ms);
-    ++stats_.connections;
-    ++stats_.accepted_total;
-    spdlog::debug("client {} connected ({})", c->id,
-                  kind == ListenerKind::kPublic ? "public" : "metrics");
+    spdlog::debug("client {} connected ({})", c->id, is_public ? "public" : "metrics");
   }
+}
+
+Client* Server::add_client(int fd, ListenerKind kind) noexcept {
+  (void)net::set_tcp_nodelay(fd);
+  if (config_.limits.socket_send_buffer)  // the kernel's share per socket (README)
+    (void)net::set_send_buffer(fd, int(config_.limits.socket_send_buffer));
+  auto* c = new Client(this, *reactor_, next_client_id_++, fd, kind, now_ms());
+  if (kind == ListenerKind::kPublic && tls_ctx_) {
+    c->tls = net::TlsEngine::create(*tls_ctx_, net::TlsEngine::Role::kServer);
+    if (!c->tls) {
+      log_limited(log_limiter_, spdlog::level::err, "tls-alloc",
+                  "cannot allocate a TLS connection");
+      ::close(fd);
+      delete c;
+      return nullptr;
+    }
+  }
+  if (!reactor_->add(fd, net::kReadable, &Server::on_client_io, c)) {
+    ::close(fd);
+    delete c;
+    return nullptr;
+  }
+  c->index = uint32_t(clients_.size());
+  clients_.push_back(c);
+  ++stats_.connections;
+  ++stats_.accepted_total;
+  return c;
+}
+
+// 503 with Retry-After on plain HTTP; nothing on the wss listener (a TLS handshake is not
+// spent on a connection that is refused anyway: the client sees the connection end).
+std::string_view Server::refusal_answer(ListenerKind kind) noexcept {
+  if (kind == ListenerKind::kPublic && tls_ctx_) return {};
+  if (refusal_503_.empty())
+    ws::build_error_response(&refusal_503_, 503, "too many connections\n", "Retry-After: 1\r\n");
+  return refusal_503_;
+}
+
+void Server::refuse_accepted(int fd, ListenerKind kind, RefusedCause cause) noexcept {
+  const bool is_public = kind == ListenerKind::kPublic;
+  if (is_public) stats_.count_refused(cause);
+  log_limited(log_limiter_, spdlog::level::warn,
+              cause == RefusedCause::kFdLimit ? "refused-fd-limit" : "refused-max-connections",
+              "refusing connections on the {} listener with 503: {}",
+              is_public ? "public" : "metrics",
+              cause == RefusedCause::kFdLimit ? "few descriptors left"
+              : is_public                     ? "limits.max_connections reached"
+                                              : "its connection cap reached");
+  std::string_view answer = refusal_answer(kind);
+  // Short of descriptors, or many closing already: answer and close at once. Else the
+  // client gets the answer and a lingering close, as any other refused request.
+  if (cause == RefusedCause::kFdLimit || lingering_ >= kMaxLingering) {
+    net::close_refused(fd, answer);
+    return;
+  }
+  Client* c = add_client(fd, kind);
+  if (!c) return;
+  if (!answer.empty()) c->out().push(FrameRef::copy_of(as_bytes(answer)));
+  c->tls.reset();  // nothing encrypted is said to it
+  c->phase = ClientPhase::kClosing;
+  c->close_when_flushed = true;
+  set_close_deadline(c, now_ms() + 1000);
+  mark_pending(c);
 }
 
 void Server::on_client_io(int, uint32_t events, void* data) noexcept {

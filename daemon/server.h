@@ -32,6 +32,7 @@
 #include "logging.h"
 #include "metrics.h"
 #include "net/accept_pause.h"
+#include "net/fd_reserve.h"
 #include "net/reactor.h"
 #include "net/socket.h"
 #include "net/tls_engine.h"
@@ -111,6 +112,10 @@ class Server {
   // server.cpp
   bool bind_listeners();
   void accept_from(int listen_fd, ListenerKind kind) noexcept;
+  Client* add_client(int fd, ListenerKind kind) noexcept;  // null (fd closed) on failure
+  // Over limits.max_connections or short of descriptors: 503 (counted by cause) and close.
+  void refuse_accepted(int fd, ListenerKind kind, RefusedCause cause) noexcept;
+  std::string_view refusal_answer(ListenerKind kind) noexcept;  // the 503, or nothing on wss
   void on_signal() noexcept;
   void start_drain() noexcept;
   void reload() noexcept;
@@ -132,6 +137,10 @@ class Server {
   void flush(Client* c) noexcept;
   void flush_pending() noexcept;
   void flush_pending_list() noexcept;  // one pass over pending_
+  bool output_drained(Client* c) noexcept;  // queue and TLS ciphertext all sent
+  // Shuts the write side and discards input until the client's EOF (lingering close).
+  void linger(Client* c) noexcept;
+  void read_lingering(Client* c) noexcept;
   void free_dead() noexcept;
   void handle_slow_consumer(Client* c) noexcept;
   // After a flush: the client's share of the global total, and the hard limit for what
@@ -170,6 +179,8 @@ class Server {
   int signal_fd_ = -1;
   std::unique_ptr<net::AcceptPause> public_pause_;
   std::unique_ptr<net::AcceptPause> metrics_pause_;
+  std::unique_ptr<net::FdReserve> fd_reserve_;  // answers at EMFILE/ENFILE
+  std::string refusal_503_;                     // built once
   // wss on the public listener: the context new connections get. A reload replaces it;
   // open connections keep the one they started with (each SSL holds a reference).
   std::unique_ptr<net::TlsContext> tls_ctx_;
@@ -202,6 +213,9 @@ class Server {
   uint64_t ws_clients_ = 0;
   QueueBudget budget_;                  // all queues' memory, max_total_queue_bytes
   std::vector<Client*> evict_scratch_;  // evict_largest_queues(), kept for its capacity
+  uint32_t public_open_ = 0;   // counted public sockets (limits.max_connections)
+  uint32_t metrics_open_ = 0;  // counted metrics sockets (kMetricsMaxConnections)
+  uint32_t lingering_ = 0;     // clients in linger()
 
   std::string last_status_;  // the last STATUS= sent
   bool draining_ = false;

@@ -130,9 +130,14 @@ HttpParse parse_head(std::span<const std::byte> in, const HttpLimits& limits, Ht
     if (nl == nullptr) return in.size() >= max_bytes ? HttpParse::kTooLarge : HttpParse::kNeedMore;
     const size_t end = static_cast<size_t>(static_cast<const char*>(nl) - base);
     std::string_view line(base + pos, end - pos);
-    // RFC 9112 §2.2: lines end in CRLF; a bare LF is accepted as a line end, a CR
-    // anywhere else is not a field character and fails below.
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    // RFC 9112 §2.2: lines end in CRLF. A bare LF ends a response's line; in a request
+    // it is refused (a server MAY, and lenient parsing is how requests get smuggled past
+    // a proxy that reads the line ends differently). A CR anywhere else is not a field
+    // character and fails below.
+    if (!line.empty() && line.back() == '\r')
+      line.remove_suffix(1);
+    else if (request)
+      return HttpParse::kBad;
     pos = end + 1;
     if (first) {
       // RFC 9112 §2.2: a server SHOULD ignore at least one empty line before the
@@ -140,6 +145,8 @@ HttpParse parse_head(std::span<const std::byte> in, const HttpLimits& limits, Ht
       if (line.empty() && request) continue;
       if (!(request ? parse_request_line(line, out) : parse_status_line(line, out)))
         return HttpParse::kBad;
+      if (request && out->version != "HTTP/1.1" && out->version != "HTTP/1.0")
+        return HttpParse::kVersion;
       first = false;
       continue;
     }
@@ -327,6 +334,8 @@ std::string_view status_reason(int status) noexcept {
       return "Not Implemented";
     case 503:
       return "Service Unavailable";
+    case 505:
+      return "HTTP Version Not Supported";
     default:
       return "Error";
   }

@@ -31,6 +31,8 @@ enum class HttpParse : uint8_t {
   kNeedMore,  // incomplete and within limits
   kBad,       // malformed: answer 400
   kTooLarge,  // head or header count over the limits: answer 431
+  kVersion,   // parse_request: a request line of another version than HTTP/1.0 or
+              // HTTP/1.1 (RFC 9110 §15.6.6): answer 505
 };
 
 struct HttpHead {
@@ -48,6 +50,9 @@ struct HttpHead {
   bool has_header(std::string_view name) const noexcept;
 };
 
+// Requests are strict: every line ends in CRLF (a bare LF is kBad, RFC 9112 §2.2 allows
+// refusing it), and the version is HTTP/1.0 or HTTP/1.1 (kVersion as soon as the request
+// line is in). Responses accept a bare LF and any HTTP/x.y; the caller checks the version.
 HttpParse parse_request(std::span<const std::byte> in, const HttpLimits& limits, HttpHead* out,
                         size_t* consumed) noexcept;
 HttpParse parse_response(std::span<const std::byte> in, const HttpLimits& limits, HttpHead* out,

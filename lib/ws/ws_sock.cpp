@@ -91,7 +91,10 @@ Result<void> WsSock::accept_upgrade(char* resource, size_t resourcelen, char* ho
   HttpParse p;
   if (auto r = read_head(parse_request, &buf, &head, &consumed, &p, deadline); !r) return r;
   // RFC 6455 §4.2.2: a request we cannot accept gets an HTTP error, not a silent close.
-  int status = p == HttpParse::kBad ? 400 : p == HttpParse::kTooLarge ? 431 : 0;
+  int status = p == HttpParse::kBad        ? 400
+               : p == HttpParse::kTooLarge ? 431
+               : p == HttpParse::kVersion  ? 505
+                                           : 0;
   UpgradeRequest up;
   if (!status) status = check_upgrade(head, &up);
   char accept[kAcceptChars + 1];
@@ -101,9 +104,10 @@ Result<void> WsSock::accept_upgrade(char* resource, size_t resourcelen, char* ho
   std::string resp;
   if (status) {
     build_error_response(&resp, status,
-                         status == 426 ? "unsupported WebSocket version\n"
-                         : too_long    ? "request target or host too long\n"
-                                       : "not a WebSocket upgrade request\n");
+                         status == 426   ? "unsupported WebSocket version\n"
+                         : status == 505 ? "unsupported HTTP version\n"
+                         : too_long      ? "request target or host too long\n"
+                                         : "not a WebSocket upgrade request\n");
     (void)write_bytes(resp, deadline);
     return fail(too_long ? Errc::kMsgSize : Errc::kProto);
   }

@@ -138,7 +138,11 @@ HEADS = {
     "response_no_reason": b"HTTP/1.1 101\r\nUpgrade: websocket\r\nConnection: upgrade\r\n"
     b"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n",
     "response_426": b"HTTP/1.1 426 Upgrade Required\r\nSec-WebSocket-Version: 13\r\nContent-Length: 0\r\n\r\n",
-    "lf_only": REQUEST_RFC.replace(b"\r\n", b"\n"),
+    "lf_only": REQUEST_RFC.replace(b"\r\n", b"\n"),  # a request: 400
+    "lf_in_one_line": REQUEST_RFC.replace(b"Upgrade\r\n", b"Upgrade\n", 1),
+    "response_lf_only": RESPONSE_RFC.replace(b"\r\n", b"\n"),  # a response: accepted
+    "http20": REQUEST_RFC.replace(b"HTTP/1.1", b"HTTP/2.0"),  # 505
+    "http09": b"GET / HTTP/0.9\r\n\r\n",
     "leading_empty_lines": b"\r\n\r\n" + REQUEST_RFC,
     "version_8": REQUEST_RFC.replace(b"Version: 13", b"Version: 8"),
     "no_version": REQUEST_RFC.replace(b"Sec-WebSocket-Version: 13\r\n", b""),

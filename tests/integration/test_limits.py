@@ -456,7 +456,9 @@ def test_too_many_connections_503(relay_factory):
         for c in conns:
             await c.close()
     run(main())
-    relay.wait_metric("wsrelay_handshake_failures_total", lambda v: v >= 1, {"status": "503"})
+    # Refused at accept, before the upgrade request is read (test_accept_limits.py).
+    relay.wait_metric("wsrelay_connections_refused_total", lambda v: v >= 1,
+                      {"cause": "max_connections"})
 
 
 # --- invalid config files -----------------------------------------------------------------------

@@ -207,6 +207,7 @@ void Load::read_handshake(Conn* c) noexcept {
       return;
     case ws::HttpParse::kBad:
     case ws::HttpParse::kTooLarge:
+    case ws::HttpParse::kVersion:
       connect_done(c, false);
       return;
     case ws::HttpParse::kComplete:

@@ -151,16 +151,57 @@ TEST(ParseRequest, RfcExampleAndCaseInsensitiveHeaders) {
   EXPECT_EQ(upgrade_status(odd), 0);
 }
 
-TEST(ParseRequest, BareLfLineEndsAndLeadingEmptyLines) {
-  const std::string lf =
-      "\r\nGET / HTTP/1.1\nHost: x\nUpgrade: websocket\nConnection: Upgrade\n"
-      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\nSec-WebSocket-Version: 13\n\n";
+TEST(ParseRequest, LeadingEmptyLinesAreSkipped) {
+  const std::string req = "\r\n\r\n" + std::string(kRfcRequest);
   size_t consumed = 0;
   HttpHead head;
-  ASSERT_EQ(parse(lf, &head, &consumed), HttpParse::kComplete);
-  EXPECT_EQ(consumed, lf.size());
+  ASSERT_EQ(parse(req, &head, &consumed), HttpParse::kComplete);
+  EXPECT_EQ(consumed, req.size());
   UpgradeRequest up;
   EXPECT_EQ(check_upgrade(head, &up), 0);
+}
+
+// RFC 9112 §2.2: a request's lines end in CRLF; a bare LF anywhere is refused (400), as
+// soon as the line it ends is in.
+TEST(ParseRequest, BareLfIsBad) {
+  const std::string lf =
+      "GET / HTTP/1.1\nHost: x\nUpgrade: websocket\nConnection: Upgrade\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\nSec-WebSocket-Version: 13\n\n";
+  HttpHead head;
+  EXPECT_EQ(parse(lf, &head), HttpParse::kBad);
+  EXPECT_EQ(parse("GET / HTTP/1.1\n", &head), HttpParse::kBad);
+  EXPECT_EQ(parse("\nGET / HTTP/1.1\r\n\r\n", &head), HttpParse::kBad);
+  EXPECT_EQ(parse("GET / HTTP/1.1\r\nHost: x\nAccept: */*\r\n\r\n", &head), HttpParse::kBad);
+  EXPECT_EQ(parse("GET / HTTP/1.1\r\nHost: x\r\n\n", &head), HttpParse::kBad);  // the end
+  // Only the CR of the last line is in: wait for its LF.
+  EXPECT_EQ(parse("GET / HTTP/1.1\r\nHost: x\r", &head), HttpParse::kNeedMore);
+}
+
+// RFC 9110 §15.6.6: 505 for a major version we do not speak. HTTP/1.0 is answered (the
+// plain routes; an upgrade needs HTTP/1.1 and gets 400 from check_upgrade).
+TEST(ParseRequest, OtherVersionsAre505) {
+  HttpHead head;
+  for (const char* text : {"GET / HTTP/2.0\r\n\r\n", "GET / HTTP/0.9\r\n\r\n",
+                           "GET / HTTP/1.2\r\nHost: x\r\n\r\n", "PRI * HTTP/2.0\r\n"})
+    EXPECT_EQ(parse(text, &head), HttpParse::kVersion) << text;
+  // Known as soon as the request line is in.
+  EXPECT_EQ(parse("GET / HTTP/3.0\r\nHost: x", &head), HttpParse::kVersion);
+  EXPECT_EQ(parse("GET / HTTP/2.0", &head), HttpParse::kNeedMore);
+  const std::string http10 = "GET / HTTP/1.0\r\nHost: x\r\n\r\n";  // head views into it
+  ASSERT_EQ(parse(http10, &head), HttpParse::kComplete);
+  EXPECT_EQ(head.version, "HTTP/1.0");
+  EXPECT_EQ(status_reason(505), "HTTP Version Not Supported");
+}
+
+TEST(ParseResponse, BareLfAndOtherVersionsAccepted) {
+  HttpHead h;
+  size_t c = 0;
+  ASSERT_EQ(
+      parse_response(bytes("HTTP/1.1 101 Switching Protocols\nUpgrade: websocket\n\n"), {}, &h, &c),
+      HttpParse::kComplete);
+  EXPECT_EQ(h.header("upgrade"), "websocket");
+  ASSERT_EQ(parse_response(bytes("HTTP/2.0 200 OK\r\n\r\n"), {}, &h, &c), HttpParse::kComplete);
+  EXPECT_EQ(h.version, "HTTP/2.0");
 }
 
 TEST(CheckUpgrade, BadRequestsGet400) {
