@@ -143,8 +143,8 @@ def write_auth_md(res, out):
         return
     out.append("## Tokens on and off\n")
     out.append("wsrelay alone (the Node relay has no tokens), medians. A1 verifies a fresh "
-               "HS256 token per connection; F1 with rights decides once per subscription, so "
-               "deliveries cost the same.\n")
+               "HS256 token per connection; F1 with rights checks publishing per message, never per "
+               "delivery.\n")
     out.append("| figure | tokens off | tokens on | on ÷ off |")
     out.append("|---|---:|---:|---:|")
     for label, off, on, path, scale, dec in AUTH_ROWS:
