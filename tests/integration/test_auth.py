@@ -300,6 +300,17 @@ def test_raw_token_in_query_cookie_and_subprotocol(relay_factory):
     run(main())
 
 
+def test_token_issued_this_second_is_valid_with_no_leeway(relay_factory):
+    """iat and nbf = now by a precise clock, checked right after a second begins: the relay's
+    clock must not lag (time() reads the coarse clock, a tick behind)."""
+    relay = relay_factory(auth_config())
+    for _ in range(5):
+        time.sleep(1.0 - time.time() % 1.0)  # just after the second changed
+        now = int(time.time())
+        resp = raw_status(relay, f"/channels/members?token={token({'iat': now, 'nbf': now})}")
+        assert resp.status == 101, resp
+
+
 def test_raw_channel_outside_the_claims(relay_factory):
     relay = relay_factory(auth_config())
     tok = token(grants(["chat.lobby"], []))
