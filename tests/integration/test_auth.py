@@ -508,3 +508,21 @@ def test_per_user_cap_closes_the_extra_connection(relay_factory):
     relay.wait_metric("wsrelay_connections_refused_total", lambda v: v >= 2,
                       {"cause": "per_user"})
     relay.wait_metric("wsrelay_connections_closed_total", lambda v: v >= 2, {"code": "1008"})
+
+
+def test_sighup_revoked_sub_closes_its_raw_connections(relay_factory):
+    relay = relay_factory(auth_config())
+    alice, bob = token({"sub": "alice"}), token({"sub": "bob"})
+
+    async def main():
+        raw_alice = await ws_connect(relay.url(f"/channels/members?token={alice}"))
+        raw_bob = await ws_connect(relay.url(f"/channels/members?token={bob}"))
+        relay.reload(auth_config(revoked={"subs": ["alice"]}))
+        assert await closed_code(raw_alice) == CLOSE_REVOKED
+        await raw_bob.send("still here")  # bob's connection stays, and still publishes
+        async with ws_connect(relay.url(f"/channels/members?token={bob}")) as other:
+            await raw_bob.send("after")
+            assert await asyncio.wait_for(other.recv(), 5) == "after"
+        await raw_bob.close()
+    run(main())
+    assert raw_status(relay, f"/channels/members?token={alice}").status == 401
