@@ -4,7 +4,7 @@
 // a reload that cannot load a key keeps the running one.
 #pragma once
 
-#include <ctime>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -36,7 +36,11 @@ struct AuthRuntime {
   bool enabled() const noexcept { return mode != auth::AuthMode::kNone; }
   bool has_kid(std::string_view kid) const noexcept;
   auth::VerifyResult verify(std::string_view token) const {
-    return verifier.verify(token, static_cast<int64_t>(std::time(nullptr)), &revoked);
+    // Not time(): glibc reads the coarse clock, up to a tick behind, so right after a second
+    // begins a token issued "now" by a precise clock would be refused as not yet valid.
+    const auto now = std::chrono::system_clock::now().time_since_epoch();
+    return verifier.verify(token, std::chrono::duration_cast<std::chrono::seconds>(now).count(),
+                           &revoked);
   }
 };
 

@@ -426,7 +426,12 @@ bool HttpHandler::handle_upgrade(Client* c, const ws::HttpHead& req, size_t head
   session->access = std::move(access);
   const bool has_identity = conn_auth && conn_auth->who;
   std::optional<auth::Identity> who;
-  if (has_identity) who = std::move(conn_auth->who);
+  if (has_identity) {
+    who = std::move(conn_auth->who);
+    // A moved-from optional stays engaged: set_identity() must see no identity yet, or
+    // it takes this for a refresh and the raw connection never counts against its user.
+    conn_auth->who.reset();
+  }
   session->auth = std::move(conn_auth);
   // The 101 goes out first, as the head of the WebSocket queue.
   session->proto.out().push(FrameRef::copy_of(as_bytes(response)));

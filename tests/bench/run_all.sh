@@ -9,7 +9,8 @@
 #   RUNS=1 SCALE=small bash tests/bench/run_all.sh   # a quick check of the script
 #
 # Environment: RUNS (3), SCALE (full|small), BUILD_DIR (build-bench), OUT_DIR
-# (tests/bench), RAW (where the JSON lines go; default $OUT_DIR/results.jsonl).
+# (tests/bench), RAW (where the JSON lines go; default $OUT_DIR/results.jsonl), ONLY (keys
+# to run, space-separated, e.g. ONLY="A1-off A1-on" with OUT_DIR elsewhere; default all).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -19,6 +20,7 @@ runs=${RUNS:-3}
 scale=${SCALE:-full}
 out=${OUT_DIR:-$here}
 raw=${RAW:-$out/results.jsonl}
+only=${ONLY:-}
 py=/usr/bin/python3  # Debian's python (not a pyenv one on PATH)
 
 log() { echo "run_all: $*" >&2; }
@@ -51,6 +53,24 @@ ninja -C "$build" -j2 wsrelay wsrelay-bench >/dev/null
 relay_bin=$build/daemon/wsrelay
 bench_bin=$build/tests/bench/wsrelay-bench
 
+# Tokens (README "Securing wsrelay"): the *-on keys below run wsrelay with auth.mode
+# required and this HS256 key; A1-on signs a token per client with it, F1-rights-on
+# subscribes and publishes with one token from `wsrelay gen-token` that grants f1.
+bench_secret=wsrelay-bench-hs256-secret-0123456789abcdef
+auth_json() {
+  case $1 in
+    A1-on | F1-rights-on)
+      echo ", \"auth\": {\"mode\": \"required\", \"keys\": [{\"kid\": \"bench\", \"alg\": \"HS256\",
+ \"secret\": \"$bench_secret\"}]}, \"channels\": [{\"match\": \"a1\", \"access\": {\"subscribe\": \"claims\"}},
+ {\"match\": \"f1\", \"access\": {\"subscribe\": \"claims\", \"publish\": \"claims\"}}]"
+      ;;
+  esac
+}
+auth_cfg=$(mktemp)
+echo "{\"listen\": \"127.0.0.1:1\"$(auth_json A1-on)}" >"$auth_cfg"
+bench_token=$("$relay_bin" gen-token --config "$auth_cfg" --sub bench --subscribe f1 --publish f1 --ttl 1d)
+rm -f "$auth_cfg"
+
 # 10,000 connections on each side of F3 and C1, plus listeners and spares.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 if (($(ulimit -n) < 10100)); then
@@ -75,6 +95,10 @@ if [[ $scale == small ]]; then
     "C1|C1|--connections 500"
     "H1|H1|--duration 1 --warmup 0.2"
     "I1|I1|--idle-readers 200 --duration 1"
+    "A1-off|A1|--connections 300"
+    "A1-on|A1|--connections 300 --token-secret $bench_secret"
+    "F1-rights-off|F1|--subscribers 50 --window 32 --duration 1 --warmup 0.2"
+    "F1-rights-on|F1|--subscribers 50 --window 32 --duration 1 --warmup 0.2 --token $bench_token"
   )
 else
   scenarios=(
@@ -86,6 +110,10 @@ else
     "C1|C1|"
     "H1|H1|"
     "I1|I1|--duration 3"
+    "A1-off|A1|"
+    "A1-on|A1|--token-secret $bench_secret"
+    "F1-rights-off|F1|--window 32"
+    "F1-rights-on|F1|--window 32 --token $bench_token"
   )
 fi
 
@@ -107,13 +135,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# start_relay NAME PORT: the relay alone on core 0; sets relay_pid.
+# start_relay NAME PORT [KEY]: the relay alone on core 0; sets relay_pid.
 start_relay() {
-  local name=$1 port=$2
+  local name=$1 port=$2 key=${3:-}
   if [[ $name == wsrelay ]]; then
     cat >"$work/relay.json" <<EOF
 {"listen": "127.0.0.1:$port", "metrics_listen": "", "log_level": "warn", "demo": false,
- "limits": {"max_connections": 30000}}
+ "limits": {"max_connections": 30000}$(auth_json "$key")}
 EOF
     taskset -c 0 "$relay_bin" --config "$work/relay.json" 2>>"$work/relay.log" &
   else
@@ -136,11 +164,14 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for run in $(seq "$runs"); do
   for entry in "${scenarios[@]}"; do
     IFS='|' read -r key scenario args <<<"$entry"
+    [[ -n $only && " $only " != *" $key "* ]] && continue
     for relay in wsrelay node; do
       # I1 on the Node relay (no queue limit) would only fill the kernel with 2,000 x 4 MiB.
       [[ $key == I1 && $relay == node ]] && continue
+      # Tokens on and off are a comparison within wsrelay: the Node relay has no tokens.
+      [[ ($key == A1-* || $key == F1-rights-*) && $relay == node ]] && continue
       port=$(free_port)
-      start_relay "$relay" "$port"
+      start_relay "$relay" "$port" "$key"
       # shellcheck disable=SC2086  # args is a word list
       line=$(taskset -c 1 timeout 180 "$bench_bin" "$scenario" --port "$port" --relay-pid "$relay_pid" \
                --label "$relay" $args) || true
@@ -164,5 +195,6 @@ if [[ -n $(git -C "$root" status --porcelain -- lib daemon 2>/dev/null) ]]; then
   --kernel "$(uname -r)" --date "$(date -u +%Y-%m-%dT%H:%MZ)" --commit "$commit" \
   --runs "$runs" --scale "$scale" --elapsed "$elapsed" \
   --load "$load_before -> $load_after" \
-  --command "bash tests/bench/run_all.sh$([[ $scale == small ]] && echo ' (SCALE=small)' || true)"
+  --command "bash tests/bench/run_all.sh$([[ $scale == small ]] && echo ' (SCALE=small)' || true)" ||
+  [[ -n $only ]]  # ONLY: RESULTS.md is written; the plot may have no points
 log "wrote $out/RESULTS.md and $out/results.svg in ${elapsed}s"

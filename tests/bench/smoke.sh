@@ -39,6 +39,14 @@ import json, sys
 line, scenario = sys.argv[1], sys.argv[2]
 r = json.loads(line)
 assert r["scenario"] == scenario, r
+if scenario == "A1":  # connects only: every one ready (with its token, when on)
+    for path in ("raw", "ws"):
+        p = r[path]
+        assert p["connections"] == r["params"]["connections"] and p["failed"] == 0, r
+        assert p["connects_per_s"] > 0 and p["handshake_us"]["p99"] > 0, r
+    assert r["disconnects"] == 0 and r["ok"] is True, r
+    print("smoke: %s A1 (tokens %s) ok" % (r["relay"], "on" if r["params"]["tokens"] else "off"))
+    sys.exit(0)
 need = ["relay_cpu_util", "other_cpu_util", "noisy", "ok"]
 if scenario == "C1":
     need += ["connects_per_s", "handshake_us", "rss_per_connection_bytes", "connections"]
@@ -82,6 +90,7 @@ run_all() {
   [[ $label == node ]] || run_scenario "$label" "$port" "$pid" C1 --connections 200
   run_scenario "$label" "$port" "$pid" H1 --subscribers 10 --http-conns 2 --pipeline 4 --duration 1 --warmup 0.1
   [[ $label == node ]] || run_scenario "$label" "$port" "$pid" I1 --idle-readers 50 --subscribers 2 --rate 40 --duration 1
+  [[ $label == node ]] || run_scenario "$label" "$port" "$pid" A1 --connections 50
 }
 
 port=$(free_port)
@@ -99,6 +108,30 @@ wait "$relay_pid" || status=$?
 relay_pid=
 if ((status != 0)); then
   echo "smoke: wsrelay exited with status $status" >&2
+  exit 1
+fi
+
+# Tokens required (run_all.sh's A1-on and F1-rights-on): a token per A1 client, and F1's
+# connections with one token from gen-token that grants f1.
+secret=wsrelay-bench-hs256-secret-0123456789abcdef
+port=$(free_port)
+cat >"$work/auth.json" <<EOF
+{"listen": "127.0.0.1:$port", "metrics_listen": "", "log_level": "warn", "demo": false,
+ "auth": {"mode": "required", "keys": [{"kid": "bench", "alg": "HS256", "secret": "$secret"}]},
+ "channels": [{"match": "f1", "access": {"subscribe": "claims", "publish": "claims"}}]}
+EOF
+token=$("$relay_bin" gen-token --config "$work/auth.json" --sub bench --subscribe f1 --publish f1 --ttl 1h)
+"$relay_bin" --config "$work/auth.json" &
+relay_pid=$!
+wait_port "$port"
+run_scenario wsrelay "$port" "$relay_pid" A1 --connections 50 --token-secret "$secret"
+run_scenario wsrelay "$port" "$relay_pid" F1 --subscribers 20 --window 8 --duration 1 --warmup 0.1 --token "$token"
+kill "$relay_pid"
+status=0
+wait "$relay_pid" || status=$?
+relay_pid=
+if ((status != 0)); then
+  echo "smoke: wsrelay (tokens) exited with status $status" >&2
   exit 1
 fi
 

@@ -116,7 +116,42 @@ SCENARIOS = [
     ("C1", "C1 idle", "10,000 idle connections"),
     ("H1", "H1 HTTP publish", "POST /channels/h1 (4 connections × 16 pipelined) to 100 subscribers, 64 B"),
     ("I1", "I1 idle readers", "1 channel, 2,000 connections that never read, 4 that do, 1 publisher at 160 × 64 KiB/s (10 MiB/s)"),
+    ("A1-off", "A1 connects, tokens off", "2,000 connections on a raw channel, then 2,000 on /ws, 64 at once, auth off (wsrelay only)"),
+    ("A1-on", "A1 connects, tokens on", "the same with auth.mode required: an HS256 token per client, raw in ?token=, /ws in the auth op (ready at its ack)"),
+    ("F1-rights-off", "F1 without rights", "F1 W=32 beside F1-rights-on, auth off (wsrelay only)"),
+    ("F1-rights-on", "F1 with publish rights", "F1 W=32 with auth.mode required, f1's access subscribe and publish \"claims\", one token granting f1"),
 ]
+
+# Tokens on beside tokens off (README "Securing wsrelay"): (figure, key off, key on, path,
+# scale, decimals).
+AUTH_ROWS = [
+    ("raw: connects/s", "A1-off", "A1-on", "raw.connects_per_s", 1, 0),
+    ("raw: handshake p99 (ms)", "A1-off", "A1-on", "raw.handshake_us.p99", 1e-3, 2),
+    ("raw: relay CPU per connection (µs)", "A1-off", "A1-on", "raw.relay_cpu_us_per_connection", 1, 1),
+    ("/ws: connects/s (tokens on: to the auth ack)", "A1-off", "A1-on", "ws.connects_per_s", 1, 0),
+    ("/ws: handshake p99 (ms)", "A1-off", "A1-on", "ws.handshake_us.p99", 1e-3, 2),
+    ("/ws: relay CPU per connection (µs)", "A1-off", "A1-on", "ws.relay_cpu_us_per_connection", 1, 1),
+    ("F1 W=32: deliveries/s", "F1-rights-off", "F1-rights-on", "deliveries_per_s", 1, 0),
+    ("F1 W=32: relay CPU per delivery (ns)", "F1-rights-off", "F1-rights-on", "relay_cpu_ns_per_delivery", 1, 0),
+    ("F1 W=32: last subscriber p99 (ms)", "F1-rights-off", "F1-rights-on", "last_subscriber_us.p99", 1e-3, 2),
+]
+
+
+def write_auth_md(res, out):
+    """The tokens-on/off table, when the run had those keys."""
+    if not any(res.runs(k, "wsrelay") for k in ("A1-off", "A1-on", "F1-rights-off", "F1-rights-on")):
+        return
+    out.append("## Tokens on and off\n")
+    out.append("wsrelay alone (the Node relay has no tokens), medians. A1 verifies a fresh "
+               "HS256 token per connection; F1 with rights checks publishing per message, never per "
+               "delivery.\n")
+    out.append("| figure | tokens off | tokens on | on ÷ off |")
+    out.append("|---|---:|---:|---:|")
+    for label, off, on, path, scale, dec in AUTH_ROWS:
+        a, b = res.median(off, "wsrelay", path), res.median(on, "wsrelay", path)
+        ratio = f"{b / a:,.2f}" if a not in (None, 0) and b is not None else "—"
+        out.append(f"| {label} | {fmt(a, scale, dec)} | {fmt(b, scale, dec)} | {ratio} |")
+    out.append("")
 
 
 def fmt(v, scale, dec):
@@ -203,6 +238,7 @@ def write_md(res, args):
                 target, met = text, ("—" if ok is None else "yes" if ok else "**no**")
             out.append(f"| {key} | {label} | {fmt(w, scale, dec)} ({qw}) | {fmt(n, scale, dec)} ({qn}) | {target} | {met} |")
         out.append("")
+    write_auth_md(res, out)
     out.append("## Targets\n")
     missed = [f"{k} {l}" for k, l, ok in met_all if not ok]
     out.append(f"{sum(1 for m in met_all if m[2])} of {len(met_all)} checks met." +

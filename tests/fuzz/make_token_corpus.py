@@ -71,6 +71,18 @@ CLAIMS = [
     {"exp": 4102444800, "channels": ["x"]},
     {"exp": 4102444800, "channels": {"publish": [{"x": 1}]}},
     {"sub": "noexp"}, [], "str",
+    # Claim types a backend may get wrong: each must be refused or ignored, never crash.
+    {"exp": 4102444800, "aud": 7}, {"exp": 4102444800, "aud": ["wsrelay", 7]},
+    {"exp": 4102444800, "aud": []}, {"exp": 4102444800, "iss": ["https://auth.example"]},
+    {"exp": 4102444800, "nbf": "now"}, {"exp": 4102444800, "iat": None},
+    {"exp": True}, {"exp": 4102444800, "jti": 12}, {"sub": None, "exp": 4102444800},
+    # Channel rights: the match syntax (exact names, prefixes ending in *), and what is not.
+    {"exp": 4102444800, "channels": {"subscribe": "chat.*"}},
+    {"exp": 4102444800, "channels": {"subscribe": ["", "chat.", "chat.**", "*.x", "a b"]}},
+    {"exp": 4102444800, "channels": {"subscribe": ["room.>"], "publish": ["a" * 300]}},
+    {"exp": 4102444800, "channels": {"subscribe": [f"c{i}" for i in range(257)]}},
+    {"exp": 4102444800, "channels": {"subscribe": None, "publish": ["x"], "other": 1}},
+    {"exp": 4102444800, "channels": {}},
 ]
 
 

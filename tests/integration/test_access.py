@@ -145,3 +145,34 @@ def test_rate_limits_on_all_three_paths(relay_factory):
     assert statuses[:2] == [200, 200] and 429 in statuses[2:], statuses
     for path in ("ws", "raw", "http"):
         relay.wait_metric("wsrelay_rate_limited_total", lambda v: v >= 1, {"path": path})
+
+
+def test_channel_rate_limit_replaces_the_global_one(relay_factory):
+    """A channels entry with its own rate_limit (bytes this time) has its own bucket; other
+    channels keep the global one (here: none)."""
+    relay = relay_factory({"channels": [{"match": "slow.*",
+                                         "rate_limit": {"bytes_per_s": 100, "byte_burst": 200}}]})
+
+    async def main():
+        async with ws_connect(relay.url("/ws")) as ws:
+            big = "b" * 150
+            codes = []
+            for i in range(3):
+                reply = await request(ws, {"op": "publish", "id": i, "channel": "slow.a",
+                                           "text": big})
+                codes.append(reply.get("error", {}).get("code"))
+            assert codes[0] is None and 429 in codes[1:], codes
+            for i in range(10):  # another channel: not limited
+                reply = await request(ws, {"op": "publish", "id": 10 + i, "channel": "fast",
+                                           "text": big})
+                assert "error" not in reply, reply
+        async with ws_connect(relay.url("/channels/slow.raw")) as raw:
+            await raw.send("r" * 150)
+            await raw.send("r" * 150)
+            with pytest.raises(websockets.ConnectionClosed):
+                while True:
+                    await asyncio.wait_for(raw.recv(), 5)
+            assert raw.close_code == 1008, raw.close_code
+    run(main())
+    relay.wait_metric("wsrelay_rate_limited_total", lambda v: v >= 1, {"path": "ws"})
+    relay.wait_metric("wsrelay_rate_limited_total", lambda v: v >= 1, {"path": "raw"})

@@ -300,6 +300,17 @@ def test_raw_token_in_query_cookie_and_subprotocol(relay_factory):
     run(main())
 
 
+def test_token_issued_this_second_is_valid_with_no_leeway(relay_factory):
+    """iat and nbf = now by a precise clock, checked right after a second begins: the relay's
+    clock must not lag (time() reads the coarse clock, a tick behind)."""
+    relay = relay_factory(auth_config())
+    for _ in range(5):
+        time.sleep(1.0 - time.time() % 1.0)  # just after the second changed
+        now = int(time.time())
+        resp = raw_status(relay, f"/channels/members?token={token({'iat': now, 'nbf': now})}")
+        assert resp.status == 101, resp
+
+
 def test_raw_channel_outside_the_claims(relay_factory):
     relay = relay_factory(auth_config())
     tok = token(grants(["chat.lobby"], []))
@@ -444,3 +455,74 @@ def test_logs_never_contain_tokens(relay_factory):
         signature = tok.rsplit(".", 1)[1]
         assert signature not in log
         assert tok.split(".")[1] not in log  # nor the claims part
+
+
+# --- caps -----------------------------------------------------------------------------------
+
+def test_per_user_cap_closes_the_extra_connection(relay_factory):
+    cfg = auth_config()
+    cfg["limits"] = {"max_connections_per_user": 2}
+    relay = relay_factory(cfg)
+    alice = token({"sub": "alice"})
+
+    async def over_cap(ws):
+        """Sends a ping; the relay closes the connection with 1008 instead of answering."""
+        try:
+            await ws.send(json.dumps({"op": "ping", "id": 7}))
+        except websockets.ConnectionClosed:
+            pass
+        return await closed_code(ws)
+
+    async def main():
+        first, ack = await authed(relay, alice)
+        assert ack.get("sub") == "alice", ack
+        # A raw connection with a token of the same sub takes the second slot.
+        raw = await ws_connect(relay.url(f"/channels/members?token={alice}"))
+        # The third one, on /ws: the auth op is not acknowledged, the connection is closed.
+        third = await ws_connect(relay.url("/ws"))
+        await third.send(json.dumps({"op": "auth", "token": alice, "id": 1}))
+        assert await over_cap(third) == 1008
+        # ... and on a raw channel: upgraded, then closed.
+        extra_raw = await ws_connect(relay.url(f"/channels/members?token={alice}"))
+        assert await over_cap(extra_raw) == 1008
+        # Another user is not counted against alice.
+        bob, ack = await authed(relay, token({"sub": "bob"}))
+        assert ack.get("sub") == "bob", ack
+        # A refresh keeps alice's slot (not a new one); the open ones still work.
+        r = await request(first, {"op": "refresh", "token": token({"sub": "alice"}, ttl=600),
+                                  "id": 2})
+        assert r.get("ok") is True, r
+        assert (await request(first, {"op": "ping", "id": 3}))["ok"]
+        # Closing one gives its slot back.
+        await raw.close()
+        deadline = time.monotonic() + 10
+        while True:
+            again, ack = await authed(relay, alice)
+            if ack.get("sub") == "alice" or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.2)
+        assert ack.get("sub") == "alice", ack
+        for ws in (first, bob, again):
+            await ws.close()
+    run(main())
+    relay.wait_metric("wsrelay_connections_refused_total", lambda v: v >= 2,
+                      {"cause": "per_user"})
+    relay.wait_metric("wsrelay_connections_closed_total", lambda v: v >= 2, {"code": "1008"})
+
+
+def test_sighup_revoked_sub_closes_its_raw_connections(relay_factory):
+    relay = relay_factory(auth_config())
+    alice, bob = token({"sub": "alice"}), token({"sub": "bob"})
+
+    async def main():
+        raw_alice = await ws_connect(relay.url(f"/channels/members?token={alice}"))
+        raw_bob = await ws_connect(relay.url(f"/channels/members?token={bob}"))
+        relay.reload(auth_config(revoked={"subs": ["alice"]}))
+        assert await closed_code(raw_alice) == CLOSE_REVOKED
+        await raw_bob.send("still here")  # bob's connection stays, and still publishes
+        async with ws_connect(relay.url(f"/channels/members?token={bob}")) as other:
+            await raw_bob.send("after")
+            assert await asyncio.wait_for(other.recv(), 5) == "after"
+        await raw_bob.close()
+    run(main())
+    assert raw_status(relay, f"/channels/members?token={alice}").status == 401

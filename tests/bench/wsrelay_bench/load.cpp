@@ -184,7 +184,9 @@ void Load::on_connected(Conn* c) noexcept {
   // RFC 6455 §4.1: the opening handshake, with a fresh key per connection.
   ws::make_key(c->key);
   std::string req;
-  ws::build_client_request(&req, "/channels/" + channels_[c->channel].name, host_, c->key, {}, {},
+  std::string target = "/channels/" + channels_[c->channel].name;
+  if (!opts_.token.empty()) target += "?token=" + opts_.token;  // auth.mode required
+  ws::build_client_request(&req, target, host_, c->key, {}, {},
                            opts_.deflate ? ws::deflate_client_offer() : std::string());
   append(c->out, req);
   c->state = ConnState::kHandshake;

@@ -15,7 +15,7 @@
 namespace relay::bench {
 
 struct Options {
-  std::string scenario;  // F1 F2 F3 C1 H1 I1 K1
+  std::string scenario;  // F1 F2 F3 C1 H1 I1 K1 A1
   std::string host = "127.0.0.1";
   uint16_t port = 0;
   pid_t relay_pid = 0;          // for CPU time and RSS; 0 = not measured
@@ -40,6 +40,8 @@ struct Options {
   int idle_rcvbuf = 2048;       // I1: their SO_RCVBUF
   bool deflate = false;         // WebSocket clients offer permessage-deflate (and require it)
   uint32_t flooders = 1;        // K1: clients flooding 1-byte messages
+  std::string token_secret;     // A1: HS256 secret (kid "bench") to sign a token per client
+  std::string token;            // WebSocket upgrades carry ?token=TOKEN (F1 with rights)
 };
 
 // Fills the defaults of opts.scenario, then applies argv; false (with a message on

@@ -11,4 +11,6 @@ namespace relay::bench {
 int run_scenario(const Options& opts);
 // K1 canary under flood (canary_flood.cpp).
 int run_canary_flood(const Options& opts);
+// A1 connects with tokens on (--token-secret) or off (auth_connect.cpp).
+int run_auth_connect(const Options& opts);
 }  // namespace relay::bench
