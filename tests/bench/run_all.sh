@@ -9,7 +9,8 @@
 #   RUNS=1 SCALE=small bash tests/bench/run_all.sh   # a quick check of the script
 #
 # Environment: RUNS (3), SCALE (full|small), BUILD_DIR (build-bench), OUT_DIR
-# (tests/bench), RAW (where the JSON lines go; default $OUT_DIR/results.jsonl).
+# (tests/bench), RAW (where the JSON lines go; default $OUT_DIR/results.jsonl), ONLY
+# (space-separated keys: run only these scenarios, e.g. ONLY="F2-10k F2-10k-hist R1 M1").
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -64,7 +65,8 @@ if ((ncpu < 2)); then
 fi
 
 # ---- the scenarios ------------------------------------------------------------------------
-# key | scenario | arguments
+# key | scenario | arguments | relay config ("history": the channels of issue 11 keep
+# history; wsrelay only, the Node relay has none)
 if [[ $scale == small ]]; then
   scenarios=(
     "F1-W32|F1|--subscribers 50 --window 32 --duration 1 --warmup 0.2"
@@ -75,6 +77,9 @@ if [[ $scale == small ]]; then
     "C1|C1|--connections 500"
     "H1|H1|--duration 1 --warmup 0.2"
     "I1|I1|--idle-readers 200 --duration 1"
+    "F2-10k-hist|F2|--channels 10 --rate 10000 --duration 1 --warmup 0.2|history"
+    "R1|R1|--subscribers 200|history"
+    "M1|M1|--channels 10|history"
   )
 else
   scenarios=(
@@ -86,6 +91,9 @@ else
     "C1|C1|"
     "H1|H1|"
     "I1|I1|--duration 3"
+    "F2-10k-hist|F2|--rate 10000|history"
+    "R1|R1||history"
+    "M1|M1||history"
   )
 fi
 
@@ -107,13 +115,17 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# start_relay NAME PORT: the relay alone on core 0; sets relay_pid.
+# start_relay NAME PORT [CONFIG]: the relay alone on core 0; sets relay_pid.
 start_relay() {
-  local name=$1 port=$2
+  local name=$1 port=$2 config=${3:-}
+  local channels='[]'
+  # F2's channels (f2-*), R1's "storm" and M1's mem-* with history (R1/M1 need it).
+  [[ $config == history ]] && channels='[{"match": "f2-*", "history_size": 100},
+   {"match": "storm", "history_size": 100}, {"match": "mem-*", "history_size": 1000}]'
   if [[ $name == wsrelay ]]; then
     cat >"$work/relay.json" <<EOF
 {"listen": "127.0.0.1:$port", "metrics_listen": "", "log_level": "warn", "demo": false,
- "limits": {"max_connections": 30000}}
+ "limits": {"max_connections": 30000}, "channels": $channels}
 EOF
     taskset -c 0 "$relay_bin" --config "$work/relay.json" 2>>"$work/relay.log" &
   else
@@ -135,12 +147,14 @@ started=$(date +%s)
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for run in $(seq "$runs"); do
   for entry in "${scenarios[@]}"; do
-    IFS='|' read -r key scenario args <<<"$entry"
+    IFS='|' read -r key scenario args relay_config <<<"$entry"
+    [[ -n ${ONLY:-} && " $ONLY " != *" $key "* ]] && continue
     for relay in wsrelay node; do
       # I1 on the Node relay (no queue limit) would only fill the kernel with 2,000 x 4 MiB.
       [[ $key == I1 && $relay == node ]] && continue
+      [[ -n $relay_config && $relay == node ]] && continue  # no history in the Node relay
       port=$(free_port)
-      start_relay "$relay" "$port"
+      start_relay "$relay" "$port" "$relay_config"
       # shellcheck disable=SC2086  # args is a word list
       line=$(taskset -c 1 timeout 180 "$bench_bin" "$scenario" --port "$port" --relay-pid "$relay_pid" \
                --label "$relay" $args) || true

@@ -15,6 +15,9 @@ import tempfile
 RELAYS = [("wsrelay", "wsrelay"), ("node", "Node `ws`")]
 ERRORS = ["lost", "duplicated", "reordered", "retyped", "corrupt", "misrouted", "disconnects",
           "http_bad_responses"]
+# R1 and M1 (history, issue 11): a wrong recovery ack, a replay out of order, a client that
+# did not get all of it, a channel whose oldest message was not stored.
+ERRORS += ["bad_acks", "out_of_order", "incomplete", "channels_missing_history"]
 
 
 def get(rec, path):
@@ -105,6 +108,12 @@ ROWS = [
     ("I1", "idle readers closed", "idle_closed", 1, 0, None),
     ("I1", "relay RSS peak (MiB)", "rss_peak_kb", 1 / 1024, 1, None),
     ("I1", "kernel TCP memory peak (MiB)", "tcp_mem_peak_kb", 1 / 1024, 1, None),
+    ("F2-10k-hist", "latency p99 (µs)", "latency_us.p99", 1, 0, None),
+    ("F2-10k-hist", "relay CPU per delivery (ns)", "relay_cpu_ns_per_delivery", 1, 0, None),
+    ("R1", "seconds until every client recovered", "seconds_to_finish", 1, 2, None),
+    ("R1", "relay CPU (s)", "relay_cpu_s", 1, 3, None),
+    ("R1", "relay CPU per replayed message (µs)", "relay_cpu_us_per_replayed_message", 1, 2, None),
+    ("M1", "relay RSS per stored message (bytes)", "bytes_per_stored_message", 1, 0, None),
 ]
 
 SCENARIOS = [
@@ -116,6 +125,9 @@ SCENARIOS = [
     ("C1", "C1 idle", "10,000 idle connections"),
     ("H1", "H1 HTTP publish", "POST /channels/h1 (4 connections × 16 pipelined) to 100 subscribers, 64 B"),
     ("I1", "I1 idle readers", "1 channel, 2,000 connections that never read, 4 that do, 1 publisher at 160 × 64 KiB/s (10 MiB/s)"),
+    ("F2-10k-hist", "F2 with history", "F2-10k with `history_size` 100 on every f2-* channel (wsrelay only; compare with F2-10k)"),
+    ("R1", "R1 recovery storm", "1,000 `/ws` clients, connected first, subscribe at once with `recover`, 100 messages of 200 B each to replay (wsrelay only)"),
+    ("M1", "M1 history memory", "100 channels × 1,000 stored messages of 64 B: relay RSS growth per stored message (wsrelay only)"),
 ]
 
 

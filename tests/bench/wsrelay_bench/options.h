@@ -15,7 +15,7 @@
 namespace relay::bench {
 
 struct Options {
-  std::string scenario;  // F1 F2 F3 C1 H1 I1 K1
+  std::string scenario;  // F1 F2 F3 C1 H1 I1 K1 R1 M1
   std::string host = "127.0.0.1";
   uint16_t port = 0;
   pid_t relay_pid = 0;          // for CPU time and RSS; 0 = not measured
@@ -40,6 +40,7 @@ struct Options {
   int idle_rcvbuf = 2048;       // I1: their SO_RCVBUF
   bool deflate = false;         // WebSocket clients offer permessage-deflate (and require it)
   uint32_t flooders = 1;        // K1: clients flooding 1-byte messages
+  uint32_t history = 100;       // R1: messages each client recovers; M1: stored per channel
 };
 
 // Fills the defaults of opts.scenario, then applies argv; false (with a message on

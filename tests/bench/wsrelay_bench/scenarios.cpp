@@ -388,6 +388,7 @@ int run_scenario(const Options& o) {
   if (o.scenario == "H1") return run_h1(o);
   if (o.scenario == "I1") return run_i1(o);
   if (o.scenario == "K1") return run_canary_flood(o);
+  if (o.scenario == "R1" || o.scenario == "M1") return run_history_scenario(o);
   std::fprintf(stderr, "wsrelay-bench: unknown scenario '%s'\n", o.scenario.c_str());
   return 64;
 }

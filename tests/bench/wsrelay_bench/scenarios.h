@@ -11,4 +11,6 @@ namespace relay::bench {
 int run_scenario(const Options& opts);
 // K1 canary under flood (canary_flood.cpp).
 int run_canary_flood(const Options& opts);
+// R1 recovery storm, M1 history memory (history_scenarios.cpp).
+int run_history_scenario(const Options& opts);
 }  // namespace relay::bench
