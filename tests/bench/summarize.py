@@ -249,6 +249,7 @@ def write_svg(res, args):
         plots = []
         for i, (title, path, scale, items, targets) in enumerate(PANELS):
             dat = os.path.join(tmp, f"p{i}.dat")
+            any_value = False  # a run of a few keys (run_all.sh ONLY=) leaves panels empty
             with open(dat, "w") as f:
                 for item in items:
                     key, label = item[0], item[1]
@@ -257,8 +258,10 @@ def write_svg(res, args):
                     for relay, _ in RELAYS:
                         v = res.median(key, relay, p)
                         vals.append("NaN" if v is None else f"{v * scale:.6g}")
+                        any_value = any_value or v is not None
                     f.write(f'"{label}" {vals[0]} {vals[1]}\n')
-            plots.append((title, dat, targets))
+            if any_value:
+                plots.append((title, dat, targets))
         gp = [
             'set terminal svg size 1500,850 dynamic enhanced font "sans,11" background rgb "white"',
             f'set output "{args.svg}"',
@@ -288,7 +291,8 @@ def write_svg(res, args):
         script = os.path.join(tmp, "plot.gp")
         with open(script, "w") as f:
             f.write("\n".join(gp) + "\n")
-        subprocess.run(["gnuplot", script], check=True)
+        if plots:
+            subprocess.run(["gnuplot", script], check=True)
 
 
 def main():
