@@ -317,6 +317,12 @@ int run_history_memory(const Options& o) {
   std::string buf, reply;
   const int fd = connect_ws(o, "/ws", &buf);
   if (fd < 0) return print_failure(o, "publisher could not connect");
+  // One full batch on a channel without history first: the relay's buffers for this
+  // connection have grown to their high-water mark before RSS is read.
+  if (!publish_and_sync(fd, &buf, "m1-warmup", uint32_t((1u << 20) / (o.size + 48) + 1), o.size)) {
+    ::close(fd);
+    return print_failure(o, "publishing failed");
+  }
   // A first message everywhere: the channels exist before RSS is read.
   for (uint32_t c = 0; c < o.channels; ++c) {
     if (!publish_and_sync(fd, &buf, "mem-" + std::to_string(c), 1, o.size)) {
