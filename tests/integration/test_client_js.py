@@ -10,7 +10,9 @@ move the relay to a new process behind the same address:
     spread by the full-jitter backoff (no 100 ms window holds 20 % of them);
 (d) the relay itself closes the page as a slow consumer (the proxy stops forwarding the
     relay's bytes while a publisher floods): the page sees the close, reconnects and
-    recovers the rest, so it ends with every message once, in order.
+    recovers the rest, so it ends with every message once, in order;
+(e) the demo page at / on a channel with history: after a cut it says
+    "reconnected, recovered N messages" and lists the missed ones.
 
 (a) and (b) need history and `recover` on the server (README "History, recovery and
 presence"); they are skipped, saying so, when this build lacks them.
@@ -321,3 +323,32 @@ def test_slow_consumer_close_then_recovery(relay_factory, tmp_path):
             await page.close()
             await proxy.close()
     run(main(), timeout=180)
+
+
+def test_demo_page_shows_the_recovery(relay_factory, tmp_path):
+    if not history_supported(tmp_path):
+        pytest.skip("this build has no channel history (history_size): issue 11 server side")
+    relay = relay_factory(HISTORY)
+
+    async def main():
+        proxy = await Proxy(relay.port).start()
+        page = await Page().start(f"http://{HOST}:{proxy.port}/?channel=hist")
+        try:
+            await page.wait_for("document.body.dataset.state === 'open'")
+            publish(relay, "before")
+            await page.wait_for("document.getElementById('messages').textContent.includes('before')")
+            proxy.held = True
+            proxy.cut()
+            await page.wait_for("document.body.dataset.state === 'closed'")
+            for i in range(3):
+                publish(relay, f"missed{i}")
+            proxy.held = False
+            await page.wait_for("document.getElementById('recovery').textContent !== ''", 30)
+            line = await page.eval("return document.getElementById('recovery').textContent;")
+            assert line == "reconnected, recovered 3 messages", line
+            text = await page.eval("return document.getElementById('messages').textContent;")
+            assert all(f"missed{i}" in text for i in range(3)), text
+        finally:
+            await page.close()
+            await proxy.close()
+    run(main(), timeout=150)
