@@ -10,7 +10,8 @@
 #
 # Environment: RUNS (3), SCALE (full|small), BUILD_DIR (build-bench), OUT_DIR
 # (tests/bench), RAW (where the JSON lines go; default $OUT_DIR/results.jsonl), ONLY (keys
-# to run, space-separated, e.g. ONLY="A1-off A1-on" with OUT_DIR elsewhere; default all).
+# to run, space-separated, e.g. ONLY="A1-off A1-on" or ONLY="F2-10k F2-10k-hist R1 M1",
+# with OUT_DIR elsewhere; default all).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -84,7 +85,8 @@ if ((ncpu < 2)); then
 fi
 
 # ---- the scenarios ------------------------------------------------------------------------
-# key | scenario | arguments
+# key | scenario | arguments | relay config ("history": the channels of issue 11 keep
+# history; wsrelay only, the Node relay has none)
 if [[ $scale == small ]]; then
   scenarios=(
     "F1-W32|F1|--subscribers 50 --window 32 --duration 1 --warmup 0.2"
@@ -99,6 +101,9 @@ if [[ $scale == small ]]; then
     "A1-on|A1|--connections 300 --token-secret $bench_secret"
     "F1-rights-off|F1|--subscribers 50 --window 32 --duration 1 --warmup 0.2"
     "F1-rights-on|F1|--subscribers 50 --window 32 --duration 1 --warmup 0.2 --token $bench_token"
+    "F2-10k-hist|F2|--channels 10 --rate 10000 --duration 1 --warmup 0.2|history"
+    "R1|R1|--subscribers 200|history"
+    "M1|M1|--channels 10|history"
   )
 else
   scenarios=(
@@ -114,6 +119,9 @@ else
     "A1-on|A1|--token-secret $bench_secret"
     "F1-rights-off|F1|--window 32"
     "F1-rights-on|F1|--window 32 --token $bench_token"
+    "F2-10k-hist|F2|--rate 10000|history"
+    "R1|R1||history"
+    "M1|M1||history"
   )
 fi
 
@@ -135,13 +143,18 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# start_relay NAME PORT [KEY]: the relay alone on core 0; sets relay_pid.
+# start_relay NAME PORT [KEY] [CONFIG]: the relay alone on core 0; sets relay_pid. KEY picks
+# the auth settings (auth_json), CONFIG "history" keeps history on f2-*, storm and mem-*.
 start_relay() {
-  local name=$1 port=$2 key=${3:-}
+  local name=$1 port=$2 key=${3:-} config=${4:-}
+  local channels='[]'
+  # F2's channels (f2-*), R1's "storm" and M1's mem-* with history (R1/M1 need it).
+  [[ $config == history ]] && channels='[{"match": "f2-*", "history_size": 100},
+   {"match": "storm", "history_size": 100}, {"match": "mem-*", "history_size": 1000}]'
   if [[ $name == wsrelay ]]; then
     cat >"$work/relay.json" <<EOF
 {"listen": "127.0.0.1:$port", "metrics_listen": "", "log_level": "warn", "demo": false,
- "limits": {"max_connections": 30000}$(auth_json "$key")}
+ "limits": {"max_connections": 30000}, "channels": $channels$(auth_json "$key")}
 EOF
     taskset -c 0 "$relay_bin" --config "$work/relay.json" 2>>"$work/relay.log" &
   else
@@ -163,15 +176,16 @@ started=$(date +%s)
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for run in $(seq "$runs"); do
   for entry in "${scenarios[@]}"; do
-    IFS='|' read -r key scenario args <<<"$entry"
+    IFS='|' read -r key scenario args relay_config <<<"$entry"
     [[ -n $only && " $only " != *" $key "* ]] && continue
     for relay in wsrelay node; do
       # I1 on the Node relay (no queue limit) would only fill the kernel with 2,000 x 4 MiB.
       [[ $key == I1 && $relay == node ]] && continue
       # Tokens on and off are a comparison within wsrelay: the Node relay has no tokens.
       [[ ($key == A1-* || $key == F1-rights-*) && $relay == node ]] && continue
+      [[ -n $relay_config && $relay == node ]] && continue  # no history in the Node relay
       port=$(free_port)
-      start_relay "$relay" "$port" "$key"
+      start_relay "$relay" "$port" "$key" "$relay_config"
       # shellcheck disable=SC2086  # args is a word list
       line=$(taskset -c 1 timeout 180 "$bench_bin" "$scenario" --port "$port" --relay-pid "$relay_pid" \
                --label "$relay" $args) || true

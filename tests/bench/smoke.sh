@@ -71,6 +71,23 @@ print("smoke: %s %s ok" % (r["relay"], scenario))
 EOF
 }
 
+# check_history LINE SCENARIO: R1/M1 (history, issue 11): valid JSON, the figures, no error.
+check_history() {
+  "$py" - "$1" "$2" <<'EOF'
+import json, sys
+line, scenario = sys.argv[1], sys.argv[2]
+r = json.loads(line)
+assert r["scenario"] == scenario, r
+need = {"R1": ["seconds_to_finish", "relay_cpu_s", "relay_cpu_us_per_replayed_message",
+               "bad_acks", "out_of_order", "disconnects", "incomplete"],
+        "M1": ["bytes_per_stored_message", "channels_missing_history"]}[scenario]
+for k in need:
+    assert k in r, "missing " + k
+assert r["ok"] is True, r
+print("smoke: %s %s ok" % (r["relay"], scenario))
+EOF
+}
+
 # run_scenario LABEL PORT PID SCENARIO ARGS...
 run_scenario() {
   local label=$1 port=$2 pid=$3 scenario=$4
@@ -79,7 +96,7 @@ run_scenario() {
   line=$(timeout 60 "$bench_bin" "$scenario" --port "$port" --relay-pid "$pid" --label "$label" \
            --setup-timeout 20 --drain-timeout 5 "$@")
   echo "$line"
-  check "$line" "$scenario"
+  if [[ $scenario == R1 || $scenario == M1 ]]; then check_history "$line" "$scenario"; else check "$line" "$scenario"; fi
 }
 
 run_all() {
@@ -91,11 +108,15 @@ run_all() {
   run_scenario "$label" "$port" "$pid" H1 --subscribers 10 --http-conns 2 --pipeline 4 --duration 1 --warmup 0.1
   [[ $label == node ]] || run_scenario "$label" "$port" "$pid" I1 --idle-readers 50 --subscribers 2 --rate 40 --duration 1
   [[ $label == node ]] || run_scenario "$label" "$port" "$pid" A1 --connections 50
+  # History (wsrelay only): "storm" and mem-* keep history in the config below.
+  [[ $label == node ]] || run_scenario "$label" "$port" "$pid" R1 --subscribers 50 --history 20
+  [[ $label == node ]] || run_scenario "$label" "$port" "$pid" M1 --channels 4 --history 50
 }
 
 port=$(free_port)
 cat >"$work/relay.json" <<EOF
-{"listen": "127.0.0.1:$port", "metrics_listen": "", "log_level": "warn", "demo": false}
+{"listen": "127.0.0.1:$port", "metrics_listen": "", "log_level": "warn", "demo": false,
+ "channels": [{"match": "storm", "history_size": 100}, {"match": "mem-*", "history_size": 1000}]}
 EOF
 "$relay_bin" --config "$work/relay.json" &
 relay_pid=$!

@@ -15,6 +15,9 @@ import tempfile
 RELAYS = [("wsrelay", "wsrelay"), ("node", "Node `ws`")]
 ERRORS = ["lost", "duplicated", "reordered", "retyped", "corrupt", "misrouted", "disconnects",
           "http_bad_responses"]
+# R1 and M1 (history, issue 11): a wrong recovery ack, a replay out of order, a client that
+# did not get all of it, a channel whose oldest message was not stored.
+ERRORS += ["bad_acks", "out_of_order", "incomplete", "channels_missing_history"]
 
 
 def get(rec, path):
@@ -105,6 +108,12 @@ ROWS = [
     ("I1", "idle readers closed", "idle_closed", 1, 0, None),
     ("I1", "relay RSS peak (MiB)", "rss_peak_kb", 1 / 1024, 1, None),
     ("I1", "kernel TCP memory peak (MiB)", "tcp_mem_peak_kb", 1 / 1024, 1, None),
+    ("F2-10k-hist", "latency p99 (µs)", "latency_us.p99", 1, 0, None),
+    ("F2-10k-hist", "relay CPU per delivery (ns)", "relay_cpu_ns_per_delivery", 1, 0, None),
+    ("R1", "seconds until every client recovered", "seconds_to_finish", 1, 2, None),
+    ("R1", "relay CPU (s)", "relay_cpu_s", 1, 3, None),
+    ("R1", "relay CPU per replayed message (µs)", "relay_cpu_us_per_replayed_message", 1, 2, None),
+    ("M1", "relay RSS per stored message (bytes)", "bytes_per_stored_message", 1, 0, None),
 ]
 
 SCENARIOS = [
@@ -120,6 +129,9 @@ SCENARIOS = [
     ("A1-on", "A1 connects, tokens on", "the same with auth.mode required: an HS256 token per client, raw in ?token=, /ws in the auth op (ready at its ack)"),
     ("F1-rights-off", "F1 without rights", "F1 W=32 beside F1-rights-on, auth off (wsrelay only)"),
     ("F1-rights-on", "F1 with publish rights", "F1 W=32 with auth.mode required, f1's access subscribe and publish \"claims\", one token granting f1"),
+    ("F2-10k-hist", "F2 with history", "F2-10k with `history_size` 100 on every f2-* channel (wsrelay only; compare with F2-10k)"),
+    ("R1", "R1 recovery storm", "1,000 `/ws` clients, connected first, subscribe at once with `recover`, 100 messages of 200 B each to replay (wsrelay only)"),
+    ("M1", "M1 history memory", "100 channels × 1,000 stored messages of 64 B: relay RSS growth per stored message (wsrelay only)"),
 ]
 
 # Tokens on beside tokens off (README "Securing wsrelay"): (figure, key off, key on, path,
@@ -273,6 +285,7 @@ def write_svg(res, args):
         plots = []
         for i, (title, path, scale, items, targets) in enumerate(PANELS):
             dat = os.path.join(tmp, f"p{i}.dat")
+            any_value = False  # a run of a few keys (run_all.sh ONLY=) leaves panels empty
             with open(dat, "w") as f:
                 for item in items:
                     key, label = item[0], item[1]
@@ -281,8 +294,10 @@ def write_svg(res, args):
                     for relay, _ in RELAYS:
                         v = res.median(key, relay, p)
                         vals.append("NaN" if v is None else f"{v * scale:.6g}")
+                        any_value = any_value or v is not None
                     f.write(f'"{label}" {vals[0]} {vals[1]}\n')
-            plots.append((title, dat, targets))
+            if any_value:
+                plots.append((title, dat, targets))
         gp = [
             'set terminal svg size 1500,850 dynamic enhanced font "sans,11" background rgb "white"',
             f'set output "{args.svg}"',
@@ -312,7 +327,8 @@ def write_svg(res, args):
         script = os.path.join(tmp, "plot.gp")
         with open(script, "w") as f:
             f.write("\n".join(gp) + "\n")
-        subprocess.run(["gnuplot", script], check=True)
+        if plots:
+            subprocess.run(["gnuplot", script], check=True)
 
 
 def main():

@@ -129,3 +129,29 @@ def test_many_subscribers_and_patterns(relay):
             for ws in conns:
                 await ws.close()
     run(main(), timeout=150)
+
+
+def test_pattern_and_exact_on_a_channel_with_history_once_with_offset(relay_factory):
+    """A channel with history matched by an exact subscription (resumed with `recover`) and
+    a pattern on one connection: the replay and then each live message arrive once, in
+    offset order."""
+    relay = relay_factory({"channels": [{"match": "h.*", "history_size": 100}]})
+
+    async def main():
+        async with ws_connect(relay.url("/ws")) as s, ws_connect(relay.url("/ws")) as p:
+            ack = await request(s, {"op": "subscribe", "channel": "h.a", "id": 1})
+            epoch = ack["epoch"]
+            await request(s, {"op": "unsubscribe", "channel": "h.a", "id": 2})
+            for i in range(3):
+                assert (await pub(p, "h.a", f"m{i}"))["offset"] == i + 1
+            assert await sub(s, "h.*", 3) == {"id": 3, "ok": True}
+            ack = await request(s, {"op": "subscribe", "channel": "h.a", "id": 4,
+                                    "recover": {"offset": 1, "epoch": epoch}})
+            assert ack["recovered"] is True and ack["replayed"] == 2, ack
+            for i in range(3, 6):
+                await pub(p, "h.a", f"m{i}")
+            got = [await recv_json(s) for _ in range(5)]
+            assert [(m["offset"], m["text"]) for m in got] == [(k + 1, f"m{k}") for k in range(1, 6)]
+            assert all(m["channel"] == "h.a" for m in got)
+            await expect_silence(s)
+    run(main())

@@ -17,7 +17,7 @@ namespace relay::bench {
 
 void print_usage() {
   std::fprintf(stderr,
-               "usage: wsrelay-bench F1|F2|F3|C1|H1|I1|K1|A1 --port PORT [options]\n"
+               "usage: wsrelay-bench F1|F2|F3|C1|H1|I1|K1|A1|R1|M1 --port PORT [options]\n"
                "  --host ADDR          relay address (default 127.0.0.1; loopback only)\n"
                "  --relay-pid PID      relay process for CPU time and RSS from /proc\n"
                "  --label NAME         relay name in the JSON line\n"
@@ -40,6 +40,7 @@ void print_usage() {
                "  --flooders N         K1: clients flooding 1-byte messages (canary under flood)\n"
                "  --token-secret S     A1: HS256 secret (kid bench), a token per client\n"
                "  --token T            WebSocket upgrades carry ?token=T\n"
+               "  --history N          R1: messages each client recovers; M1: stored per channel\n"
                "  --idle-readers N     I1: connections that never read\n"
                "  --idle-rcvbuf B      I1: their SO_RCVBUF\n"
                "  --deflate on|off     WebSocket clients offer permessage-deflate (default off);\n"
@@ -48,7 +49,10 @@ void print_usage() {
                "10000 msg/s, 256 B; F3 10000 subscribers, 10 msg/s, 32 B; C1 10000 connections;\n"
                "H1 100 subscribers, 4 connections x 16 pipelined, 64 B; I1 2000 idle readers,\n"
                "4 subscribers, 160 msg/s of 65536 B; K1 500 subscribers, 1 flooder;\n"
-               "A1 2000 connections on a raw channel, then 2000 on /ws, 64 at once.\n");
+               "A1 2000 connections on a raw channel, then 2000 on /ws, 64 at once.\n"
+
+               "R1 1000 clients recovering 100 messages of 200 B each; M1 100 channels x\n"
+               "1000 messages of 64 B (both need history on \"storm\" and \"mem-*\").\n");
 }
 
 namespace {
@@ -88,6 +92,14 @@ void set_defaults(Options* o) {
   } else if (s == "A1") {  // per path: raw, then /ws
     o->subscribers = 2000;
     o->concurrency = 64;
+  } else if (s == "R1") {  // recovery storm
+    o->subscribers = 1000;
+    o->history = 100;
+    o->size = 200;
+  } else if (s == "M1") {  // memory per stored message
+    o->channels = 100;
+    o->history = 1000;
+    o->size = 64;
   }
 }
 
@@ -155,6 +167,8 @@ bool parse_options(int argc, char** argv, Options* o) {
       ok = parse_number(v, &o->flooders) && o->flooders > 0;
     else if (arg == "--hold")
       ok = parse_number(v, &o->hold_s) && o->hold_s >= 0;
+    else if (arg == "--history")
+      ok = parse_number(v, &o->history);
     else if (arg == "--idle-readers")
       ok = parse_number(v, &o->idle_readers);
     else if (arg == "--idle-rcvbuf")

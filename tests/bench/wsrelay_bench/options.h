@@ -15,7 +15,7 @@
 namespace relay::bench {
 
 struct Options {
-  std::string scenario;  // F1 F2 F3 C1 H1 I1 K1 A1
+  std::string scenario;  // F1 F2 F3 C1 H1 I1 K1 A1 R1 M1
   std::string host = "127.0.0.1";
   uint16_t port = 0;
   pid_t relay_pid = 0;          // for CPU time and RSS; 0 = not measured
@@ -42,6 +42,7 @@ struct Options {
   uint32_t flooders = 1;        // K1: clients flooding 1-byte messages
   std::string token_secret;     // A1: HS256 secret (kid "bench") to sign a token per client
   std::string token;            // WebSocket upgrades carry ?token=TOKEN (F1 with rights)
+  uint32_t history = 100;       // R1: messages each client recovers; M1: stored per channel
 };
 
 // Fills the defaults of opts.scenario, then applies argv; false (with a message on

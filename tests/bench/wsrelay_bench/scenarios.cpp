@@ -389,6 +389,7 @@ int run_scenario(const Options& o) {
   if (o.scenario == "I1") return run_i1(o);
   if (o.scenario == "K1") return run_canary_flood(o);
   if (o.scenario == "A1") return run_auth_connect(o);
+  if (o.scenario == "R1" || o.scenario == "M1") return run_history_scenario(o);
   std::fprintf(stderr, "wsrelay-bench: unknown scenario '%s'\n", o.scenario.c_str());
   return 64;
 }
