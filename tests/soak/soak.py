@@ -161,45 +161,52 @@ def reset(s):
         pass
 
 
-def drain_outcomes(socks, quiet=1.0, limit=20.0):
+def drain_outcomes(socks, quiet=1.0, limit=30.0):
     """Reads each socket to its end: {close code | 'reset' | 'eof' | 'open': count}.
-    A socket that stays quiet for `quiet` s without ending is counted 'open'."""
-    sel = selectors.DefaultSelector()
-    state = {}
+    Passes over all of them, each read until it would block; a socket that got nothing for
+    `quiet` s (and at least one pass) without ending is counted 'open'."""
+    out = {}
+    state = {}  # socket -> [the last 256 bytes, when data last came, empty passes]
+    start = time.monotonic()
     for s in socks:
         try:
             s.setblocking(False)
-            sel.register(s, selectors.EVENT_READ)
-            state[s] = [b"", time.monotonic()]
-        except (OSError, ValueError):
-            pass
-    out = {}
+            state[s] = [b"", start, 0]
+        except OSError:
+            out["reset"] = out.get("reset", 0) + 1
 
     def done(s, what):
         out[what] = out.get(what, 0) + 1
-        sel.unregister(s)
         del state[s]
         s.close()
 
-    deadline = time.monotonic() + limit
-    while state and time.monotonic() < deadline:
-        for key, _ in sel.select(0.1):
-            s = key.fileobj
-            try:
-                data = s.recv(1 << 18)
-            except BlockingIOError:
-                continue
-            except OSError:
-                done(s, "reset")
-                continue
-            if not data:
-                code = close_code_in_tail(state[s][0])
-                done(s, str(code) if code is not None else "eof")
-                continue
-            state[s] = [(state[s][0] + data)[-256:], time.monotonic()]
+    while state and time.monotonic() < start + limit:
+        for s in list(state):
+            st = state[s]
+            got = False
+            while True:
+                try:
+                    data = s.recv(1 << 18)
+                except BlockingIOError:
+                    break
+                except OSError:
+                    done(s, "reset")
+                    break
+                if not data:
+                    code = close_code_in_tail(st[0])
+                    done(s, str(code) if code is not None else "eof")
+                    break
+                st[0] = (st[0] + data)[-256:]
+                got = True
+            if s in state:
+                if got:
+                    st[1], st[2] = time.monotonic(), 0
+                else:
+                    st[2] += 1
         now = time.monotonic()
-        for s in [s for s, (_, t) in state.items() if now - t > quiet]:
+        for s in [s for s, st in state.items() if st[2] and now - st[1] > quiet]:
             done(s, "open")
+        time.sleep(0.1)
     for s in list(state):
         done(s, "open")
     return out
@@ -536,24 +543,41 @@ def die_main(port, a, stop, result):
 
 def storm_main(port, a, stop, result):
     """Reconnect storms: --storm connections at once on the good channels (raw and /ws,
-    subscribed), all reset together, then again after a short pause."""
+    subscribed): every connect and upgrade request sent before the first answer is read;
+    after a moment all of them go at once (most with a reset), then again."""
     raise_nofile()
     rounds, connected, outcomes = 0, 0, {}
     while not stop.is_set():
-        socks = []
+        pending = []
         for i in range(a.storm):
-            ch = f"good-{i % a.good_channels}"
+            path = "/ws" if i % 3 == 0 else f"/channels/good-{i % a.good_channels}"
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             try:
-                if i % 3 == 0:
-                    s, _ = connect(port, "/ws")
-                    s.sendall(frame(0x1, json.dumps({"op": "subscribe", "channel": ch}).encode()))
-                else:
-                    s, _ = connect(port, f"/channels/{ch}")
-                socks.append(s)
-            except ConnectionError as e:
-                add_counts(outcomes, {str(e)[:40]: 1})
+                s.settimeout(20)
+                s.connect((HOST, port))
+                s.sendall(upgrade_head(path))
+                pending.append((s, i))
             except OSError as e:
+                s.close()
                 add_counts(outcomes, {type(e).__name__: 1})
+        socks = []
+        for s, i in pending:
+            try:
+                buf = b""
+                while b"\r\n\r\n" not in buf:
+                    chunk = s.recv(4096)
+                    if not chunk:
+                        raise ConnectionError("closed during the handshake")
+                    buf += chunk
+                if not buf.startswith(b"HTTP/1.1 101"):
+                    raise ConnectionError(buf.split(b"\r\n")[0].decode("latin-1"))
+                if i % 3 == 0:
+                    s.sendall(frame(0x1, json.dumps(
+                        {"op": "subscribe", "channel": f"good-{i % a.good_channels}"}).encode()))
+                socks.append(s)
+            except OSError as e:
+                s.close()
+                add_counts(outcomes, {str(e)[:40] or type(e).__name__: 1})
         connected += len(socks)
         stop.wait(0.3)
         for k, s in enumerate(socks):
@@ -717,7 +741,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--binary", default=os.environ.get("WSRELAY_BIN"))
     ap.add_argument("--seconds", type=float, default=180, help="whole run (warm-up included)")
-    ap.add_argument("--warmup", type=float, default=0.2, help="share of --seconds")
+    ap.add_argument("--warmup", type=float, default=0.3, help="share of --seconds")
     ap.add_argument("--settle", type=float, default=10, help="seconds without load before RSS")
     ap.add_argument("--good-procs", type=int, default=2)
     ap.add_argument("--good-channels", type=int, default=4)
