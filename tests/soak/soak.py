@@ -17,15 +17,17 @@ Kinds of clients, each kind in its own process (so no kind starves another in Py
          then all of them reset, again and again
 
 The run starts the relay from --binary with a config that states its limits (the defaults,
-written out), then runs a warm-up round of every kind, then the measured round, each
-followed by --settle seconds without load.
+written out), then runs a warm-up round of every kind, then the measured round (by default
+each half of --seconds, the same load), each followed by --settle seconds without load.
 
 RSS is read from /proc before the first connection, after the warm-up round and after the
 measured round. The check is end <= 1.10 x after-warm-up, not against the start: the
 allocator keeps the arenas that freed memory came from (glibc returns the top of the heap
 only), so the first load grows RSS once to the working size and it stays there; what a user
 sees is whether it keeps growing. A leak or memory held after the clients left shows as
-growth between the two quiet points. Also reported: the kernel's TCP memory
+growth between the two quiet points. The peak of each round is reported too: a measured
+round that peaks higher than the warm-up (say all never-readers' queues full at once) leaves
+more fragmented heap behind, which the check counts as growth. Also reported: the kernel's TCP memory
 (/proc/net/sockstat, peak), the relay's CPU seconds, what the bad kinds saw at their end
 (close code, reset, EOF) and the relay's own close and slow-consumer metrics.
 
@@ -118,6 +120,41 @@ def connect(port, path, timeout=20.0, rcvbuf=None):
     except BaseException:
         s.close()
         raise
+
+
+def connect_many(port, paths):
+    """Upgraded sockets for `paths`, all requests sent before the first answer is read (a
+    storm, and fast even on a busy machine): [(socket or None, path, the error)]."""
+    pending = []
+    for path in paths:
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            s.settimeout(20)
+            s.connect((HOST, port))
+            s.sendall(upgrade_head(path))
+            pending.append((s, path, None))
+        except OSError as e:
+            s.close()
+            pending.append((None, path, type(e).__name__))
+    out = []
+    for s, path, err in pending:
+        if s is None:
+            out.append((None, path, err))
+            continue
+        try:
+            buf = b""
+            while b"\r\n\r\n" not in buf:
+                chunk = s.recv(4096)
+                if not chunk:
+                    raise ConnectionError("closed during the handshake")
+                buf += chunk
+            if not buf.startswith(b"HTTP/1.1 101"):
+                raise ConnectionError(buf.split(b"\r\n")[0].decode("latin-1"))
+            out.append((s, path, None))
+        except OSError as e:
+            s.close()
+            out.append((None, path, str(e)[:40] or type(e).__name__))
+    return out
 
 
 def split_frames(data):
@@ -418,23 +455,24 @@ def http_main(port, a, ready, go, stop, result):
 def idle_main(port, a, stop, result):
     """Subscribers of the good channels that never read; the /ws ones pipeline requests."""
     raise_nofile()
-    socks, refused = [], 0
-    for i in range(a.idle):
-        ch = f"good-{i % a.good_channels}"
-        try:
-            if i % 2:
-                s, _ = connect(port, "/ws")
-                reqs = [{"op": "subscribe", "channel": ch, "id": 0}]
-                reqs += [{"op": "ping", "id": n} for n in range(1, 50)]
-                s.sendall(b"".join(frame(0x1, json.dumps(r).encode()) for r in reqs))
-            else:
-                s, _ = connect(port, f"/channels/{ch}")
-            socks.append(s)
-        except OSError:
+    socks, refused, ws = [], 0, set()
+    paths = ["/ws" if i % 2 else f"/channels/good-{i % a.good_channels}" for i in range(a.idle)]
+    for i, (s, path, err) in enumerate(connect_many(port, paths)):
+        if s is None:
             refused += 1
+        elif path == "/ws":
+            ch = f"good-{i % a.good_channels}"
+            reqs = [{"op": "subscribe", "channel": ch, "id": 0}]
+            reqs += [{"op": "ping", "id": n} for n in range(1, 50)]
+            s.sendall(b"".join(frame(0x1, json.dumps(r).encode()) for r in reqs))
+            ws.add(s)
+            socks.append(s)
+        else:
+            socks.append(s)
     stop.wait()
     result.put({"kind": "idle", "connections": len(socks), "refused": refused,
-                "outcomes": drain_outcomes(socks)})
+                "outcomes": drain_outcomes([s for s in socks if s not in ws]),
+                "ws_outcomes": drain_outcomes([s for s in socks if s in ws])})
 
 
 def flood_main(port, a, stop, result):
@@ -548,36 +586,20 @@ def storm_main(port, a, stop, result):
     raise_nofile()
     rounds, connected, outcomes = 0, 0, {}
     while not stop.is_set():
-        pending = []
-        for i in range(a.storm):
-            path = "/ws" if i % 3 == 0 else f"/channels/good-{i % a.good_channels}"
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            try:
-                s.settimeout(20)
-                s.connect((HOST, port))
-                s.sendall(upgrade_head(path))
-                pending.append((s, i))
-            except OSError as e:
-                s.close()
-                add_counts(outcomes, {type(e).__name__: 1})
+        paths = ["/ws" if i % 3 == 0 else f"/channels/good-{i % a.good_channels}"
+                 for i in range(a.storm)]
         socks = []
-        for s, i in pending:
-            try:
-                buf = b""
-                while b"\r\n\r\n" not in buf:
-                    chunk = s.recv(4096)
-                    if not chunk:
-                        raise ConnectionError("closed during the handshake")
-                    buf += chunk
-                if not buf.startswith(b"HTTP/1.1 101"):
-                    raise ConnectionError(buf.split(b"\r\n")[0].decode("latin-1"))
-                if i % 3 == 0:
+        for i, (s, path, err) in enumerate(connect_many(port, paths)):
+            if s is None:
+                add_counts(outcomes, {err: 1})
+                continue
+            if path == "/ws":
+                try:
                     s.sendall(frame(0x1, json.dumps(
                         {"op": "subscribe", "channel": f"good-{i % a.good_channels}"}).encode()))
-                socks.append(s)
-            except OSError as e:
-                s.close()
-                add_counts(outcomes, {str(e)[:40] or type(e).__name__: 1})
+                except OSError:
+                    pass
+            socks.append(s)
         connected += len(socks)
         stop.wait(0.3)
         for k, s in enumerate(socks):
@@ -741,7 +763,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--binary", default=os.environ.get("WSRELAY_BIN"))
     ap.add_argument("--seconds", type=float, default=180, help="whole run (warm-up included)")
-    ap.add_argument("--warmup", type=float, default=0.3, help="share of --seconds")
+    ap.add_argument("--warmup", type=float, default=0.5, help="share of --seconds")
     ap.add_argument("--settle", type=float, default=10, help="seconds without load before RSS")
     ap.add_argument("--good-procs", type=int, default=2)
     ap.add_argument("--good-channels", type=int, default=4)
@@ -791,10 +813,11 @@ def main():
         reports += run_round(port, warm, a)
         time.sleep(a.settle)
         fig["rss_after_warmup_kb"] = rss_kb(relay.pid)
+        fig["rss_peak_warmup_kb"], sampler.rss_peak = sampler.rss_peak, 0
         reports += run_round(port, a.seconds - warm, a)
         time.sleep(a.settle)
         fig["rss_end_kb"] = rss_kb(relay.pid)
-        fig["rss_peak_kb"] = sampler.rss_peak
+        fig["rss_peak_measured_kb"] = sampler.rss_peak
         fig["tcp_mem_start_kb"] = sampler.tcp_start // 1024
         fig["tcp_mem_peak_kb"] = sampler.tcp_peak // 1024
         fig["tcp_mem_end_kb"] = tcp_mem_bytes() // 1024
