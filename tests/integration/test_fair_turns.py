@@ -24,7 +24,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SUBSCRIBERS = 500
 SAMPLES = 150
 WARMUP_S = 2.0
-P99_BOUND_MS = 150.0  # the goal is 20 ms (Release); the margin: sanitizers, a busy machine
+# The goal is a p99 under 20 ms (Release; wsrelay-bench K1 reports it without a margin).
+# The bound is 10x that: ASan+UBSan make the relay 2-3x slower, and on the busy shared
+# 2-core machine (load 10) 2 flooders measured p99 126 ms (p50 24 ms) here, so 60 ms would
+# flake. Before fair turns the canary's p99 was 870-965 ms and its p50 512-663 ms in Release
+# (issue 9; tests/bench/RESULTS.md K1 "before"), so this bound fails on that code by 4x.
+P99_BOUND_MS = 200.0
 
 
 # ---- helper processes (python3 test_fair_turns.py reader|flooder ...) --------------------
