@@ -75,6 +75,8 @@ if [[ $scale == small ]]; then
     "C1|C1|--connections 500"
     "H1|H1|--duration 1 --warmup 0.2"
     "I1|I1|--idle-readers 200 --duration 1"
+    "K1-1|K1|--subscribers 100 --flooders 1 --duration 1 --warmup 0.5"
+    "K1-2|K1|--subscribers 100 --flooders 2 --duration 1 --warmup 0.5"
   )
 else
   scenarios=(
@@ -86,6 +88,8 @@ else
     "C1|C1|"
     "H1|H1|"
     "I1|I1|--duration 3"
+    "K1-1|K1|--flooders 1 --duration 3"
+    "K1-2|K1|--flooders 2 --duration 3"
   )
 fi
 
@@ -139,6 +143,8 @@ for run in $(seq "$runs"); do
     for relay in wsrelay node; do
       # I1 on the Node relay (no queue limit) would only fill the kernel with 2,000 x 4 MiB.
       [[ $key == I1 && $relay == node ]] && continue
+      # K1 measures wsrelay's fair turns; Node's single loop has no per-client budget.
+      [[ $key == K1-* && $relay == node ]] && continue
       port=$(free_port)
       start_relay "$relay" "$port"
       # shellcheck disable=SC2086  # args is a word list

@@ -105,6 +105,14 @@ ROWS = [
     ("I1", "idle readers closed", "idle_closed", 1, 0, None),
     ("I1", "relay RSS peak (MiB)", "rss_peak_kb", 1 / 1024, 1, None),
     ("I1", "kernel TCP memory peak (MiB)", "tcp_mem_peak_kb", 1 / 1024, 1, None),
+    ("K1-1", "canary round trip p50 (ms)", "canary_rtt_us.p50", 1e-3, 2, None),
+    ("K1-1", "canary round trip p99 (ms)", "canary_rtt_us.p99", 1e-3, 2, le(20e3, "< 20")),
+    ("K1-1", "flood messages/s taken from the flooders", "flood_messages_per_s", 1, 0, None),
+    ("K1-1", "flood deliveries/s to the reading subscribers", "flood_deliveries_per_s", 1, 0, None),
+    ("K1-2", "canary round trip p50 (ms)", "canary_rtt_us.p50", 1e-3, 2, None),
+    ("K1-2", "canary round trip p99 (ms)", "canary_rtt_us.p99", 1e-3, 2, le(20e3, "< 20")),
+    ("K1-2", "flood messages/s taken from the flooders", "flood_messages_per_s", 1, 0, None),
+    ("K1-2", "flood deliveries/s to the reading subscribers", "flood_deliveries_per_s", 1, 0, None),
 ]
 
 SCENARIOS = [
@@ -116,6 +124,8 @@ SCENARIOS = [
     ("C1", "C1 idle", "10,000 idle connections"),
     ("H1", "H1 HTTP publish", "POST /channels/h1 (4 connections × 16 pipelined) to 100 subscribers, 64 B"),
     ("I1", "I1 idle readers", "1 channel, 2,000 connections that never read, 4 that do, 1 publisher at 160 × 64 KiB/s (10 MiB/s)"),
+    ("K1-1", "K1 canary under flood, 1 flooder", "1 client sends 1-byte messages as fast as the relay takes them to a channel of 500 subscribers that read; a canary's round trip (publish -> delivery) on its own channel"),
+    ("K1-2", "K1 canary under flood, 2 flooders", "the same with 2 flooding clients"),
 ]
 
 
