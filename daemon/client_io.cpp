@@ -123,13 +123,23 @@ void Server::flush_pending() noexcept {
 }
 
 void Server::flush_pending_list() noexcept {
-  // flush() may mark more clients pending (never the same one twice): index loop.
-  for (size_t i = 0; i < pending_.size(); ++i) {
-    Client* c = pending_[i];
-    c->pending_write = false;
-    if (c->phase != ClientPhase::kDead) flush(c);
-  }
+  // The clients served in this turn's dispatch first, the deliveries of held input resumed
+  // in the previous before-sleep last (fair_turns.cpp): a message on a quiet channel does
+  // not wait behind the writev of every subscriber of a flooded one.
+  // flush() may mark more clients pending (never the same one twice): index loops.
+  const size_t resumed = std::min(resumed_pending_, pending_.size());
+  resumed_pending_ = 0;
+  size_t i = resumed;
+  for (; i < pending_.size(); ++i) flush_entry(pending_[i]);
+  for (size_t j = 0; j < resumed; ++j) flush_entry(pending_[j]);
+  for (; i < pending_.size(); ++i) flush_entry(pending_[i]);  // marked by those flushes
   pending_.clear();
+}
+
+void Server::flush_entry(Client* c) noexcept {
+  if (!c->pending_write) return;  // flushed already in this pass
+  c->pending_write = false;
+  if (c->phase != ClientPhase::kDead) flush(c);
 }
 
 void Server::flush(Client* c) noexcept {

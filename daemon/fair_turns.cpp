@@ -144,6 +144,7 @@ void Server::resume_held_input() noexcept {
 // Clients closed during this turn leave the lists before free_dead() frees them.
 void Server::drop_dead_from_turn_lists() noexcept {
   std::erase_if(held_input_, [](Client* c) { return c->phase == ClientPhase::kDead; });
+  std::erase_if(pending_, [](Client* c) { return c->phase == ClientPhase::kDead; });
   std::erase_if(probes_, [](const PublishProbe& p) {
     if (p.client->phase != ClientPhase::kDead) return false;
     p.client->probe_slot = 0;

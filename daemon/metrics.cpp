@@ -123,6 +123,11 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                "Clients closed because all queues together went over max_total_queue_bytes "
                "(counted in wsrelay_slow_consumer_closes_total too).")
            .Add({});
+  publisher_pushbacks_ =
+      &counter("wsrelay_publisher_pushbacks_total",
+               "Times a publisher was not read until its last message left most subscribers' "
+               "queues (fair turns: TCP pushes back on it).")
+           .Add({});
   compression_in_ = &counter("wsrelay_compression_bytes_in_total",
                              "Payload bytes compressed for permessage-deflate subscribers "
                              "(once per message and encoding).")
@@ -162,6 +167,7 @@ void Metrics::update(const Stats& s) {
   advance(reloads_error_, s.reloads_error, last_.reloads_error);
   queued_bytes_->Set(static_cast<double>(s.queued_bytes));
   advance(queue_evictions_, s.queue_evictions, last_.queue_evictions);
+  advance(publisher_pushbacks_, s.publisher_pushbacks, last_.publisher_pushbacks);
   advance(compression_in_, s.compression_bytes_in, last_.compression_bytes_in);
   advance(compression_out_, s.compression_bytes_out, last_.compression_bytes_out);
   history_messages_->Set(static_cast<double>(s.history_messages));

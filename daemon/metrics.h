@@ -64,8 +64,9 @@ class Metrics {
 
   prometheus::Gauge* queued_bytes_ = nullptr;
   prometheus::Counter* queue_evictions_ = nullptr;
-  prometheus::Counter* compression_in_ = nullptr;   // permessage-deflate, bytes before
-  prometheus::Counter* compression_out_ = nullptr;  // and after
+  prometheus::Counter* publisher_pushbacks_ = nullptr;  // fair_turns.cpp
+  prometheus::Counter* compression_in_ = nullptr;       // permessage-deflate, bytes before
+  prometheus::Counter* compression_out_ = nullptr;      // and after
   prometheus::Gauge* history_messages_ = nullptr;
   prometheus::Gauge* history_bytes_ = nullptr;
   std::array<prometheus::Counter*, std::size(kRecoveryResultLabels)> recoveries_{};  // {result}

@@ -341,6 +341,7 @@ void Server::before_sleep(void* data) noexcept {
   self->resume_held_input();
   if (!self->held_input_.empty()) self->reactor_->skip_next_wait();
   self->drop_dead_from_turn_lists();
+  self->resumed_pending_ = self->pending_.size();  // all queued by the resumed input
   self->free_dead();
   if (self->draining_ && self->ws_clients_ == 0) self->reactor_->stop();
 }

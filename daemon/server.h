@@ -141,6 +141,7 @@ class Server {
   // Shuts the write side and discards input until the client's EOF (lingering close).
   void linger(Client* c) noexcept;
   void read_lingering(Client* c) noexcept;
+  void flush_entry(Client* c) noexcept;
   void free_dead() noexcept;
   void handle_slow_consumer(Client* c) noexcept;
   // After a flush: the client's share of the global total, and the hard limit for what
@@ -195,7 +196,10 @@ class Server {
 
   std::vector<Client*> clients_;  // every live client; Client::index is its slot
   std::vector<Client*> pending_;  // clients with bytes to flush this turn
-  std::vector<Client*> dead_;     // closed, freed in before-sleep
+  // pending_[0, resumed_pending_) were queued by held input in before-sleep (fair turns):
+  // flushed after the clients of the next turn (flush_pending_list).
+  size_t resumed_pending_ = 0;
+  std::vector<Client*> dead_;  // closed, freed in before-sleep
   // Fair turns (fair_turns.cpp). A publisher's last published frame: after the flush, the
   // subscriber queues still holding it are those whose kernel buffer is full.
   struct PublishProbe {

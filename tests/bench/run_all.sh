@@ -104,6 +104,8 @@ if [[ $scale == small ]]; then
     "F2-10k-hist|F2|--channels 10 --rate 10000 --duration 1 --warmup 0.2|history"
     "R1|R1|--subscribers 200|history"
     "M1|M1|--channels 10|history"
+    "K1-1|K1|--subscribers 100 --flooders 1 --duration 1 --warmup 0.5"
+    "K1-2|K1|--subscribers 100 --flooders 2 --duration 1 --warmup 0.5"
   )
 else
   scenarios=(
@@ -122,6 +124,8 @@ else
     "F2-10k-hist|F2|--rate 10000|history"
     "R1|R1||history"
     "M1|M1||history"
+    "K1-1|K1|--flooders 1 --duration 3"
+    "K1-2|K1|--flooders 2 --duration 3"
   )
 fi
 
@@ -184,6 +188,8 @@ for run in $(seq "$runs"); do
       # Tokens on and off are a comparison within wsrelay: the Node relay has no tokens.
       [[ ($key == A1-* || $key == F1-rights-*) && $relay == node ]] && continue
       [[ -n $relay_config && $relay == node ]] && continue  # no history in the Node relay
+      # K1 measures wsrelay's fair turns; Node's single loop has no per-client budget.
+      [[ $key == K1-* && $relay == node ]] && continue
       port=$(free_port)
       start_relay "$relay" "$port" "$key" "$relay_config"
       # shellcheck disable=SC2086  # args is a word list

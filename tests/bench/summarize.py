@@ -114,6 +114,14 @@ ROWS = [
     ("R1", "relay CPU (s)", "relay_cpu_s", 1, 3, None),
     ("R1", "relay CPU per replayed message (µs)", "relay_cpu_us_per_replayed_message", 1, 2, None),
     ("M1", "relay RSS per stored message (bytes)", "bytes_per_stored_message", 1, 0, None),
+    ("K1-1", "canary round trip p50 (ms)", "canary_rtt_us.p50", 1e-3, 2, None),
+    ("K1-1", "canary round trip p99 (ms)", "canary_rtt_us.p99", 1e-3, 2, le(20e3, "< 20")),
+    ("K1-1", "flood messages/s taken from the flooders", "flood_messages_per_s", 1, 0, None),
+    ("K1-1", "flood deliveries/s to the reading subscribers", "flood_deliveries_per_s", 1, 0, None),
+    ("K1-2", "canary round trip p50 (ms)", "canary_rtt_us.p50", 1e-3, 2, None),
+    ("K1-2", "canary round trip p99 (ms)", "canary_rtt_us.p99", 1e-3, 2, le(20e3, "< 20")),
+    ("K1-2", "flood messages/s taken from the flooders", "flood_messages_per_s", 1, 0, None),
+    ("K1-2", "flood deliveries/s to the reading subscribers", "flood_deliveries_per_s", 1, 0, None),
 ]
 
 SCENARIOS = [
@@ -132,6 +140,8 @@ SCENARIOS = [
     ("F2-10k-hist", "F2 with history", "F2-10k with `history_size` 100 on every f2-* channel (wsrelay only; compare with F2-10k)"),
     ("R1", "R1 recovery storm", "1,000 `/ws` clients, connected first, subscribe at once with `recover`, 100 messages of 200 B each to replay (wsrelay only)"),
     ("M1", "M1 history memory", "100 channels × 1,000 stored messages of 64 B: relay RSS growth per stored message (wsrelay only)"),
+    ("K1-1", "K1 canary under flood, 1 flooder", "1 client sends 1-byte messages as fast as the relay takes them to a channel of 500 subscribers that read; a canary's round trip (publish -> delivery) on its own channel"),
+    ("K1-2", "K1 canary under flood, 2 flooders", "the same with 2 flooding clients"),
 ]
 
 # Tokens on beside tokens off (README "Securing wsrelay"): (figure, key off, key on, path,

@@ -24,7 +24,15 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SUBSCRIBERS = 500
 SAMPLES = 150
 WARMUP_S = 2.0
-P99_BOUND_MS = 150.0  # the goal is 20 ms (Release); the margin: sanitizers, a busy machine
+# The goal is a p99 under 20 ms (Release; wsrelay-bench K1 reports it without a margin).
+# The bound is 20x that: ASan+UBSan make the relay 2-3x slower, and on the saturated shared
+# 2-core machine (load 8-15, the relay given a fraction of a core) runs here measured p99
+# 37 and 233 ms for 1 flooder, 126 ms for 2 (max 880 ms: scheduler stalls), so 60 ms
+# flakes. Before fair turns the canary got nothing within 10 s under the sanitizers (this
+# test against an ASan build from before the fair-turns merge, branch history at 50f5c2a:
+# p50 = p99 = 10,000 ms),
+# and 870-965 ms p99 in Release (issue 9; RESULTS.md K1 "before"): the bound fails there.
+P99_BOUND_MS = 400.0
 
 
 # ---- helper processes (python3 test_fair_turns.py reader|flooder ...) --------------------

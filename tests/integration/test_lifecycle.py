@@ -33,6 +33,7 @@ README_METRICS = [
     "wsrelay_config_reloads_total",
     "wsrelay_queued_bytes",
     "wsrelay_queue_evictions_total",
+    "wsrelay_publisher_pushbacks_total",
     "wsrelay_history_messages",
     "wsrelay_history_bytes",
     "wsrelay_recoveries_total",

@@ -74,6 +74,7 @@ Stats busy_stats() {
   s.reloads_ok = 1;
   s.queued_bytes = 4096;
   s.queue_evictions = 3;
+  s.publisher_pushbacks = 2;
   s.observe_latency(0.000005);  // first bucket (le=1e-05)
   s.observe_latency(0.0003);    // le=0.0005
   s.observe_latency(1.0);       // only +Inf
@@ -237,6 +238,7 @@ TEST(Metrics, UpdateCopiesTheStats) {
   EXPECT_EQ(sample(t, "wsrelay_channels"), 2.0);
   EXPECT_EQ(sample(t, "wsrelay_queued_bytes"), 4096.0);
   EXPECT_EQ(sample(t, "wsrelay_queue_evictions_total"), 3.0);
+  EXPECT_EQ(sample(t, "wsrelay_publisher_pushbacks_total"), 2.0);
   EXPECT_EQ(sample(t, R"(wsrelay_config_reloads_total{result="ok"})"), 1.0);
   EXPECT_EQ(sample(t, R"(wsrelay_config_reloads_total{result="error"})"), 0.0);
   // Cumulative buckets from our own counts.
