@@ -181,7 +181,7 @@ void RedisBroker::lost(const redisAsyncContext* ac) noexcept {
     sub_ready_ = false;
     psub_active_ = false;
     unsubbing_.clear();
-    punsubbing_ = 0;
+    punsubbing_ = false;
   } else {
     return;  // one we freed ourselves
   }
@@ -212,7 +212,7 @@ void RedisBroker::on_retry(void* data) noexcept {
   self->pub_ready_ = self->sub_ready_ = false;
   self->psub_active_ = false;
   self->unsubbing_.clear();
-  self->punsubbing_ = 0;
+  self->punsubbing_ = false;
   self->connect();
 }
 
@@ -268,8 +268,11 @@ void RedisBroker::send_subscribe(std::string_view verb, const std::string* first
 }
 
 void RedisBroker::subscribe_all() noexcept {
-  std::vector<std::string> keys;
-  keys.reserve(std::min(wanted_.size(), kKeysPerSubscribe));
+  // First the bare prefix (no channel has an empty name): the connection's subscription
+  // count never falls to 0, which hiredis 0.14 takes for "left subscribe mode" even with
+  // SUBSCRIBEs still in flight, and then aborts on their confirmations.
+  std::vector<std::string> keys{config_.prefix};
+  keys.reserve(std::min(wanted_.size() + 1, kKeysPerSubscribe));
   for (const std::string& ch : wanted_) {
     keys.push_back(key_of(ch));
     if (keys.size() == kKeysPerSubscribe) {
@@ -294,7 +297,7 @@ void RedisBroker::subscribe(std::string_view channel) {
 void RedisBroker::unsubscribe(std::string_view channel) {
   if (wanted_.erase(std::string(channel)) == 0 || !sub_ready_) return;
   const std::string key = key_of(channel);
-  ++unsubbing_[key];
+  if (!unsubbing_.insert(key).second) return;  // already leaving
   send_subscribe("UNSUBSCRIBE", &key, 1);
 }
 
@@ -302,10 +305,11 @@ void RedisBroker::patterns(bool wanted) {
   if (wanted == patterns_wanted_) return;
   patterns_wanted_ = wanted;
   if (!sub_ready_) return;
+  if (punsubbing_) return;  // its confirmation subscribes again if wanted
   if (!wanted) {
-    ++punsubbing_;
+    punsubbing_ = true;
     send_subscribe("PUNSUBSCRIBE", &all_keys_, 1);
-  } else if (punsubbing_ == 0) {
+  } else {
     send_subscribe("PSUBSCRIBE", &all_keys_, 1);
   }
 }
@@ -328,22 +332,21 @@ void RedisBroker::on_sub_event(redisReply* r) noexcept {
     if (psub_active_ && r->elements >= 4) deliver(str_of(r->element[2]), str_of(r->element[3]));
   } else if (type == "unsubscribe") {
     const std::string key(str_of(r->element[1]));
-    auto it = unsubbing_.find(key);
-    if (it == unsubbing_.end() || --it->second > 0) return;
-    unsubbing_.erase(it);
+    if (unsubbing_.erase(key) == 0) return;
     if (key.size() >= config_.prefix.size() && wanted_.count(key.substr(config_.prefix.size())))
       send_subscribe("SUBSCRIBE", &key, 1);
   } else if (type == "psubscribe") {
     psub_active_ = true;
   } else if (type == "punsubscribe") {
     psub_active_ = false;
-    if (punsubbing_ > 0 && --punsubbing_ == 0 && patterns_wanted_)
-      send_subscribe("PSUBSCRIBE", &all_keys_, 1);
+    const bool was_leaving = punsubbing_;
+    punsubbing_ = false;
+    if (was_leaving && patterns_wanted_) send_subscribe("PSUBSCRIBE", &all_keys_, 1);
   }
 }
 
 void RedisBroker::deliver(std::string_view key, std::string_view bytes) noexcept {
-  if (!key.starts_with(config_.prefix)) return;
+  if (!key.starts_with(config_.prefix) || key.size() == config_.prefix.size()) return;
   const std::optional<Decoded> d = decode(bytes);
   if (!d) {
     spdlog::debug("broker: ignored a message on {} that no wsrelay published", key);

@@ -15,7 +15,6 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <unordered_set>
 
 #include "broker.h"
@@ -78,12 +77,14 @@ class RedisBroker final : public Broker {
   bool closing_ = false;  // destructor: completions no longer reach the sessions
   int failures_ = 0;      // in a row: the backoff exponent
   net::Timer retry_;
-  std::unordered_set<std::string> wanted_;          // channels with local subscribers
-  std::unordered_map<std::string, int> unsubbing_;  // key -> UNSUBSCRIBEs not yet confirmed
+  std::unordered_set<std::string> wanted_;  // channels with local subscribers
+  // Keys with an UNSUBSCRIBE in flight: at most one each, since hiredis 0.14 calls us for
+  // the first confirmation only (it forgets the channel's callback then).
+  std::unordered_set<std::string> unsubbing_;
   bool patterns_wanted_ = false;
   bool psub_active_ = false;  // PSUBSCRIBE confirmed: deliver pmessage, drop message
-  int punsubbing_ = 0;
-  std::string all_keys_;  // the PSUBSCRIBE pattern: prefix (glob-escaped) + "*"
+  bool punsubbing_ = false;   // a PUNSUBSCRIBE in flight
+  std::string all_keys_;      // the PSUBSCRIBE pattern: prefix (glob-escaped) + "*"
 };
 
 }  // namespace relay::daemon::redis

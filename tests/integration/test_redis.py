@@ -62,16 +62,21 @@ class RedisServer:
         self.port = free_port()
         self.proc = None
 
-    def start(self):
+    def start(self, *extra):
+        self.extra = extra or getattr(self, "extra", ())
         self.proc = subprocess.Popen(
             [self.bin, "--port", str(self.port), "--bind", HOST, "--save", "", "--appendonly", "no",
-             "--dir", self.dir, "--daemonize", "no", "--logfile", ""],
+             "--dir", self.dir, "--daemonize", "no", "--logfile", ""] + list(self.extra),
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
         while True:
             try:
                 if resp(self.port, "PING") == "PONG":
                     return self
+            except RuntimeError as e:  # NOAUTH: up, with a password
+                if "NOAUTH" in str(e):
+                    return self
+                raise
             except OSError:
                 pass
             assert self.proc.poll() is None, "redis-server exited"
@@ -243,6 +248,47 @@ def test_pattern_subscriber_gets_other_nodes_messages_once(nodes, redis_server):
     run(main(), 60)
 
 
+def test_leave_and_rejoin_quickly_keeps_the_subscription(nodes, redis_server):
+    """UNSUBSCRIBE then SUBSCRIBE before Redis confirmed the first: the node must still
+    get the channel (hiredis forgets a channel on the UNSUBSCRIBE confirmation)."""
+    a, b, _ = nodes
+
+    async def main():
+        for _ in range(30):
+            async with ws_connect(b.url("/ws")) as js:
+                await js.send(json.dumps({"op": "subscribe", "channel": "flap"}))
+                await js.send(json.dumps({"op": "unsubscribe", "channel": "flap"}))
+                assert await request(js, {"op": "subscribe", "channel": "flap", "id": 1}) == {"id": 1, "ok": True}
+        async with ws_connect(b.url("/ws")) as js:
+            for i in range(5):
+                await js.send(json.dumps({"op": "subscribe", "channel": "flap"}))
+                await js.send(json.dumps({"op": "unsubscribe", "channel": "flap"}))
+            assert await request(js, {"op": "subscribe", "channel": "flap", "id": 1}) == {"id": 1, "ok": True}
+            redis_server.wait_numsub("flap", 1)
+            await asyncio.sleep(0.5)  # every confirmation in flight has arrived
+            assert redis_server.numsub("flap") == 1
+            r = a.http("POST", "/channels/flap", {"Content-Type": "text/plain"}, b"still here")
+            assert r.status == 200
+            assert await recv_json(js, 10) == {"channel": "flap", "text": "still here"}
+            # The same with the node's PSUBSCRIBE: the last pattern leaves and one comes back.
+            for i in range(5):
+                await js.send(json.dumps({"op": "subscribe", "channel": "pat.*"}))
+                await js.send(json.dumps({"op": "unsubscribe", "channel": "pat.*"}))
+            assert await request(js, {"op": "subscribe", "channel": "pat.*", "id": 3}) == {"id": 3, "ok": True}
+            deadline = time.monotonic() + 10
+            while resp(redis_server.port, "PUBSUB", "NUMPAT") != 1:
+                assert time.monotonic() < deadline
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(0.5)
+            assert resp(redis_server.port, "PUBSUB", "NUMPAT") == 1
+            assert a.http("POST", "/channels/pat.z", {"Content-Type": "text/plain"}, b"p").status == 200
+            assert a.http("POST", "/channels/flap", {"Content-Type": "text/plain"}, b"f").status == 200
+            assert await recv_json(js, 10) == {"channel": "pat.z", "text": "p"}
+            assert await recv_json(js, 10) == {"channel": "flap", "text": "f"}
+            await expect_silence(js, 0.5)
+    run(main(), 60)
+
+
 # --- Redis down and back ---------------------------------------------------------------
 
 def test_redis_killed_and_restarted(nodes, redis_server):
@@ -311,3 +357,27 @@ def test_node_sigkill_leaves_the_others_working(nodes, redis_server):
     run(main(), 60)
     for n in (a, c):
         assert n.alive() and n.http("GET", "/readyz").status == 200
+
+
+def test_password_file_and_a_wrong_password(relay_factory):
+    r = RedisServer()
+    r.start("--requirepass", "s3cret pass")
+    try:
+        good = os.path.join(r.dir, "good.pass")
+        bad = os.path.join(r.dir, "bad.pass")
+        with open(good, "w") as f:
+            f.write("s3cret pass\n")
+        with open(bad, "w") as f:
+            f.write("nope\n")
+        broker = {"type": "redis", "address": f"{HOST}:{r.port}", "prefix": PREFIX}
+        ok = relay_factory({"broker": dict(broker, password_file=good)})
+        refused = relay_factory({"broker": dict(broker, password_file=bad)})
+        wait_ready(ok, 200)
+        time.sleep(1)
+        assert refused.http("GET", "/readyz").status == 503
+        assert "redis refused the connection" in refused.log_text()
+        assert ok.http("POST", "/channels/p", {"Content-Type": "text/plain"}, b"x").status == 200
+        assert refused.http("POST", "/channels/p", {"Content-Type": "text/plain"}, b"x").status == 503
+    finally:
+        r.kill()
+        shutil.rmtree(r.dir, ignore_errors=True)
