@@ -101,6 +101,11 @@ class Broker {
   // subscribes so the replay and live traffic meet without gap or duplicate; null when the
   // broker keeps none. A backplane broker would answer reads from its own store.
   virtual HistoryStore* history() noexcept { return nullptr; }
+  // Whether this node has pattern subscribers (called on each change): a backplane then
+  // needs every channel's messages (LocalFanout matches the patterns).
+  virtual void patterns(bool /*wanted*/) {}
+  // False while a backplane is unreachable (publishes fail; /readyz answers 503).
+  virtual bool up() const noexcept { return true; }
 };
 
 }  // namespace relay::daemon

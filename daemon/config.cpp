@@ -430,6 +430,14 @@ Config to_config(const json& j, const std::string& source) {
   }
   if (auto it = j.find("auth"); it != j.end()) fill_auth(*it, &c.auth);
   fill_access(j, &c);
+  if (auto it = j.find("broker"); it != j.end()) {
+    take(*it, "type", &c.broker.type);
+    take(*it, "address", &c.broker.address);
+    take(*it, "username", &c.broker.username);
+    take(*it, "password_file", &c.broker.password_file);
+    take(*it, "prefix", &c.broker.prefix);
+    take(*it, "tls", &c.broker.tls);
+  }
   return c;
 }
 

@@ -105,6 +105,18 @@ struct Limits {
   bool operator==(const Limits&) const = default;
 };
 
+// The Broker (README "Several nodes (Redis)"): "memory" = one process (the default),
+// "redis" = every node publishes and subscribes through one Redis.
+struct BrokerConfig {
+  std::string type = "memory";
+  std::string address = "127.0.0.1:6379";  // HOST:PORT, or a unix socket path (starts with /)
+  std::string username;                    // "" = AUTH with the password only (or no AUTH)
+  std::string password_file;               // "" = no AUTH
+  std::string prefix = "wsrelay:";         // Redis channel = prefix + channel name
+  bool tls = false;                        // only false: Debian's hiredis 0.14 has no TLS
+  bool operator==(const BrokerConfig&) const = default;
+};
+
 struct Config {
   std::string listen = "127.0.0.1:8080";
   std::string metrics_listen = "127.0.0.1:9464";  // "" = no metrics listener
@@ -132,6 +144,7 @@ struct Config {
   std::optional<MetricsAccess> metrics_access;
   // Publish rate limit, the default for every channel.
   RateLimitConfig rate_limit;
+  BrokerConfig broker;  // restart to change
 
   // The options for a channel name (first match, else the defaults).
   const ChannelOptions& options_for(std::string_view name) const noexcept;

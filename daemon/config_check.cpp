@@ -194,6 +194,12 @@ std::vector<ConfigError> config_semantic_errors(const Config& c) {
   if (c.limits.queue_soft_bytes > c.limits.max_queue_bytes)
     add(ConfigError{"/limits/queue_soft_bytes", "must be <= /limits/max_queue_bytes"});
   check_auth(c, &errors);
+  // The Redis password is read at start: an unreadable file is a start-up error, not a
+  // node that cannot AUTH.
+  if (c.broker.type == "redis" && !c.broker.password_file.empty() &&
+      ::access(c.broker.password_file.c_str(), R_OK) != 0)
+    add(ConfigError{"/broker/password_file",
+                    "cannot read " + c.broker.password_file + ": " + std::strerror(errno)});
   return errors;
 }
 

@@ -170,6 +170,10 @@ std::string config_to_json(const Config& c) {
   for (const auto& o : c.channels) j["channels"].push_back(channel_json(o));
   add_access_json(c, &j);
   j["auth"] = auth_json(c.auth);
+  // The password itself is never printed, only where it is read from.
+  j["broker"] = ojson{{"type", c.broker.type},         {"address", c.broker.address},
+                      {"username", c.broker.username}, {"password_file", c.broker.password_file},
+                      {"prefix", c.broker.prefix},     {"tls", c.broker.tls}};
   return j.dump(2) + "\n";
 }
 

@@ -136,6 +136,8 @@ bool HttpHandler::handle_request(Client* c, const ws::HttpHead& req, size_t head
       c->http->in.consume(head_len);
       if (server_.draining())
         respond(c, 503, "text/plain", "draining\n", {}, head_only);
+      else if (!server_.broker().up())
+        respond(c, 503, "text/plain", "broker down\n", {}, head_only);
       else
         respond(c, 200, "text/plain", "ready\n", {}, head_only);
       return true;

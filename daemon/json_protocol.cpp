@@ -89,7 +89,16 @@ void JsonProtocol::on_request(Client* c, std::string_view text) noexcept {
       }
       ++server_.stats().published_ws;
       Message m = make_message(req->channel, req->kind, as_bytes(req->payload), &sub, opts);
-      if (req->id_json.empty()) return server_.broker().publish(m, nullptr);
+      if (req->id_json.empty()) {
+        // No ack asked for, but a refusal (Redis down) is still told ("id": null); the
+        // completion keeps the client (the sender) allocated.
+        ++c->publishes_in_flight;
+        return server_.broker().publish(m, [this, c](const PublishResult& r) {
+          --c->publishes_in_flight;
+          if (!r.accepted && c->phase == ClientPhase::kWebSocket)
+            send_text(c, wire::encode_error({}, wire::code::kUnavailable, "publish failed"));
+        });
+      }
       // The ack goes out when the broker has accepted the message (now, or later).
       ++c->publishes_in_flight;
       server_.broker().publish(m, [this, c, id = std::move(req->id_json)](const PublishResult& r) {

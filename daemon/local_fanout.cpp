@@ -31,14 +31,26 @@ void LocalFanout::unsubscribe_all(WsMode mode, pubsub::Subscriber& sub) noexcept
     if (broker_ && ch.subscriber_count() == 1 && !rest.find(ch.name()))
       broker_->unsubscribe(ch.name());
   });
+  if (mode == WsMode::kJson) sync_patterns();
 }
 
 bool LocalFanout::subscribe_pattern(pubsub::Subscriber& sub, std::string_view pattern) {
-  return json_.subscribe_pattern(sub, pattern);
+  const bool added = json_.subscribe_pattern(sub, pattern);
+  sync_patterns();
+  return added;
 }
 
 bool LocalFanout::unsubscribe_pattern(pubsub::Subscriber& sub, std::string_view pattern) noexcept {
-  return json_.unsubscribe_pattern(sub, pattern);
+  const bool left = json_.unsubscribe_pattern(sub, pattern);
+  sync_patterns();
+  return left;
+}
+
+void LocalFanout::sync_patterns() noexcept {
+  const bool any = !json_.patterns().empty();
+  if (any == patterns_told_ || !broker_) return;
+  patterns_told_ = any;
+  broker_->patterns(any);
 }
 
 size_t LocalFanout::subscriber_count(std::string_view channel) const noexcept {

@@ -37,8 +37,8 @@ class LocalFanout final : public FanoutTarget {
     return registry(mode).is_subscribed(sub, name);
   }
 
-  // Pattern subscriptions (`chat.*`, `room.>`): /ws only. The broker is not told (a
-  // backplane would need pattern interest of its own; MemoryBroker delivers everything).
+  // Pattern subscriptions (`chat.*`, `room.>`): /ws only. The broker is told whether the
+  // node has any (Broker::patterns): a backplane then sends it every channel.
   bool subscribe_pattern(pubsub::Subscriber& sub, std::string_view pattern);
   bool unsubscribe_pattern(pubsub::Subscriber& sub, std::string_view pattern) noexcept;
   bool is_subscribed_pattern(const pubsub::Subscriber& sub,
@@ -71,8 +71,12 @@ class LocalFanout final : public FanoutTarget {
     return mode == WsMode::kRaw ? json_ : raw_;
   }
 
+  // Tells the broker when this node gets its first pattern subscriber or loses its last.
+  void sync_patterns() noexcept;
+
   Stats& stats_;
   Broker* broker_ = nullptr;
+  bool patterns_told_ = false;  // what the broker was last told
   pubsub::ChannelRegistry raw_;
   pubsub::ChannelRegistry json_;
   const Config* config_ = nullptr;

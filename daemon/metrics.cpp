@@ -142,6 +142,24 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                              "Subscribes with recover (/ws) or since (raw), by result.");
   for (size_t i = 0; i < recoveries_.size(); ++i)
     recoveries_[i] = &recoveries.Add({{"result", kRecoveryResultLabels[i]}});
+  broker_up_ =
+      &gauge("wsrelay_broker_up",
+             "1 while the broker works (always with broker.type memory; redis: connected).")
+           .Add({});
+  broker_reconnects_ =
+      &counter("wsrelay_broker_reconnects_total", "Times the Redis broker came back after a loss.")
+           .Add({});
+  auto& broker_messages = counter("wsrelay_broker_messages_total",
+                                  "Messages through Redis: out = PUBLISHes Redis accepted, in = "
+                                  "messages of other nodes received.");
+  broker_in_ = &broker_messages.Add({{"direction", "in"}});
+  broker_out_ = &broker_messages.Add({{"direction", "out"}});
+  broker_publish_ = &prometheus::BuildHistogram()
+                         .Name("wsrelay_broker_publish_seconds")
+                         .Help("From sending a PUBLISH to Redis to its reply.")
+                         .Register(r)
+                         .Add({}, prometheus::Histogram::BucketBoundaries(
+                                      Stats::kLatencyBounds.begin(), Stats::kLatencyBounds.end()));
 }
 
 void Metrics::update(const Stats& s) {
@@ -174,6 +192,19 @@ void Metrics::update(const Stats& s) {
   history_bytes_->Set(static_cast<double>(s.history_bytes));
   for (size_t i = 0; i < recoveries_.size(); ++i)
     advance(recoveries_[i], s.recoveries[i], last_.recoveries[i]);
+
+  broker_up_->Set(static_cast<double>(s.broker_up));
+  advance(broker_reconnects_, s.broker_reconnects, last_.broker_reconnects);
+  advance(broker_in_, s.broker_messages_in, last_.broker_messages_in);
+  advance(broker_out_, s.broker_messages_out, last_.broker_messages_out);
+  if (s.broker_publish_count > last_.broker_publish_count) {
+    std::vector<double> increments(s.broker_publish_buckets.size());
+    for (size_t i = 0; i < increments.size(); ++i)
+      increments[i] =
+          static_cast<double>(s.broker_publish_buckets[i] - last_.broker_publish_buckets[i]);
+    broker_publish_->ObserveMultiple(
+        increments, std::max(0.0, s.broker_publish_sum - last_.broker_publish_sum));
+  }
 
   // Our buckets are already counted (Stats::observe_latency); hand over the new counts.
   if (s.latency_count > last_.latency_count) {

@@ -70,6 +70,12 @@ class Metrics {
   prometheus::Gauge* history_messages_ = nullptr;
   prometheus::Gauge* history_bytes_ = nullptr;
   std::array<prometheus::Counter*, std::size(kRecoveryResultLabels)> recoveries_{};  // {result}
+  // The Redis broker (README "Several nodes (Redis)").
+  prometheus::Gauge* broker_up_ = nullptr;
+  prometheus::Counter* broker_reconnects_ = nullptr;
+  prometheus::Counter* broker_in_ = nullptr;   // {direction="in"}
+  prometheus::Counter* broker_out_ = nullptr;  // {direction="out"}
+  prometheus::Histogram* broker_publish_ = nullptr;
   Stats last_;                               // what the previous update() copied
   std::unique_ptr<ProcessMetrics> process_;  // refreshed by serialize() (const)
 };

@@ -33,10 +33,17 @@ void RawRelay::on_message(Client* c, bool text, std::span<const std::byte> paylo
     }
   }
   ++server_.stats().published_ws;
+  // A raw connection has no error replies: a publish the broker refused (Redis down)
+  // closes it with 1013 "try again later". The completion keeps the client allocated.
+  ++c->publishes_in_flight;
   server_.broker().publish(
       make_message(channel, text ? wire::PayloadKind::kText : wire::PayloadKind::kBinary, payload,
                    &c->ws->subscriber, opts),
-      nullptr);
+      [this, c](const PublishResult& r) {
+        --c->publishes_in_flight;
+        if (!r.accepted && c->phase == ClientPhase::kWebSocket)
+          server_.begin_close(c, ws::close_code::kTryAgainLater, "broker unavailable", 1000);
+      });
 }
 
 }  // namespace relay::daemon

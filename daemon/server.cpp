@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "base/bytes.h"
+#include "broker_factory.h"
 #include "logging.h"
 #include "memory_broker.h"
 #include "net/fd_reserve.h"
@@ -67,7 +68,7 @@ Server::Server(Config config, ConfigReloader reload)
       auth_(auth_or_log(config_.auth)),
       reactor_(make_reactor()),
       fanout_(stats_),
-      broker_(std::make_unique<MemoryBroker>(fanout_, config_.limits.max_history_bytes)),
+      broker_(make_broker(config_, *reactor_, fanout_, stats_)),
       tls_(*this),
       http_(*this),
       raw_relay_(*this),

@@ -81,6 +81,22 @@ struct Stats {
     latency_sum += seconds;
     ++latency_count;
   }
+
+  // The Redis broker (README "Several nodes (Redis)"); the memory broker is always up.
+  uint64_t broker_up = 0;  // 1 while connected (gauge)
+  uint64_t broker_reconnects = 0;
+  uint64_t broker_messages_in = 0;   // messages received from Redis (other nodes')
+  uint64_t broker_messages_out = 0;  // messages Redis accepted (PUBLISH replied)
+  std::array<uint64_t, kLatencyBounds.size() + 1> broker_publish_buckets{};  // last = +Inf
+  double broker_publish_sum = 0;
+  uint64_t broker_publish_count = 0;
+  void observe_broker_publish(double seconds) noexcept {
+    size_t i = 0;
+    while (i < kLatencyBounds.size() && seconds > kLatencyBounds[i]) ++i;
+    ++broker_publish_buckets[i];
+    broker_publish_sum += seconds;
+    ++broker_publish_count;
+  }
 };
 
 }  // namespace relay::daemon

@@ -4,12 +4,12 @@
 set -euo pipefail
 need=(cmake ninja-build g++ clang libclang-rt-14-dev pkg-config make
       libssl-dev libspdlog-dev nlohmann-json3-dev libvalijson-dev libsystemd-dev zlib1g-dev
-      prometheus-cpp-dev libjwt-dev libgtest-dev libbenchmark-dev)
+      prometheus-cpp-dev libjwt-dev libhiredis-dev libgtest-dev libbenchmark-dev)
 if [ "${1:-}" = "--test" ]; then
   # python3-jwt (+ python3-cryptography for RS/ES): the independent signer of tests/unit/auth.
   need+=(python3 python3-websockets python3-pytest python3-jwt python3-cryptography
          nodejs npm chromium prometheus clang-format git
-         python3-yaml openssl procps iproute2 curl systemd util-linux gnuplot
+         redis-server python3-yaml openssl procps iproute2 curl systemd util-linux gnuplot
          build-essential fakeroot dpkg-dev debhelper lintian docker-compose docker.io mmdebstrap)
 fi
 missing=()

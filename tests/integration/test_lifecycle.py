@@ -37,6 +37,10 @@ README_METRICS = [
     "wsrelay_history_messages",
     "wsrelay_history_bytes",
     "wsrelay_recoveries_total",
+    "wsrelay_broker_up",
+    "wsrelay_broker_reconnects_total",
+    "wsrelay_broker_publish_seconds",
+    "wsrelay_broker_messages_total",
 ]
 
 

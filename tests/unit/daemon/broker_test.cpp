@@ -31,6 +31,7 @@ class RecordingBroker final : public Broker {
   void publish(const Message& m, PublishDone done) override { inner_.publish(m, std::move(done)); }
   void subscribe(std::string_view ch) override { log.push_back("+" + std::string(ch)); }
   void unsubscribe(std::string_view ch) override { log.push_back("-" + std::string(ch)); }
+  void patterns(bool wanted) override { log.push_back(wanted ? "+*" : "-*"); }
   std::vector<std::string> log;
 
  private:
@@ -117,6 +118,26 @@ TEST(LocalFanout, NodeSubscribesOnFirstAndUnsubscribesOnLastLocalSubscriber) {
   fanout.unsubscribe_all(WsMode::kJson, a.sub);
   EXPECT_EQ(broker.log, (std::vector<std::string>{"+x", "+y", "-x", "-y"}));
   EXPECT_EQ(fanout.channel_count(), 0u);
+}
+
+// A backplane needs every channel's messages while the node has pattern subscribers.
+TEST(LocalFanout, BrokerIsToldWhenTheFirstPatternComesAndTheLastGoes) {
+  Stats stats;
+  LocalFanout fanout(stats);
+  RecordingBroker broker(fanout);
+  fanout.attach(broker);
+  Sub a, b;
+  EXPECT_TRUE(fanout.subscribe_pattern(a.sub, "chat.*"));
+  EXPECT_TRUE(fanout.subscribe_pattern(b.sub, "chat.*"));
+  EXPECT_TRUE(fanout.subscribe_pattern(b.sub, "room.>"));
+  EXPECT_EQ(broker.log, (std::vector<std::string>{"+*"}));
+  EXPECT_TRUE(fanout.unsubscribe_pattern(a.sub, "chat.*"));
+  EXPECT_EQ(broker.log, (std::vector<std::string>{"+*"}));  // b still has two
+  fanout.unsubscribe_all(WsMode::kJson, b.sub);
+  EXPECT_EQ(broker.log, (std::vector<std::string>{"+*", "-*"}));
+  EXPECT_TRUE(fanout.subscribe_pattern(a.sub, "x.*"));
+  EXPECT_TRUE(fanout.unsubscribe_pattern(a.sub, "x.*"));
+  EXPECT_EQ(broker.log, (std::vector<std::string>{"+*", "-*", "+*", "-*"}));
 }
 
 TEST(LocalFanout, ChannelCountCountsSharedNamesOnce) {

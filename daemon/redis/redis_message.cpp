@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: MIT
+#include "redis/redis_message.h"
+
+namespace relay::daemon::redis {
+
+void encode(wire::PayloadKind kind, uint64_t node, std::span<const std::byte> payload,
+            std::string* out) {
+  out->clear();
+  out->reserve(kHeaderBytes + payload.size());
+  out->push_back(kind == wire::PayloadKind::kData   ? 'd'
+                 : kind == wire::PayloadKind::kText ? 't'
+                                                    : 'b');
+  for (int i = 0; i < 8; ++i) out->push_back(static_cast<char>((node >> (8 * i)) & 0xff));
+  out->append(reinterpret_cast<const char*>(payload.data()), payload.size());
+}
+
+std::optional<Decoded> decode(std::string_view bytes) noexcept {
+  if (bytes.size() < kHeaderBytes) return std::nullopt;
+  Decoded d;
+  switch (bytes[0]) {
+    case 'd':
+      d.kind = wire::PayloadKind::kData;
+      break;
+    case 't':
+      d.kind = wire::PayloadKind::kText;
+      break;
+    case 'b':
+      d.kind = wire::PayloadKind::kBinary;
+      break;
+    default:
+      return std::nullopt;
+  }
+  d.node = 0;
+  for (int i = 0; i < 8; ++i)
+    d.node |= uint64_t(static_cast<unsigned char>(bytes[1 + i])) << (8 * i);
+  d.payload = {reinterpret_cast<const std::byte*>(bytes.data()) + kHeaderBytes,
+               bytes.size() - kHeaderBytes};
+  return d;
+}
+
+}  // namespace relay::daemon::redis

@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: MIT
+// What a node PUBLISHes to Redis: kind and origin node survive, payload bytes unchanged.
+#include "redis/redis_message.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace relay::daemon::redis {
+namespace {
+
+std::span<const std::byte> bytes_of(const std::string& s) {
+  return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
+}
+
+TEST(RedisMessage, RoundTripKeepsKindNodeAndEveryByte) {
+  std::string all;
+  for (int i = 0; i < 256; ++i) all.push_back(static_cast<char>(i));
+  std::string out;
+  for (wire::PayloadKind k :
+       {wire::PayloadKind::kText, wire::PayloadKind::kBinary, wire::PayloadKind::kData}) {
+    for (const std::string& p : {std::string(), all, std::string("x")}) {
+      encode(k, 0x0102030405060708ull, bytes_of(p), &out);
+      ASSERT_EQ(out.size(), kHeaderBytes + p.size());
+      const auto d = decode(out);
+      ASSERT_TRUE(d.has_value());
+      EXPECT_EQ(d->kind, k);
+      EXPECT_EQ(d->node, 0x0102030405060708ull);
+      EXPECT_EQ(std::string(reinterpret_cast<const char*>(d->payload.data()), d->payload.size()),
+                p);
+    }
+  }
+}
+
+TEST(RedisMessage, ForeignBytesAreRefused) {
+  EXPECT_FALSE(decode("").has_value());
+  EXPECT_FALSE(decode("t1234567").has_value());          // shorter than the header
+  EXPECT_FALSE(decode("x12345678payload").has_value());  // unknown kind
+  EXPECT_TRUE(decode("b12345678").has_value());          // empty payload
+}
+
+}  // namespace
+}  // namespace relay::daemon::redis
