@@ -136,7 +136,7 @@ class Server {
   void read_ws(Client* c) noexcept;
   void flush(Client* c) noexcept;
   void flush_pending() noexcept;
-  void flush_pending_list() noexcept;  // one pass over pending_
+  void flush_pending_list() noexcept;       // one pass over pending_
   bool output_drained(Client* c) noexcept;  // queue and TLS ciphertext all sent
   // Shuts the write side and discards input until the client's EOF (lingering close).
   void linger(Client* c) noexcept;
@@ -217,9 +217,9 @@ class Server {
   uint64_t ws_clients_ = 0;
   QueueBudget budget_;                  // all queues' memory, max_total_queue_bytes
   std::vector<Client*> evict_scratch_;  // evict_largest_queues(), kept for its capacity
-  uint32_t public_open_ = 0;   // counted public sockets (limits.max_connections)
-  uint32_t metrics_open_ = 0;  // counted metrics sockets (kMetricsMaxConnections)
-  uint32_t lingering_ = 0;     // clients in linger()
+  uint32_t public_open_ = 0;            // counted public sockets (limits.max_connections)
+  uint32_t metrics_open_ = 0;           // counted metrics sockets (kMetricsMaxConnections)
+  uint32_t lingering_ = 0;              // clients in linger()
 
   std::string last_status_;  // the last STATUS= sent
   bool draining_ = false;
