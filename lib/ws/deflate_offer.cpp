@@ -5,6 +5,8 @@
 // split, so the list is walked character by character.
 #include "ws/deflate_offer.h"
 
+#include "ws/http_text.h"
+
 namespace relay::ws {
 
 namespace {
@@ -15,21 +17,10 @@ constexpr bool is_tchar(char c) noexcept {
   if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
   return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
 }
-constexpr bool is_blank(char c) noexcept { return c == ' ' || c == '\t'; }
-constexpr char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? char(c + 32) : c; }
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (lower(a[i]) != lower(b[i])) return false;
-  return true;
-}
-
-std::string_view trim(std::string_view s) noexcept {
-  while (!s.empty() && is_blank(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_blank(s.back())) s.remove_suffix(1);
-  return s;
-}
+using http_text::iequals;
+using http_text::is_blank;
+using http_text::lower;
+using http_text::trim;
 
 bool is_token(std::string_view s) noexcept {
   if (s.empty()) return false;

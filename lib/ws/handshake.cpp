@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "base/assert.h"
+#include "ws/http_text.h"
 
 namespace relay::ws {
 
@@ -31,22 +32,10 @@ constexpr bool is_tchar(unsigned char c) noexcept {
 constexpr bool is_field_char(unsigned char c) noexcept {
   return c == '\t' || c == ' ' || (c >= 0x21 && c != 0x7F);
 }
-constexpr bool is_blank(char c) noexcept { return c == ' ' || c == '\t'; }
-
-constexpr char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? char(c + 32) : c; }
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (lower(a[i]) != lower(b[i])) return false;
-  return true;
-}
-
-std::string_view trim(std::string_view s) noexcept {
-  while (!s.empty() && is_blank(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_blank(s.back())) s.remove_suffix(1);
-  return s;
-}
+using http_text::iequals;
+using http_text::is_blank;
+using http_text::lower;
+using http_text::trim;
 
 bool all_of(std::string_view s, bool (*pred)(unsigned char)) noexcept {
   for (char c : s)
