@@ -34,7 +34,9 @@ std::string with_port(std::string_view hostport, std::string_view default_port) 
 bool is_loopback_authority(std::string_view authority) {
   std::string_view host = authority;
   if (host.starts_with("[")) {
-    host = host.substr(1, host.find(']') - 1);
+    const size_t close = host.find(']');
+    if (close == std::string_view::npos) return false;  // "[localhost": not an address
+    host = host.substr(1, close - 1);
   } else if (size_t colon = host.rfind(':'); colon != std::string_view::npos) {
     host = host.substr(0, colon);
   }

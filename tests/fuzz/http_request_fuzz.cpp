@@ -74,7 +74,9 @@ void check_error_response(const Route& r) {
 bool loopback_host(std::string_view host) {
   std::string_view name = host;
   if (name.starts_with("[")) {
-    name = name.substr(1, name.find(']') - 1);
+    const size_t close = name.find(']');
+    if (close == std::string_view::npos) return false;  // an unclosed bracket names nothing
+    name = name.substr(1, close - 1);
   } else if (const size_t colon = name.rfind(':'); colon != std::string_view::npos) {
     name = name.substr(0, colon);
   }

@@ -52,6 +52,10 @@ TEST(Origin, SameOriginWithIpv6Literals) {
   EXPECT_TRUE(is_origin_allowed("http://[::1]", "[::1]", kSameOrigin));
   EXPECT_TRUE(is_origin_allowed("http://[::1]", "[::1]:80", kSameOrigin));
   EXPECT_FALSE(is_origin_allowed("http://[::1]:8080", "[::1]", kSameOrigin));
+  // An unclosed bracket is no address, whatever it encloses (found by http_request_fuzz).
+  EXPECT_FALSE(is_origin_allowed("http://[localhost", "[localhost", kSameOrigin));
+  EXPECT_FALSE(is_origin_allowed("http://[localhost:80", "[localhost", kSameOrigin));
+  EXPECT_FALSE(is_origin_allowed("http://[::1", "[::1", kSameOrigin));
 }
 
 TEST(Origin, SameOriginIgnoresCase) {
