@@ -15,6 +15,8 @@ def docker_engine():
     why = dockerenv.start_engine()
     if why:
         pytest.skip(why)
+    yield
+    dockerenv.remove_test_images()
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,11 @@ ROOT = Path(os.environ.get("RELAY_SOURCE_DIR", Path(__file__).resolve().parents[
 HERE = Path(__file__).resolve().parent
 # Where screenshots and logs that outlive the test go (CTest sets it to the build dir).
 OUTPUT_DIR = Path(os.environ.get("WSRELAY_TEST_OUTPUT_DIR", ROOT / "build-containers"))
-# Kept between sessions: the tag is the build cache, so a second run rebuilds nothing.
+# The engine runs on vfs here, where every layer is a full copy of a file system: a build
+# stage with compilers costs gigabytes. So the build cache (dangling build-stage layers) is
+# dropped after each build and the test images at the end of the run, unless
+# WSRELAY_DOCKER_CACHE=keep (then a second run rebuilds nothing).
+KEEP_CACHE = os.environ.get("WSRELAY_DOCKER_CACHE") == "keep"
 RELAY_IMAGE = "wsrelay-test:latest"
 APP_IMAGE = "wsrelay-test-app:latest"
 SYSTEMD_IMAGE = "wsrelay-test-systemd:latest"
@@ -46,8 +50,18 @@ def build(tag, dockerfile, context, log_name):
     r = run(["docker", "build", "--network", "host", "-f", str(dockerfile), "-t", tag,
              str(context)], timeout=BUILD_TIMEOUT)
     (OUTPUT_DIR / log_name).write_text(r.stdout + r.stderr)
+    if not KEEP_CACHE:
+        run(["docker", "image", "prune", "-f"], timeout=600)
     assert r.returncode == 0, f"docker build {tag} failed:\n{(r.stdout + r.stderr)[-4000:]}"
     return tag
+
+
+def remove_test_images():
+    """Drops the images this run built (and anything left dangling), unless the cache is kept."""
+    if KEEP_CACHE:
+        return
+    run(["docker", "image", "rm", "-f", RELAY_IMAGE, APP_IMAGE, SYSTEMD_IMAGE], timeout=600)
+    run(["docker", "image", "prune", "-f"], timeout=600)
 
 
 def unique_name(prefix):
