@@ -1,26 +1,16 @@
 // SPDX-License-Identifier: MIT
 #include "media_type.h"
 
+#include "ws/http_text.h"
+
 namespace relay::daemon::wire {
 namespace {
 
-bool is_blank(char c) { return c == ' ' || c == '\t'; }
+using ws::http_text::iequals;
 
 // "type/subtype" without parameters or surrounding blanks.
 std::string_view essence(std::string_view v) {
-  v = v.substr(0, v.find(';'));
-  while (!v.empty() && is_blank(v.front())) v.remove_prefix(1);
-  while (!v.empty() && is_blank(v.back())) v.remove_suffix(1);
-  return v;
-}
-
-char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (lower(a[i]) != lower(b[i])) return false;
-  return true;
+  return ws::http_text::trim(v.substr(0, v.find(';')));
 }
 
 bool istarts_with(std::string_view s, std::string_view prefix) {

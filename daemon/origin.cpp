@@ -7,16 +7,12 @@
 #include <cstdint>
 
 #include "auth/client_ip.h"
+#include "ws/http_text.h"
 
 namespace relay::daemon {
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
+using ws::http_text::iequals;
 
 // "host" or "host:port" with the port made explicit (default for the scheme).
 std::string with_port(std::string_view hostport, std::string_view default_port) {

@@ -1,16 +1,14 @@
 // SPDX-License-Identifier: MIT
 #include "upgrade_token.h"
 
+#include "ws/http_text.h"
+
 namespace relay::daemon {
 namespace {
 
 constexpr std::string_view kBearerProtocol = "bearer.";
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
+using ws::http_text::trim;
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';

@@ -5,6 +5,7 @@
 #include <openssl/sha.h>
 
 #include "auth/rights.h"
+#include "ws/http_text.h"
 
 namespace relay::auth {
 namespace {
@@ -15,13 +16,8 @@ std::array<unsigned char, 32> sha256(std::string_view data) {
   return out;
 }
 
-bool is_space(char c) { return c == ' ' || c == '\t'; }
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
-}
+using ws::http_text::trim;
+constexpr auto is_space = ws::http_text::is_blank;
 
 }  // namespace
 

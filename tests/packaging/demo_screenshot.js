@@ -4,7 +4,7 @@
 // {"ok":true,"items":[...]} or {"ok":false,"error":...}.
 // Usage: node demo_screenshot.js URL EXPECT COUNT SCREENSHOT.png
 'use strict';
-const { chromium } = require('playwright-core');
+const { launchChromium } = require('../integration/node/chromium');
 
 const [url, expect, count, shot] = process.argv.slice(2);
 const out = (obj) => process.stdout.write(JSON.stringify(obj) + '\n');
@@ -13,12 +13,7 @@ const TIMEOUT = 30000;
 (async () => {
   let browser;
   try {
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-             '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
     const page = await browser.newPage();
     page.setDefaultTimeout(TIMEOUT);
     await page.goto(url);

@@ -5,7 +5,7 @@
 // message (the test then publishes "hi from python" on the demo channel), then the result:
 // {"ok":true,...} or {"ok":false,"error":...}.
 'use strict';
-const { chromium } = require('playwright-core');
+const { launchChromium } = require('./chromium');
 
 const url = process.argv[2];
 const out = (obj) => process.stdout.write(JSON.stringify(obj) + '\n');
@@ -43,12 +43,7 @@ const items = (page) => page.$$eval('#messages li', (lis) => lis.map((li) => li.
   let browser;
   try {
     // launch() gives the browser a fresh temporary profile (user-data dir) and removes it after.
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-             '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
     const alice = await openPage(browser, 'alice', errors);
     const bob = await openPage(browser, 'bob', errors);
     const hostile = '<img src=x onerror="document.body.dataset.pwned=1">';

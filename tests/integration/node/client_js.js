@@ -5,7 +5,7 @@
 // Usage: node client_js.js HTTP_URL
 'use strict';
 const readline = require('readline');
-const { chromium } = require('playwright-core');
+const { launchChromium } = require('./chromium');
 
 const url = process.argv[2];
 const out = (obj) => process.stdout.write(JSON.stringify(obj) + '\n');
@@ -13,13 +13,8 @@ const out = (obj) => process.stdout.write(JSON.stringify(obj) + '\n');
 (async () => {
   let browser;
   try {
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-             '--disable-background-networking', '--disable-component-update', '--disable-sync',
-             '--disable-background-timer-throttling', '--disable-renderer-backgrounding'],
-    });
+    browser = await launchChromium(['--disable-background-timer-throttling',
+                                    '--disable-renderer-backgrounding']);
     const page = await browser.newPage();
     const errors = [];
     page.on('pageerror', (e) => errors.push(e.message));

@@ -7,19 +7,14 @@
 // stdout, one JSON line: {"ok":true,"pages":[{"url","done","formLoaded","noCors","cors"}...]}
 // or {"ok":false,"error":...}.
 'use strict';
-const { chromium } = require('playwright-core');
+const { launchChromium } = require('./chromium');
 
 const out = (obj) => process.stdout.write(JSON.stringify(obj) + '\n');
 
 (async () => {
   let browser;
   try {
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-             '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
     const pages = [];
     for (const url of process.argv.slice(2)) {
       const context = await browser.newContext();  // a visitor: no state shared between pages
