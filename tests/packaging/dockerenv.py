@@ -15,8 +15,8 @@ ROOT = Path(os.environ.get("RELAY_SOURCE_DIR", Path(__file__).resolve().parents[
 HERE = Path(__file__).resolve().parent
 # Where screenshots and logs that outlive the test go (CTest sets it to the build dir).
 OUTPUT_DIR = Path(os.environ.get("WSRELAY_TEST_OUTPUT_DIR", ROOT / "build-containers"))
-# The engine runs on vfs here, where every layer is a full copy of a file system: a build
-# stage with compilers costs gigabytes. So the build cache (dangling build-stage layers) is
+# Where the engine runs on vfs (docker_env.sh picks overlay2 when it can), every layer is a
+# full copy of a file system: a build stage with compilers costs gigabytes. So the build cache (dangling build-stage layers) is
 # dropped after each build and the test images at the end of the run, unless
 # WSRELAY_DOCKER_CACHE=keep (then a second run rebuilds nothing).
 KEEP_CACHE = os.environ.get("WSRELAY_DOCKER_CACHE") == "keep"
