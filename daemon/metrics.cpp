@@ -218,6 +218,18 @@ void Metrics::update(const Stats& s) {
   last_ = s;
 }
 
+// Only with `workers` > 1 (the series appear at the first update): how the connections
+// spread over the event loops (README "Scaling").
+void Metrics::update_workers(const std::vector<uint64_t>& connections) {
+  if (!worker_connections_)
+    worker_connections_ = &prometheus::BuildGauge()
+                               .Name("wsrelay_worker_connections")
+                               .Help("Open connections per worker (event loop).")
+                               .Register(*registry_);
+  for (size_t w = 0; w < connections.size(); ++w)
+    worker_connections_->Add({{"worker", std::to_string(w)}}).Set(double(connections[w]));
+}
+
 std::string Metrics::close_code_label(uint16_t code) {
   // 1004 is reserved; 1005 (no code in the close frame), 1006 (no close frame) and 1015 are
   // what we record when there was no code on the wire.
