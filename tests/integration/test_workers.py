@@ -196,7 +196,9 @@ def test_sighup_reaches_every_worker_and_sigterm_drains_all(relay_factory):
 def test_history_or_presence_keeps_one_loop(relay_factory):
     relay = relay_factory({"workers": 2, "channels": [{"match": "h.*", "history_size": 10}]})
     assert "one worker instead of 2: channel history ('h.*')" in relay.log_text()
-    assert "wsrelay_worker_connections" not in relay.metrics_text()
+    text = relay.metrics_text()
+    assert 'wsrelay_worker_connections{worker="0"}' in text
+    assert 'worker="1"' not in text
 
     async def main():
         async with ws_connect(relay.url("/ws")) as c:
