@@ -250,8 +250,9 @@ void Server::linger(Client* c) noexcept {
 }
 
 void Server::read_lingering(Client* c) noexcept {
-  // Shared by every lingering client: what lands here is never looked at.
-  static std::byte scratch[64 * 1024];
+  // Shared by every lingering client of this worker's thread: what lands here is never
+  // looked at (one per thread all the same: concurrent writes are a data race).
+  thread_local std::byte scratch[64 * 1024];
   for (int i = 0; i < kLingerReadsPerWake; ++i) {
     ssize_t n = ::recv(c->fd, scratch, sizeof scratch, 0);
     if (n > 0) {

@@ -390,6 +390,7 @@ Config to_config(const json& j, const std::string& source) {
   take(j, "metrics_listen", &c.metrics_listen);
   take(j, "log_level", &c.log_level);
   take(j, "demo", &c.demo);
+  if (auto it = j.find("workers"); it != j.end() && !it->is_null()) c.workers = it->get<uint32_t>();
   // null = unset, like leaving the key out.
   if (auto it = j.find("tls"); it != j.end() && !it->is_null())
     c.tls = TlsConfig{it->at("cert").get<std::string>(), it->at("key").get<std::string>()};

@@ -165,6 +165,8 @@ std::string config_to_json(const Config& c) {
   j["allowed_origins"] = or_null(c.allowed_origins);
   j["subprotocols"] = or_null(c.subprotocols);
   j["demo"] = c.demo;
+  // null = unset: the CPU count, resolved at start-up (the log says how many run).
+  j["workers"] = c.workers ? ojson(c.workers) : ojson(nullptr);
   j["limits"] = limits_json(c.limits);
   j["channels"] = ojson::array();
   for (const auto& o : c.channels) j["channels"].push_back(channel_json(o));

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // wsrelay: parse the command line, load and check the config (exit 78 before binding anything
-// if it is bad), set up logging, then hand over to the server's event loop.
+// if it is bad), set up logging, then hand over to the server's event loop(s) (workers.h).
 #include <cstdio>
 #include <exception>
 #include <utility>
@@ -12,6 +12,7 @@
 #include "logging.h"
 #include "server.h"
 #include "token_commands.h"
+#include "workers.h"
 
 namespace {
 
@@ -67,7 +68,7 @@ int run(int argc, char** argv) {
   d::init_logging(loaded.config->log_level);
   // SIGHUP: the same file and the same overrides as at start-up.
   d::ConfigReloader reloader = [opts]() { return d::load_effective_config(opts); };
-  return d::run_server(std::move(*loaded.config), std::move(reloader));
+  return d::run_workers(std::move(*loaded.config), std::move(reloader));
 }
 
 }  // namespace

@@ -160,6 +160,10 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                          .Register(r)
                          .Add({}, prometheus::Histogram::BucketBoundaries(
                                       Stats::kLatencyBounds.begin(), Stats::kLatencyBounds.end()));
+  // Per worker (README "Scaling"); with one worker its one series is wsrelay_connections.
+  worker_connections_ =
+      &gauge("wsrelay_worker_connections", "Open connections per worker (event loop).");
+  worker0_ = &worker_connections_->Add({{"worker", "0"}});
 }
 
 void Metrics::update(const Stats& s) {
@@ -215,7 +219,16 @@ void Metrics::update(const Stats& s) {
                           : 0.0;
     latency_->ObserveMultiple(increments, std::max(0.0, s.latency_sum - last_.latency_sum));
   }
+  if (!several_workers_) worker0_->Set(static_cast<double>(s.connections));
   last_ = s;
+}
+
+// Several workers: each one's open connections (the first worker's set by update() until
+// this is called).
+void Metrics::update_workers(const std::vector<uint64_t>& connections) {
+  several_workers_ = true;
+  for (size_t w = 0; w < connections.size(); ++w)
+    worker_connections_->Add({{"worker", std::to_string(w)}}).Set(double(connections[w]));
 }
 
 std::string Metrics::close_code_label(uint16_t code) {

@@ -14,6 +14,7 @@
 #include <array>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "process_metrics.h"
 #include "stats.h"
@@ -29,6 +30,9 @@ class Metrics {
   // Copies `s` into the families: gauges are set; counters and the histogram are advanced by
   // what changed since the previous update() (prometheus-cpp counters only go up).
   void update(const Stats& s);
+  // Several workers (README "Scaling"): open connections per worker, worker w at [w]
+  // (with one, update() sets worker 0's).
+  void update_workers(const std::vector<uint64_t>& connections);
   // The exposition text (Content-Type: text/plain; version=0.0.4; charset=utf-8). Reads the
   // process_* values from /proc first: they cost a directory listing, so only per scrape.
   std::string serialize() const;
@@ -76,6 +80,9 @@ class Metrics {
   prometheus::Counter* broker_in_ = nullptr;   // {direction="in"}
   prometheus::Counter* broker_out_ = nullptr;  // {direction="out"}
   prometheus::Histogram* broker_publish_ = nullptr;
+  prometheus::Family<prometheus::Gauge>* worker_connections_ = nullptr;  // {worker}
+  prometheus::Gauge* worker0_ = nullptr;
+  bool several_workers_ = false;             // update_workers() called: it sets every worker's
   Stats last_;                               // what the previous update() copied
   std::unique_ptr<ProcessMetrics> process_;  // refreshed by serialize() (const)
 };

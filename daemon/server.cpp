@@ -21,6 +21,7 @@
 #include "net/socket.h"
 #include "signals.h"
 #include "systemd.h"
+#include "worker_broker.h"
 
 namespace relay::daemon {
 namespace {
@@ -62,13 +63,13 @@ std::unique_ptr<net::Reactor> make_reactor() {
 
 }  // namespace
 
-Server::Server(Config config, ConfigReloader reload)
+Server::Server(Config config, ConfigReloader reload, WorkerHub* hub, uint32_t worker)
     : config_(std::move(config)),
       reload_(std::move(reload)),
       auth_(auth_or_log(config_.auth)),
       reactor_(make_reactor()),
       fanout_(stats_),
-      broker_(make_broker(config_, *reactor_, fanout_, stats_)),
+      broker_(hub ? nullptr : make_broker(config_, *reactor_, fanout_, stats_)),
       tls_(*this),
       http_(*this),
       raw_relay_(*this),
@@ -76,7 +77,10 @@ Server::Server(Config config, ConfigReloader reload)
       metrics_timer_(*reactor_, &Server::on_metrics_timer, this),
       watchdog_timer_(*reactor_, &Server::on_watchdog, this),
       drain_timer_(*reactor_, &Server::on_drain_deadline, this),
-      pushback_timer_(*reactor_, &Server::on_pushback_timer, this) {
+      pushback_timer_(*reactor_, &Server::on_pushback_timer, this),
+      hub_(hub),
+      worker_(worker) {
+  if (hub_) broker_ = make_worker_broker();
   fanout_.attach(*broker_);
   fanout_.use_config(&config_);
   clients_.reserve(1024);
@@ -101,6 +105,7 @@ Server::~Server() {
 }
 
 bool Server::bind_listeners() {
+  if (listeners_adopted_) return true;
   auto listen_on = [&](const std::string& where, const char* what, int* fd_out) {
     auto addr = net::parse_address(where);
     if (!addr) {
@@ -142,8 +147,8 @@ bool Server::bind_listeners() {
 }
 
 int Server::run() {
-  signal_fd_ = open_signal_fd();
-  if (signal_fd_ < 0) {
+  if (worker_ == 0) signal_fd_ = open_signal_fd();  // the first worker takes the signals
+  if (worker_ == 0 && signal_fd_ < 0) {
     spdlog::error("cannot set up signal handling: {}", std::strerror(errno));
     return 1;
   }
@@ -164,7 +169,7 @@ int Server::run() {
   fd_reserve_ = std::make_unique<net::FdReserve>();  // before the descriptors run out
   if (!fd_reserve_->held()) spdlog::warn("cannot open /dev/null: no descriptor held in reserve");
   if (!bind_listeners()) return 1;
-  (void)reactor_->add(signal_fd_, net::kReadable, &Server::on_signal_fd, this);
+  if (signal_fd_ >= 0) (void)reactor_->add(signal_fd_, net::kReadable, &Server::on_signal_fd, this);
   (void)reactor_->add(public_fd_, net::kReadable, &Server::on_listener, this);
   public_pause_ = std::make_unique<net::AcceptPause>(*reactor_, public_fd_, kAcceptPauseMs);
   if (metrics_fd_ >= 0) {
@@ -177,7 +182,7 @@ int Server::run() {
     watchdog_timer_.arm_every(wd);
     notify_watchdog();
   }
-  metrics_.update(stats_);
+  refresh_metrics();
   notify_ready();
   update_status();
   spdlog::info("wsrelay {} ready", WSRELAY_VERSION);
@@ -355,7 +360,7 @@ void Server::on_metrics_timer(void* data) noexcept {
     self->stats_.history_messages = h->messages();
     self->stats_.history_bytes = h->bytes();
   }
-  self->metrics_.update(self->stats_);
+  self->refresh_metrics();
   log_suppressed(self->log_limiter_, self->now_ms());  // the tail of a burst of repeated errors
   self->update_status();
 }
@@ -373,7 +378,7 @@ void Server::update_status() noexcept {
 
 std::string Server::metrics_text() {
   stats_.channels = fanout_.channel_count();
-  metrics_.update(stats_);
+  refresh_metrics();
   return metrics_.serialize();
 }
 
@@ -409,8 +414,10 @@ void Server::on_signal() noexcept {
     if (sig == SIGTERM || sig == SIGINT) {
       spdlog::info("got {}: draining", sig == SIGTERM ? "SIGTERM" : "SIGINT");
       start_drain();
+      if (workers_) workers_->broadcast(Envelope::Kind::kDrain);
     } else if (sig == SIGHUP) {
       reload();
+      if (workers_) workers_->broadcast(Envelope::Kind::kReload);
     }
   }
 }

@@ -53,14 +53,20 @@ using ConfigReloader = std::function<ConfigResult()>;
 // (0 after a clean drain). Binding failures are logged and return 1.
 int run_server(Config config, ConfigReloader reload);
 
+class WorkerHub;
+class WorkerBroker;
+
 class Server {
  public:
-  Server(Config config, ConfigReloader reload);
+  // With a hub: worker `worker` of several in one process (workers.h, README "Scaling").
+  Server(Config config, ConfigReloader reload, WorkerHub* hub = nullptr, uint32_t worker = 0);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
   int run();  // binds, announces readiness, loops until drained; returns the exit status
+  // Several workers: listeners bound for this one before run() (-1 = none); run() binds none.
+  void adopt_listeners(int public_fd, int metrics_fd) noexcept;
 
   // ---- for the sessions (HttpHandler, RawRelay, JsonProtocol), TlsTransport, Client ----
   const Config& config() const noexcept { return config_; }
@@ -117,6 +123,11 @@ class Server {
   void refuse_accepted(int fd, ListenerKind kind, RefusedCause cause) noexcept;
   std::string_view refusal_answer(ListenerKind kind) noexcept;  // the 503, or nothing on wss
   void on_signal() noexcept;
+  // server_workers.cpp: drain/reload envelopes from the first worker; the Stats /metrics
+  // shows (this worker's, or every worker's summed on the first).
+  void on_worker_control(uint8_t kind) noexcept;
+  void refresh_metrics() noexcept;
+  std::unique_ptr<Broker> make_worker_broker();
   void start_drain() noexcept;
   void reload() noexcept;
   void close_revoked() noexcept;  // reload: revoked identities and removed keys
@@ -228,6 +239,12 @@ class Server {
   net::Timer watchdog_timer_;
   net::Timer drain_timer_;
   net::Timer pushback_timer_;  // bounds a pushback when no flush wakes the loop
+
+  // Several workers in one process (server_workers.cpp); null/0 with one.
+  WorkerHub* hub_ = nullptr;
+  uint32_t worker_ = 0;
+  WorkerBroker* workers_ = nullptr;  // broker_ when it is a WorkerBroker
+  bool listeners_adopted_ = false;
 };
 
 }  // namespace relay::daemon

@@ -18,8 +18,12 @@
 namespace relay::daemon {
 namespace {
 
+// Workers other than the first (workers.cpp) keep quiet: one process, one voice.
+thread_local bool muted = false;
+
 // sd_notify returns > 0 when sent, 0 when NOTIFY_SOCKET is unset, < 0 on error.
 bool send(const std::string& state) noexcept {
+  if (muted) return false;
 #if WSRELAY_HAVE_SYSTEMD
   return sd_notify(/*unset_environment=*/0, state.c_str()) > 0;
 #else
@@ -43,6 +47,8 @@ bool systemd_support_built() noexcept {
   return false;
 #endif
 }
+
+void mute_notify_on_this_thread() noexcept { muted = true; }
 
 bool notify_ready() noexcept { return send("READY=1"); }
 

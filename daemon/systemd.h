@@ -21,6 +21,8 @@ bool notify_status(std::string_view status) noexcept;  // "STATUS=<status>" (one
 bool notify_reloading() noexcept;                      // "RELOADING=1\nMONOTONIC_USEC=<now, us>"
 bool notify_stopping() noexcept;                       // "STOPPING=1": drain started
 bool notify_watchdog() noexcept;                       // "WATCHDOG=1"
+// The notify functions called on this thread send nothing (the workers but the first).
+void mute_notify_on_this_thread() noexcept;
 
 // How often to call notify_watchdog(): half of WATCHDOG_USEC when the watchdog is on for this
 // process (WATCHDOG_PID unset or ours), else 0. Rounded down to whole ms, at least 1.

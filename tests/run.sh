@@ -5,6 +5,7 @@
 # CTest label.
 #   BUILD_DIR=...      build directory (default: build-test)
 #   CTEST_ARGS=...     extra ctest arguments, e.g. "-L unit"
+#   RELAY_TSAN=0       skip the ThreadSanitizer run (a second build: BUILD_DIR-tsan)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build-test}
@@ -33,3 +34,17 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 cd "$build"
 # shellcheck disable=SC2086
 ctest --output-on-failure -j "$(nproc)" ${CTEST_ARGS:-}
+
+# ThreadSanitizer (README "Scaling"): the several-workers hand-off in its own build of only
+# the targets the `tsan` label runs (the queue, reactor and worker-broker unit tests, the
+# daemon for test_workers.py), so it adds a few minutes, not a second full build.
+if [ "${RELAY_TSAN:-1}" != 0 ]; then
+  tsan=${build}-tsan
+  cmake -S "$root" -B "$tsan" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
+    -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
+    -DRELAY_SANITIZE=thread -DRELAY_WERROR=ON >/dev/null
+  cmake --build "$tsan" -j "$(nproc)" --target wsrelay net_mpsc_queue_test net_reactor_test \
+    daemon_worker_broker_test
+  (cd "$tsan" && TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1} \
+    ctest --output-on-failure -L tsan)
+fi

@@ -342,6 +342,9 @@ class Relay:
             env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
             if self.watchdog_usec:
                 env["WATCHDOG_USEC"] = str(self.watchdog_usec)
+            # One event loop unless a test asks for more (its config's `workers`, or this
+            # variable in extra_env): the machine's CPU count must not change what runs.
+            env["WSRELAY_WORKERS"] = "1"
             env.update(self.extra_env)
             self.log = open(self.log_path, "ab")
             if self.config_file:

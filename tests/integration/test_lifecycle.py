@@ -41,6 +41,7 @@ README_METRICS = [
     "wsrelay_broker_reconnects_total",
     "wsrelay_broker_publish_seconds",
     "wsrelay_broker_messages_total",
+    "wsrelay_worker_connections",
 ]
 
 
