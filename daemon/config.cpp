@@ -21,6 +21,7 @@
 
 #include "config_schema.h"
 #include "json_strict.h"
+#include "worker_count.h"
 
 namespace relay::daemon {
 namespace {
@@ -390,7 +391,10 @@ Config to_config(const json& j, const std::string& source) {
   take(j, "metrics_listen", &c.metrics_listen);
   take(j, "log_level", &c.log_level);
   take(j, "demo", &c.demo);
-  if (auto it = j.find("workers"); it != j.end() && !it->is_null()) c.workers = it->get<uint32_t>();
+  if (auto it = j.find("workers"); it != j.end() && !it->is_null()) {
+    c.workers = it->get<uint32_t>();
+    if (c.workers == 0) c.workers = kWorkersPerCpu;  // "0": every CPU the process may use
+  }
   // null = unset, like leaving the key out.
   if (auto it = j.find("tls"); it != j.end() && !it->is_null())
     c.tls = TlsConfig{it->at("cert").get<std::string>(), it->at("key").get<std::string>()};

@@ -128,7 +128,7 @@ struct Config {
   // Subprotocols we accept. Unset = echo the client's first offer (a transparent relay).
   std::optional<std::vector<std::string>> subprotocols;
   bool demo = true;  // serve the demo chat page at GET /
-  // Event loops (threads); 0 = auto: the CPUs this process may run on (worker_count.h).
+  // Event loops (threads); 0 = unset (one), kWorkersPerCpu = `0` in the file (worker_count.h).
   uint32_t workers = 0;
   Limits limits;
   std::vector<ChannelOptions> channels;

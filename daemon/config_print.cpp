@@ -3,6 +3,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "worker_count.h"
+
 namespace relay::daemon {
 namespace {
 
@@ -166,7 +168,9 @@ std::string config_to_json(const Config& c) {
   j["subprotocols"] = or_null(c.subprotocols);
   j["demo"] = c.demo;
   // null = unset: the CPU count, resolved at start-up (the log says how many run).
-  j["workers"] = c.workers ? ojson(c.workers) : ojson(nullptr);
+  j["workers"] = c.workers == kWorkersPerCpu ? ojson(0)
+                 : c.workers                 ? ojson(c.workers)
+                                             : ojson(nullptr);
   j["limits"] = limits_json(c.limits);
   j["channels"] = ojson::array();
   for (const auto& o : c.channels) j["channels"].push_back(channel_json(o));

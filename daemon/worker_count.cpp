@@ -21,13 +21,14 @@ uint32_t cpus_allowed() noexcept {
 uint32_t resolve_workers(uint32_t configured) noexcept {
   uint32_t n = configured;
   if (n == 0) {
+    n = 1;
     if (const char* e = std::getenv("WSRELAY_WORKERS"); e && *e) {
       char* end = nullptr;
       const unsigned long v = std::strtoul(e, &end, 10);
-      if (*end == '\0' && v >= 1) n = uint32_t(v > kMaxWorkers ? kMaxWorkers : v);
+      if (*end == '\0') n = v == 0 ? kWorkersPerCpu : uint32_t(v > kMaxWorkers ? kMaxWorkers : v);
     }
   }
-  if (n == 0) n = cpus_allowed();
+  if (n == kWorkersPerCpu) n = cpus_allowed();
   return n > kMaxWorkers ? kMaxWorkers : n;
 }
 

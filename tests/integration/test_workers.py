@@ -223,8 +223,23 @@ def test_default_workers_from_the_environment_and_printed(relay_factory, tmp_pat
     assert json.loads(out)["workers"] == 3
     out = subprocess.run([wsrelay_bin(), "--print-config"], capture_output=True, text=True,
                          check=True).stdout
-    assert json.loads(out)["workers"] is None  # unset: the CPU count at start-up
+    assert json.loads(out)["workers"] is None  # unset: one loop, or WSRELAY_WORKERS
+    src.write_text(json.dumps({"workers": 0}))
+    out = subprocess.run([wsrelay_bin(), "--print-config", str(src)], capture_output=True,
+                         text=True, check=True).stdout
+    assert json.loads(out)["workers"] == 0  # 0: the CPU count at start-up
     src.write_text(json.dumps({"workers": 65}))
     p = subprocess.run([wsrelay_bin(), "--check-config", str(src)], capture_output=True,
                        text=True)
     assert p.returncode == 78 and "/workers" in p.stderr
+
+
+def test_zero_workers_runs_one_per_cpu(relay_factory):
+    cpus = min(len(os.sched_getaffinity(0)), 64)
+    relay = relay_factory({"workers": 0, "limits": {"drain_timeout_ms": 3000}})
+    if cpus > 1:
+        assert f"{cpus} workers" in relay.log_text()
+        relay.wait_metric("wsrelay_worker_connections", lambda v: v == 0,
+                          {"worker": str(cpus - 1)})
+    else:
+        relay.wait_metric("wsrelay_worker_connections", lambda v: v == 0, {"worker": "0"})
