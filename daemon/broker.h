@@ -81,6 +81,10 @@ using PublishDone = std::function<void(const PublishResult&)>;
 class FanoutTarget {
  public:
   virtual size_t fan_out(const Message& m) noexcept = 0;
+  // A backplane lost messages of `channel` that this node's subscribers of it did not get
+  // (its stream was trimmed or its epoch changed while they waited): they are told, with
+  // `reason` ("offset_too_old", "epoch_changed"), never skipped silently.
+  virtual void history_lost(std::string_view /*channel*/, const char* /*reason*/) noexcept {}
 
  protected:
   ~FanoutTarget() = default;

@@ -8,18 +8,25 @@
 // A publish is fanned out locally and acknowledged when Redis has replied to its PUBLISH
 // (so per-publisher order holds); the node skips its own messages when they come back.
 // While Redis is down every publish fails (accepted = false) and the node reconnects with
-// capped backoff, then SUBSCRIBEs to everything again. No history across nodes yet:
-// history() is null.
+// capped backoff, then SUBSCRIBEs to everything again.
+// Channels with history (redis_history.cpp): Redis assigns offsets and keeps the epoch and
+// the stream (one Lua script per publish, redis_scripts.h); history() is a cache of those
+// streams, loaded from Redis when a channel is first read here and kept in step by the
+// messages this node delivers (dedupe and gap filling by offset).
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <random>
 #include <string>
 #include <string_view>
 #include <unordered_set>
 
 #include "broker.h"
 #include "config.h"
+#include "history_store.h"
 #include "net/reactor.h"
+#include "redis/redis_sync.h"
 #include "stats.h"
 
 struct redisAsyncContext;
@@ -30,7 +37,8 @@ namespace relay::daemon::redis {
 class RedisBroker final : public Broker {
  public:
   // password: the content of broker.password_file ("" = no AUTH). Connects at once.
-  RedisBroker(net::Reactor& reactor, FanoutTarget& local, Stats& stats, BrokerConfig config,
+  // options: the server's config (channel options, history bound), kept by reference.
+  RedisBroker(net::Reactor& reactor, FanoutTarget& local, Stats& stats, const Config& options,
               std::string password);
   ~RedisBroker() override;
 
@@ -39,9 +47,33 @@ class RedisBroker final : public Broker {
   void unsubscribe(std::string_view channel) override;
   void patterns(bool wanted) override;
   bool up() const noexcept override { return up_; }
+  HistoryStore* history() noexcept override { return &cache_; }
+
+  // A silent address (no answer at all) is given up after this long.
+  static constexpr int64_t kConnectTimeoutMs = 3000;
+  // Bound on one blocking history read (redis_sync.h).
+  static constexpr int64_t kReadTimeoutMs = 1000;
 
  private:
   struct Pending;
+  struct Snapshot {
+    StreamPosition top;
+    std::vector<StoredMessage> entries;  // consecutive offsets, oldest first
+  };
+  // history (redis_history.cpp)
+  void send_publish(Pending* p, bool by_sha) noexcept;
+  void load(std::string_view channel);
+  bool read(std::string_view channel, uint64_t first, Snapshot* out);
+  size_t ingest(const Message& m) noexcept;
+  size_t catch_up(std::string_view channel, const Message* trigger) noexcept;
+  void lose(std::string_view channel, HistoryStatus why) noexcept;
+  std::string new_epoch();
+  std::string meta_key(std::string_view channel) const;
+  std::string stream_key(std::string_view channel) const;
+  static void on_script(redisAsyncContext* ac, void* reply, void* data);
+  static void on_connect_timeout(void* data) noexcept;
+  void drop_connections() noexcept;
+
   void connect() noexcept;
   redisAsyncContext* open() noexcept;
   void lost(const redisAsyncContext* ac) noexcept;
@@ -77,6 +109,12 @@ class RedisBroker final : public Broker {
   bool closing_ = false;  // destructor: completions no longer reach the sessions
   int failures_ = 0;      // in a row: the backoff exponent
   net::Timer retry_;
+  net::Timer connect_timeout_;
+  const Config& options_;
+  HistoryStore cache_;
+  SyncConnection sync_;
+  std::string script_sha_;  // of kPublishScript, from SCRIPT LOAD
+  std::mt19937_64 rng_;
   std::unordered_set<std::string> wanted_;  // channels with local subscribers
   // Keys with an UNSUBSCRIBE in flight: at most one each, since hiredis 0.14 calls us for
   // the first confirmation only (it forgets the channel's callback then).
