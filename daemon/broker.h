@@ -91,6 +91,7 @@ class FanoutTarget {
 };
 
 class HistoryStore;
+class Presence;
 
 class Broker {
  public:
@@ -108,6 +109,8 @@ class Broker {
   // Whether this node has pattern subscribers (called on each change): a backplane then
   // needs every channel's messages (LocalFanout matches the patterns).
   virtual void patterns(bool /*wanted*/) {}
+  // The server's presence: a backplane keeps it across nodes (Presence::use_backplane).
+  virtual void attach_presence(Presence& /*presence*/) {}
   // False while a backplane is unreachable (publishes fail; /readyz answers 503).
   virtual bool up() const noexcept { return true; }
 };

@@ -80,6 +80,7 @@ Server::Server(Config config, ConfigReloader reload)
       pushback_timer_(*reactor_, &Server::on_pushback_timer, this) {
   fanout_.attach(*broker_);
   fanout_.use_config(&config_);
+  broker_->attach_presence(presence_);
   // A backplane lost history its subscribers waited for (Broker: README "Several nodes").
   fanout_.on_history_lost([this](pubsub::Sink& s, const char* reason) {
     begin_close(static_cast<Client*>(&s), kHistoryLostCode, reason, 1000);

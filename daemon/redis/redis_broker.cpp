@@ -7,6 +7,7 @@
 #include <sys/random.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <memory>
 #include <vector>
 
@@ -90,7 +91,11 @@ RedisBroker::RedisBroker(net::Reactor& reactor, FanoutTarget& local, Stats& stat
       cache_(options.limits.max_history_bytes),
       sync_(config_.address, config_.username, password_, kReadTimeoutMs),
       rng_(node_id_),
+      presence_refresh_(reactor, &RedisBroker::on_presence_refresh, this),
       all_keys_(glob_escaped(config_.prefix) + "*") {
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(node_id_));
+  node_hex_ = hex;
   cache_.set_loader([this](std::string_view channel) { load(channel); });
   connect();
 }
@@ -204,6 +209,7 @@ void RedisBroker::maybe_up() noexcept {
   ever_up_ = true;
   failures_ = 0;
   spdlog::info("broker: connected to redis {}", config_.address);
+  presence_up();
 }
 
 // Either connection failed or closed: the node is down until both are back.
@@ -443,6 +449,8 @@ void RedisBroker::on_sub_event(redisReply* r) noexcept {
 
 void RedisBroker::deliver(std::string_view key, std::string_view bytes) noexcept {
   if (!key.starts_with(config_.prefix) || key.size() == config_.prefix.size()) return;
+  if (!bytes.empty() && bytes[0] == 'p')
+    return presence_event(key.substr(config_.prefix.size()), bytes);
   const std::optional<Positioned> pos = decode_position(bytes);
   const std::optional<Decoded> d = decode(pos ? pos->rest : bytes);
   if (!d) {

@@ -20,12 +20,15 @@
 #include <random>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 #include "broker.h"
 #include "config.h"
 #include "history_store.h"
 #include "net/reactor.h"
+#include "presence.h"
 #include "redis/redis_sync.h"
 #include "stats.h"
 
@@ -34,7 +37,7 @@ struct redisReply;
 
 namespace relay::daemon::redis {
 
-class RedisBroker final : public Broker {
+class RedisBroker final : public Broker, public PresenceBackplane {
  public:
   // password: the content of broker.password_file ("" = no AUTH). Connects at once.
   // options: the server's config (channel options, history bound), kept by reference.
@@ -48,6 +51,17 @@ class RedisBroker final : public Broker {
   void patterns(bool wanted) override;
   bool up() const noexcept override { return up_; }
   HistoryStore* history() noexcept override { return &cache_; }
+  void attach_presence(Presence& presence) override;
+
+  // PresenceBackplane (redis_presence.cpp)
+  void joined(std::string_view channel, uint64_t client, std::string_view member_json) override;
+  void left(std::string_view channel, uint64_t client, std::string_view member_json) override;
+  bool members(std::string_view channel, std::vector<std::string>* out) override;
+
+  // This node's presence entries stop counting this long after its last refresh (a node
+  // killed with SIGKILL); refreshed every kPresenceRefreshMs.
+  static constexpr int64_t kPresenceTtlMs = 10000;
+  static constexpr int64_t kPresenceRefreshMs = 3000;
 
   // A silent address (no answer at all) is given up after this long.
   static constexpr int64_t kConnectTimeoutMs = 3000;
@@ -72,6 +86,12 @@ class RedisBroker final : public Broker {
   std::string stream_key(std::string_view channel) const;
   static void on_script(redisAsyncContext* ac, void* reply, void* data);
   static void on_connect_timeout(void* data) noexcept;
+  static void on_presence_refresh(void* data) noexcept;
+  void presence_up() noexcept;  // (re)writes this node's entries and liveness key
+  void presence_event(std::string_view channel, std::string_view bytes) noexcept;
+  std::string presence_key(std::string_view channel) const;
+  std::string presence_field(uint64_t client) const;
+  std::string node_key() const;
   void drop_connections() noexcept;
 
   void connect() noexcept;
@@ -115,6 +135,12 @@ class RedisBroker final : public Broker {
   SyncConnection sync_;
   std::string script_sha_;  // of kPublishScript, from SCRIPT LOAD
   std::mt19937_64 rng_;
+  Presence* presence_ = nullptr;
+  net::Timer presence_refresh_;
+  std::string node_hex_;  // node_id_ as 16 hex digits: presence fields and liveness key
+  // This node's presence members by channel: client id -> member JSON (with "node"),
+  // written again after a reconnect (Redis may have come back empty).
+  std::unordered_map<std::string, std::unordered_map<uint64_t, std::string>> present_;
   std::unordered_set<std::string> wanted_;  // channels with local subscribers
   // Keys with an UNSUBSCRIBE in flight: at most one each, since hiredis 0.14 calls us for
   // the first confirmation only (it forgets the channel's callback then).

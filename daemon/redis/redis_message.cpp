@@ -58,6 +58,23 @@ std::optional<Positioned> decode_position(std::string_view bytes) noexcept {
   return p;
 }
 
+void encode_presence(uint64_t node, bool join, std::string_view member_json, std::string* out) {
+  out->clear();
+  out->push_back('p');
+  for (int i = 0; i < 8; ++i) out->push_back(static_cast<char>((node >> (8 * i)) & 0xff));
+  out->push_back(join ? 'j' : 'l');
+  out->append(member_json);
+}
+
+std::optional<PresenceEvent> decode_presence(std::string_view bytes) noexcept {
+  if (bytes.size() < 10 || bytes[0] != 'p' || (bytes[9] != 'j' && bytes[9] != 'l'))
+    return std::nullopt;
+  PresenceEvent e{0, bytes[9] == 'j', bytes.substr(10)};
+  for (int i = 0; i < 8; ++i)
+    e.node |= uint64_t(static_cast<unsigned char>(bytes[1 + i])) << (8 * i);
+  return e;
+}
+
 uint64_t parse_epoch(std::string_view hex) noexcept {
   uint64_t e = 0;
   return hex.size() == 8 && hex_value(hex, &e) ? e : 0;

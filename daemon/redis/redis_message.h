@@ -41,6 +41,16 @@ struct Positioned {
 };
 // nullopt when the bytes carry no position (a channel without history).
 std::optional<Positioned> decode_position(std::string_view bytes) noexcept;
+// A presence event crossing nodes: 'p', the node id (8 bytes, little-endian), 'j' (join)
+// or 'l' (leave), then the member's JSON object.
+void encode_presence(uint64_t node, bool join, std::string_view member_json, std::string* out);
+struct PresenceEvent {
+  uint64_t node;
+  bool join;
+  std::string_view member_json;
+};
+std::optional<PresenceEvent> decode_presence(std::string_view bytes) noexcept;
+
 // The epoch as Redis stores it: 8 hex digits (0 when malformed).
 uint64_t parse_epoch(std::string_view hex) noexcept;
 
