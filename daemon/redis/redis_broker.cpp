@@ -40,8 +40,10 @@ std::string glob_escaped(std::string_view s) {
   return out;
 }
 
+// Strings, statuses and error texts.
 std::string_view str_of(const redisReply* r) {
-  return r && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS)
+  return r && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS ||
+               r->type == REDIS_REPLY_ERROR)
              ? std::string_view(r->str, r->len)
              : std::string_view();
 }

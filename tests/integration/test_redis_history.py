@@ -162,6 +162,12 @@ def test_trimmed_or_foreign_positions_are_unrecoverable_on_any_node(nodes, redis
                            "replayed": 3}
             assert [await recv_json(js) for _ in range(3)] == \
                 [{"channel": "tiny", "offset": o, "text": str(o - 1)} for o in (18, 19, 20)]
+        # The script gone from Redis' cache: NOSCRIPT, sent again as EVAL, nothing lost.
+        assert resp(redis_server.port, "SCRIPT", "FLUSH") == "OK"
+        r = a.http("POST", "/channels/tiny", {"Content-Type": "text/plain"}, b"after flush")
+        assert r.status == 200 and json.loads(r.body)["offset"] == 21, r
+        r = a.http("POST", "/channels/tiny", {"Content-Type": "text/plain"}, b"again")
+        assert r.status == 200 and json.loads(r.body)["offset"] == 22, r
         async with ws_connect(b.url(f"/channels/tiny?since=2&epoch={epoch}")) as raw:
             with pytest.raises(websockets.ConnectionClosed) as closed:
                 await asyncio.wait_for(raw.recv(), 10)
