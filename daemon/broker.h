@@ -81,12 +81,17 @@ using PublishDone = std::function<void(const PublishResult&)>;
 class FanoutTarget {
  public:
   virtual size_t fan_out(const Message& m) noexcept = 0;
+  // A backplane lost messages of `channel` that this node's subscribers of it did not get
+  // (its stream was trimmed or its epoch changed while they waited): they are told, with
+  // `reason` ("offset_too_old", "epoch_changed"), never skipped silently.
+  virtual void history_lost(std::string_view /*channel*/, const char* /*reason*/) noexcept {}
 
  protected:
   ~FanoutTarget() = default;
 };
 
 class HistoryStore;
+class Presence;
 
 class Broker {
  public:
@@ -104,6 +109,8 @@ class Broker {
   // Whether this node has pattern subscribers (called on each change): a backplane then
   // needs every channel's messages (LocalFanout matches the patterns).
   virtual void patterns(bool /*wanted*/) {}
+  // The server's presence: a backplane keeps it across nodes (Presence::use_backplane).
+  virtual void attach_presence(Presence& /*presence*/) {}
   // False while a backplane is unreachable (publishes fail; /readyz answers 503).
   virtual bool up() const noexcept { return true; }
 };

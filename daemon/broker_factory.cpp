@@ -33,7 +33,7 @@ std::string read_password(const std::string& path) {
 std::unique_ptr<Broker> make_broker(const Config& config, net::Reactor& reactor,
                                     LocalFanout& fanout, Stats& stats) {
   if (config.broker.type == "redis")
-    return std::make_unique<redis::RedisBroker>(reactor, fanout, stats, config.broker,
+    return std::make_unique<redis::RedisBroker>(reactor, fanout, stats, config,
                                                 read_password(config.broker.password_file));
   stats.broker_up = 1;
   return std::make_unique<MemoryBroker>(fanout, config.limits.max_history_bytes);

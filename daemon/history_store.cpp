@@ -55,8 +55,22 @@ HistoryStore::Stream* HistoryStore::find(std::string_view channel) noexcept {
   return it == streams_.end() ? nullptr : it->second.get();
 }
 
+HistoryStore::Stream* HistoryStore::find_or_load(std::string_view channel) {
+  Stream* s = find(channel);
+  // A mirror reloads a stream no local subscriber follows: nothing kept it in step.
+  if (loader_ && (!s || !s->interested)) {
+    loader_(channel);
+    s = find(channel);
+  }
+  return s;
+}
+
 HistoryStore::Stream& HistoryStore::find_or_create(std::string_view channel) {
-  if (Stream* s = find(channel)) return *s;
+  if (Stream* s = find_or_load(channel)) return *s;
+  return create(channel);
+}
+
+HistoryStore::Stream& HistoryStore::create(std::string_view channel) {
   auto owned = std::make_unique<Stream>();
   Stream& s = *owned;
   s.name = std::string(channel);
@@ -99,7 +113,7 @@ StreamPosition HistoryStore::position(std::string_view channel, bool subscriber)
 
 HistoryStatus HistoryStore::since(std::string_view channel, StreamPosition from, size_t limit,
                                   int64_t now_ms, std::vector<const StoredMessage*>* out) {
-  Stream* s = find(channel);
+  Stream* s = find_or_load(channel);
   if (!s || s->epoch != from.epoch) return HistoryStatus::kEpochChanged;
   expire(*s, now_ms);
   if (from.offset > s->top) return HistoryStatus::kEpochChanged;  // not a position of ours
@@ -114,11 +128,54 @@ HistoryStatus HistoryStore::since(std::string_view channel, StreamPosition from,
 
 void HistoryStore::last(std::string_view channel, size_t n, int64_t now_ms,
                         std::vector<const StoredMessage*>* out) {
-  Stream* s = find(channel);
+  Stream* s = find_or_load(channel);
   if (!s) return;
   expire(*s, now_ms);
   size_t first = s->messages.size() > n ? s->messages.size() - n : 0;
   for (size_t i = first; i < s->messages.size(); ++i) out->push_back(&s->messages[i]);
+}
+
+void HistoryStore::clear(Stream& s) noexcept {
+  while (!s.messages.empty()) drop_front(s);
+  heap_fix(s);
+}
+
+void HistoryStore::restore(std::string_view channel, StreamPosition top, uint32_t ttl_s,
+                           std::vector<StoredMessage> messages) {
+  Stream* found = find(channel);
+  Stream& s = found ? *found : create(channel);
+  clear(s);
+  s.epoch = top.epoch;
+  s.top = top.offset;
+  s.ttl_s = ttl_s;
+  s.used_ms = history_now_ms();
+  for (StoredMessage& m : messages) {
+    s.bytes += m.payload.size();
+    bytes_ += m.payload.size();
+    ++messages_;
+    s.messages.push_back(std::move(m));
+  }
+  heap_fix(s);
+  evict_over_bound();
+}
+
+void HistoryStore::put(std::string_view channel, StreamPosition pos, uint32_t size, uint32_t ttl_s,
+                       wire::PayloadKind kind, std::span<const std::byte> payload, int64_t now_ms) {
+  Stream* found = find(channel);
+  Stream& s = found ? *found : create(channel);
+  if (s.epoch != pos.epoch || s.top + 1 != pos.offset) {
+    clear(s);
+    s.epoch = pos.epoch;
+  }
+  s.top = pos.offset - 1;
+  append(channel, size, ttl_s, kind, payload, now_ms);
+}
+
+bool HistoryStore::cached(std::string_view channel, StreamPosition* out) const noexcept {
+  auto it = streams_.find(channel);
+  if (it == streams_.end() || !it->second->interested) return false;
+  *out = {it->second->epoch, it->second->top};
+  return true;
 }
 
 void HistoryStore::set_interest(std::string_view channel, bool interested, int64_t now_ms) {

@@ -92,6 +92,23 @@ class HistoryStore {
   // memory back too).
   void expire(int64_t now_ms);
 
+  // A mirror of streams kept elsewhere (the Redis broker, README "Several nodes (Redis)"):
+  // `loader` is called when position(), since() or last() meet a channel not cached or
+  // followed by no local subscriber (stale), and may restore() it first; put() stores a message at
+  // the offset the owner assigned. Unset (the in-memory broker) nothing changes.
+  using Loader = std::function<void(std::string_view channel)>;
+  void set_loader(Loader loader) { loader_ = std::move(loader); }
+  // Replaces the channel's cached stream: its position, age bound and messages (offsets
+  // consecutive, ending at top.offset; older ones may be missing).
+  void restore(std::string_view channel, StreamPosition top, uint32_t ttl_s,
+               std::vector<StoredMessage> messages);
+  // Stores a message whose position was assigned elsewhere; it must be top + 1 in the same
+  // epoch, otherwise the cached stream restarts from it (the caller saw to the gap).
+  void put(std::string_view channel, StreamPosition pos, uint32_t size, uint32_t ttl_s,
+           wire::PayloadKind kind, std::span<const std::byte> payload, int64_t now_ms);
+  // The position of a cached stream that a local subscriber follows (never loads).
+  bool cached(std::string_view channel, StreamPosition* out) const noexcept;
+
   size_t messages() const noexcept { return messages_; }
   uint64_t bytes() const noexcept { return bytes_; }
   size_t streams() const noexcept { return streams_.size(); }
@@ -107,7 +124,10 @@ class HistoryStore {
   using Map = std::unordered_map<std::string, std::unique_ptr<Stream>, NameHash, std::equal_to<>>;
 
   Stream* find(std::string_view channel) noexcept;
-  Stream& find_or_create(std::string_view channel);
+  Stream* find_or_load(std::string_view channel);
+  void clear(Stream& s) noexcept;
+  Stream& find_or_create(std::string_view channel);  // loads first (a mirror)
+  Stream& create(std::string_view channel);
   void drop_front(Stream& s) noexcept;
   void expire(Stream& s, int64_t now_ms) noexcept;
   void evict_over_bound() noexcept;
@@ -123,6 +143,7 @@ class HistoryStore {
   uint64_t bytes_ = 0;
   size_t messages_ = 0;
   std::mt19937_64 rng_;
+  Loader loader_;
 };
 
 }  // namespace relay::daemon

@@ -4,6 +4,7 @@
 #include "local_fanout.h"
 
 #include <string>
+#include <vector>
 
 #include "base/assert.h"
 #include "base/bytes.h"
@@ -95,6 +96,16 @@ size_t LocalFanout::fan_out(const Message& m) noexcept {
   stats_.messages_delivered += delivered;
   stats_.bytes_delivered += delivered * m.payload.size();
   return delivered;
+}
+
+void LocalFanout::history_lost(std::string_view channel, const char* reason) noexcept {
+  if (!lost_hook_) return;
+  // Collected first: closing a client unsubscribes it, which would change the channels.
+  std::vector<pubsub::Sink*> told;
+  for (pubsub::ChannelRegistry* r : {&raw_, &json_})
+    if (const pubsub::Channel* ch = r->find(channel))
+      for (size_t i = 0; i < ch->subscriber_count(); ++i) told.push_back(&ch->sink(i));
+  for (pubsub::Sink* s : told) lost_hook_(*s, reason);
 }
 
 }  // namespace relay::daemon

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <string_view>
 
 #include "base/frame_ref.h"
@@ -50,6 +51,11 @@ class LocalFanout final : public FanoutTarget {
   size_t channel_count() noexcept;  // a name with raw and JSON subscribers counts once
 
   size_t fan_out(const Message& m) noexcept override;
+  // Each exact subscriber of the channel (raw and /ws) is handed to `hook` (the server
+  // closes it with 4009 and the reason).
+  void history_lost(std::string_view channel, const char* reason) noexcept override;
+  using LostHook = std::function<void(pubsub::Sink& subscriber, const char* reason)>;
+  void on_history_lost(LostHook hook) { lost_hook_ = std::move(hook); }
   // The frame the last fan_out() queued (null when it queued none); the publisher keeps
   // it to see how far its subscribers are behind (Server::charge_publish, README "Design").
   FrameRef take_last_frame() noexcept { return std::move(last_frame_); }
@@ -82,6 +88,7 @@ class LocalFanout final : public FanoutTarget {
   const Config* config_ = nullptr;
   CompressedFrames compressed_;
   FrameRef last_frame_;
+  LostHook lost_hook_;
 };
 
 }  // namespace relay::daemon

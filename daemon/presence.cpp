@@ -26,12 +26,22 @@ void Presence::join(std::string_view channel, Client& c, bool events) {
   if (it == channels_.end()) it = channels_.emplace(std::string(channel), Members{}).first;
   notify(channel, it->second, "join", c);
   it->second[c.id] = Member{&c, events};
+  if (backplane_) {
+    std::string member;
+    append_member(&member, c);
+    backplane_->joined(channel, c.id, member);
+  }
 }
 
 void Presence::leave(std::string_view channel, const Client& c) {
   if (channels_.empty()) return;
   auto it = channels_.find(channel);
   if (it == channels_.end() || it->second.erase(c.id) == 0) return;
+  if (backplane_) {
+    std::string member;
+    append_member(&member, c);
+    backplane_->left(channel, c.id, member);
+  }
   if (it->second.empty()) {
     channels_.erase(it);
     return;
@@ -51,6 +61,18 @@ size_t Presence::count(std::string_view channel) const noexcept {
 }
 
 std::string Presence::encode_answer(std::string_view id_json, std::string_view channel) const {
+  std::vector<std::string> all;
+  if (backplane_ && backplane_->members(channel, &all)) {
+    std::string out = "{\"id\":";
+    out.append(id_json.empty() ? "null" : id_json).append(",\"ok\":true,\"count\":");
+    out.append(std::to_string(all.size())).append(",\"clients\":[");
+    for (size_t i = 0; i < all.size() && i < kMaxPresenceListed; ++i) {
+      if (i) out.append(",");
+      out.append(all[i]);
+    }
+    out.append("]}");
+    return out;
+  }
   std::string out = "{\"id\":";
   out.append(id_json.empty() ? "null" : id_json).append(",\"ok\":true,\"count\":");
   out.append(std::to_string(count(channel))).append(",\"clients\":[");
@@ -68,15 +90,29 @@ std::string Presence::encode_answer(std::string_view id_json, std::string_view c
 
 void Presence::notify(std::string_view channel, const Members& members, std::string_view what,
                       const Client& about) {
+  bool wanted = false;
+  for (const auto& [id, m] : members) wanted |= m.events && m.client != &about;
+  if (!wanted) return;
+  std::string member;
+  append_member(&member, about);
+  send_event(channel, members, what, member, &about);
+}
+
+void Presence::remote_event(std::string_view channel, std::string_view what,
+                            std::string_view member_json) {
+  auto it = channels_.find(channel);
+  if (it != channels_.end()) send_event(channel, it->second, what, member_json, nullptr);
+}
+
+void Presence::send_event(std::string_view channel, const Members& members, std::string_view what,
+                          std::string_view member_json, const Client* skip) {
   FrameRef frame;
   for (const auto& [id, m] : members) {
-    if (!m.events || m.client == &about) continue;
+    if (!m.events || m.client == skip) continue;
     if (!frame) {
       // Encoded once, shared by reference like a delivery.
       std::string text = "{\"channel\":" + wire::quote_json(channel) + ",\"";
-      text.append(what).append("\":");
-      append_member(&text, about);
-      text.append("}");
+      text.append(what).append("\":").append(member_json).append("}");
       frame = ws::prepare_server_frame(ws::Opcode::kText, as_bytes(text));
     }
     m.client->deliver(frame);

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 namespace relay::daemon {
 
@@ -22,8 +23,29 @@ constexpr size_t kMaxPresenceListed = 1000;
 // sessions (issue 10), "" until then. Presence lists and events carry it when not empty.
 std::string_view connection_user(const Client& c) noexcept;
 
+// Presence across nodes (the Redis broker, README "Several nodes (Redis)"): this node's
+// joins and leaves are written where every node reads them, and the presence op answers
+// the union. Null for one node.
+class PresenceBackplane {
+ public:
+  // member_json: {"client":"17","user":"alice"} as the presence op lists it.
+  virtual void joined(std::string_view channel, uint64_t client, std::string_view member_json) = 0;
+  virtual void left(std::string_view channel, uint64_t client, std::string_view member_json) = 0;
+  // Every node's members of the channel; false when the backplane cannot answer now (the
+  // answer is then this node's own).
+  virtual bool members(std::string_view channel, std::vector<std::string>* out) = 0;
+
+ protected:
+  ~PresenceBackplane() = default;
+};
+
 class Presence {
  public:
+  void use_backplane(PresenceBackplane* b) noexcept { backplane_ = b; }
+  // A join or leave on another node ("join"/"leave"): this node's members who asked for
+  // events get it.
+  void remote_event(std::string_view channel, std::string_view what, std::string_view member_json);
+
   // c joined `channel`: subscribers who asked for events get a join event (not c itself).
   // `events`: c wants join/leave events of this channel.
   void join(std::string_view channel, Client& c, bool events);
@@ -53,8 +75,11 @@ class Presence {
   };
   void notify(std::string_view channel, const Members& members, std::string_view what,
               const Client& about);
+  void send_event(std::string_view channel, const Members& members, std::string_view what,
+                  std::string_view member_json, const Client* skip);
 
   std::unordered_map<std::string, Members, NameHash, std::equal_to<>> channels_;
+  PresenceBackplane* backplane_ = nullptr;
 };
 
 }  // namespace relay::daemon

@@ -19,6 +19,7 @@
 #include "memory_broker.h"
 #include "net/fd_reserve.h"
 #include "net/socket.h"
+#include "raw_history.h"
 #include "signals.h"
 #include "systemd.h"
 #include "worker_broker.h"
@@ -83,6 +84,11 @@ Server::Server(Config config, ConfigReloader reload, WorkerHub* hub, uint32_t wo
   if (hub_) broker_ = make_worker_broker();
   fanout_.attach(*broker_);
   fanout_.use_config(&config_);
+  broker_->attach_presence(presence_);
+  // A backplane lost history its subscribers waited for (Broker: README "Several nodes").
+  fanout_.on_history_lost([this](pubsub::Sink& s, const char* reason) {
+    begin_close(static_cast<Client*>(&s), kHistoryLostCode, reason, 1000);
+  });
   clients_.reserve(1024);
   pending_.reserve(1024);
 }

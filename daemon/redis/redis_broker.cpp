@@ -7,12 +7,14 @@
 #include <sys/random.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <memory>
 #include <vector>
 
 #include "base/clock.h"
 #include "redis/redis_adapter.h"
 #include "redis/redis_message.h"
+#include "redis/redis_scripts.h"
 
 namespace relay::daemon::redis {
 namespace {
@@ -38,16 +40,18 @@ std::string glob_escaped(std::string_view s) {
   return out;
 }
 
+// Strings, statuses and error texts.
 std::string_view str_of(const redisReply* r) {
-  return r && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS)
+  return r && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS ||
+               r->type == REDIS_REPLY_ERROR)
              ? std::string_view(r->str, r->len)
              : std::string_view();
 }
 
 int command(redisAsyncContext* ac, redisCallbackFn* fn, void* data,
             std::initializer_list<std::string_view> args) {
-  const char* argv[8];
-  size_t lens[8];
+  const char* argv[12];
+  size_t lens[12];
   int n = 0;
   for (std::string_view a : args) {
     argv[n] = a.data();
@@ -69,18 +73,32 @@ struct RedisBroker::Pending {
   wire::PayloadKind kind;
   std::string channel;
   std::string body;  // header + payload
+  // A channel with history goes through kPublishScript (0: a plain PUBLISH).
+  uint32_t history_size = 0;
+  uint32_t history_ttl_s = 0;
+  bool retried = false;  // sent again as EVAL after NOSCRIPT
 };
 
 RedisBroker::RedisBroker(net::Reactor& reactor, FanoutTarget& local, Stats& stats,
-                         BrokerConfig config, std::string password)
+                         const Config& options, std::string password)
     : reactor_(reactor),
       local_(local),
       stats_(stats),
-      config_(std::move(config)),
+      config_(options.broker),
       password_(std::move(password)),
       node_id_(random_node_id()),
       retry_(reactor, &RedisBroker::on_retry, this),
+      connect_timeout_(reactor, &RedisBroker::on_connect_timeout, this),
+      options_(options),
+      cache_(options.limits.max_history_bytes),
+      sync_(config_.address, config_.username, password_, kReadTimeoutMs),
+      rng_(node_id_),
+      presence_refresh_(reactor, &RedisBroker::on_presence_refresh, this),
       all_keys_(glob_escaped(config_.prefix) + "*") {
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(node_id_));
+  node_hex_ = hex;
+  cache_.set_loader([this](std::string_view channel) { load(channel); });
   connect();
 }
 
@@ -120,8 +138,6 @@ redisAsyncContext* RedisBroker::open() noexcept {
     else
       command(ac, &RedisBroker::on_hello, this, {"AUTH", config_.username, password_});
   }
-  // The PONG says the connection works (and AUTH passed): only then may SUBSCRIBEs go.
-  command(ac, &RedisBroker::on_hello, this, {"PING"});
   return ac;
 }
 
@@ -131,7 +147,33 @@ void RedisBroker::connect() noexcept {
   if (!pub_ || !sub_) {
     lost(pub_ ? pub_ : sub_);
     retry_later();
+    return;
   }
+  // The script before the PONG: no publish can go before its sha is known.
+  command(pub_, &RedisBroker::on_script, this, {"SCRIPT", "LOAD", kPublishScript});
+  // The PONG says the connection works (and AUTH passed): only then may SUBSCRIBEs go.
+  for (redisAsyncContext* ac : {pub_, sub_}) command(ac, &RedisBroker::on_hello, this, {"PING"});
+  // hiredis 0.14's async connect has no timeout: a silent address would hang here forever.
+  connect_timeout_.arm_after(kConnectTimeoutMs);
+}
+
+void RedisBroker::on_connect_timeout(void* data) noexcept {
+  auto* self = static_cast<RedisBroker*>(data);
+  if (self->pub_ready_ && self->sub_ready_) return;
+  spdlog::warn("broker: redis {} did not answer within {} ms", self->config_.address,
+               kConnectTimeoutMs);
+  self->drop_connections();
+  self->retry_later();
+}
+
+void RedisBroker::on_script(redisAsyncContext* /*ac*/, void* reply, void* data) {
+  auto* self = static_cast<RedisBroker*>(data);
+  auto* r = static_cast<redisReply*>(reply);
+  if (!r || self->closing_) return;
+  if (r->type == REDIS_REPLY_STRING)
+    self->script_sha_.assign(r->str, r->len);
+  else
+    spdlog::error("broker: redis refused the publish script: {}", str_of(r));
 }
 
 void RedisBroker::on_connect(const redisAsyncContext* ac, int status) {
@@ -163,11 +205,13 @@ void RedisBroker::on_hello(redisAsyncContext* ac, void* reply, void* data) {
 void RedisBroker::maybe_up() noexcept {
   if (up_ || !pub_ready_ || !sub_ready_) return;
   up_ = true;
+  connect_timeout_.cancel();
   stats_.broker_up = 1;
   if (ever_up_) ++stats_.broker_reconnects;
   ever_up_ = true;
   failures_ = 0;
   spdlog::info("broker: connected to redis {}", config_.address);
+  presence_up();
 }
 
 // Either connection failed or closed: the node is down until both are back.
@@ -200,19 +244,29 @@ void RedisBroker::retry_later() noexcept {
   retry_.arm_after(delay);
 }
 
-// Starts both connections afresh (the survivor of a half-lost pair too: one state).
-void RedisBroker::on_retry(void* data) noexcept {
-  auto* self = static_cast<RedisBroker*>(data);
-  for (redisAsyncContext** ac : {&self->pub_, &self->sub_}) {
+void RedisBroker::drop_connections() noexcept {
+  for (redisAsyncContext** ac : {&pub_, &sub_}) {
     if (redisAsyncContext* c = *ac) {
       *ac = nullptr;
       redisAsyncFree(c);
     }
   }
-  self->pub_ready_ = self->sub_ready_ = false;
-  self->psub_active_ = false;
-  self->unsubbing_.clear();
-  self->punsubbing_ = false;
+  sync_.close();
+  pub_ready_ = sub_ready_ = false;
+  psub_active_ = false;
+  unsubbing_.clear();
+  punsubbing_ = false;
+  if (up_) {
+    up_ = false;
+    stats_.broker_up = 0;
+    spdlog::warn("broker: lost redis {}; publishes fail until it is back", config_.address);
+  }
+}
+
+// Starts both connections afresh (the survivor of a half-lost pair too: one state).
+void RedisBroker::on_retry(void* data) noexcept {
+  auto* self = static_cast<RedisBroker*>(data);
+  self->drop_connections();
   self->connect();
 }
 
@@ -225,8 +279,28 @@ void RedisBroker::publish(const Message& m, PublishDone done) {
       new Pending{this,   std::move(done),        m.stamp_ns, monotonic_ns(), m.sender, m.echo,
                   m.kind, std::string(m.channel), {}};
   encode(m.kind, node_id_, m.payload, &p->body);
+  if (m.history_size > 0) {
+    p->history_size = m.history_size;
+    p->history_ttl_s = m.history_ttl_s;
+    return send_publish(p, !script_sha_.empty());
+  }
   const std::string key = key_of(m.channel);
   if (command(pub_, &RedisBroker::on_published, p, {"PUBLISH", key, p->body}) != REDIS_OK) {
+    std::unique_ptr<Pending> gone(p);
+    if (gone->done) gone->done(PublishResult{false, 0, 0});
+  }
+}
+
+// A message on a channel with history: kPublishScript, by its sha once loaded.
+void RedisBroker::send_publish(Pending* p, bool by_sha) noexcept {
+  const std::string meta = meta_key(p->channel), stream = stream_key(p->channel);
+  const std::string key = key_of(p->channel), epoch = new_epoch();
+  const std::string size = std::to_string(p->history_size);
+  const std::string ttl = std::to_string(p->history_ttl_s);
+  const int rc = command(pub_, &RedisBroker::on_published, p,
+                         {by_sha ? "EVALSHA" : "EVAL", by_sha ? script_sha_ : kPublishScript, "3",
+                          meta, stream, key, p->body, size, ttl, epoch});
+  if (rc != REDIS_OK) {
     std::unique_ptr<Pending> gone(p);
     if (gone->done) gone->done(PublishResult{false, 0, 0});
   }
@@ -239,7 +313,18 @@ void RedisBroker::on_published(redisAsyncContext* /*ac*/, void* reply, void* dat
   RedisBroker* self = p->self;
   if (self->closing_) return;
   auto* r = static_cast<redisReply*>(reply);
-  if (!r || r->type != REDIS_REPLY_INTEGER) {
+  // The script left Redis' cache (SCRIPT FLUSH, a restart between two turns): sent again
+  // as EVAL, which caches it again.
+  if (r && r->type == REDIS_REPLY_ERROR && p->history_size && !p->retried &&
+      str_of(r).starts_with("NOSCRIPT") && self->pub_) {
+    p->retried = true;
+    return self->send_publish(p.release(), false);
+  }
+  const bool with_position = p->history_size && r && r->type == REDIS_REPLY_ARRAY &&
+                             r->elements == 2 && r->element[1]->type == REDIS_REPLY_INTEGER;
+  if (!r || (r->type != REDIS_REPLY_INTEGER && !with_position)) {
+    if (r && r->type == REDIS_REPLY_ERROR)
+      spdlog::warn("broker: redis refused a publish: {}", str_of(r));
     if (p->done) p->done(PublishResult{false, 0, 0});
     return;
   }
@@ -251,8 +336,17 @@ void RedisBroker::on_published(redisAsyncContext* /*ac*/, void* reply, void* dat
                              p->body.size() - kHeaderBytes),
                    p->sender, p->echo);
   m.stamp_ns = p->stamp_ns;
-  const size_t delivered = self->local_.fan_out(m);
-  if (p->done) p->done(PublishResult{true, delivered, 0});
+  size_t delivered = 0;
+  if (with_position) {
+    m.epoch = parse_epoch(str_of(r->element[0]));
+    m.offset = uint64_t(r->element[1]->integer);
+    m.history_size = p->history_size;
+    m.history_ttl_s = p->history_ttl_s;
+    delivered = self->ingest(m);
+  } else {
+    delivered = self->local_.fan_out(m);
+  }
+  if (p->done) p->done(PublishResult{true, delivered, m.offset});
 }
 
 void RedisBroker::send_subscribe(std::string_view verb, const std::string* first,
@@ -285,6 +379,8 @@ void RedisBroker::subscribe_all() noexcept {
 }
 
 void RedisBroker::subscribe(std::string_view channel) {
+  // The cache follows the channel from its first subscriber's position() read (a stale
+  // copy is reloaded then), not from here.
   auto [it, added] = wanted_.emplace(channel);
   if (!added || !sub_ready_) return;
   const std::string key = key_of(channel);
@@ -295,6 +391,7 @@ void RedisBroker::subscribe(std::string_view channel) {
 }
 
 void RedisBroker::unsubscribe(std::string_view channel) {
+  cache_.set_interest(channel, false, history_now_ms());
   if (wanted_.erase(std::string(channel)) == 0 || !sub_ready_) return;
   const std::string key = key_of(channel);
   if (!unsubbing_.insert(key).second) return;  // already leaving
@@ -326,7 +423,14 @@ void RedisBroker::on_sub_reply(redisAsyncContext* /*ac*/, void* reply, void* dat
 // message is delivered exactly once across the switch).
 void RedisBroker::on_sub_event(redisReply* r) noexcept {
   const std::string_view type = str_of(r->element[0]);
-  if (type == "message") {
+  if (type == "subscribe") {
+    // From now on Redis sends this node the channel: what was published on a channel with
+    // history since this node last delivered (a new subscription, a reconnect) is read from
+    // its stream, so nothing falls between.
+    const std::string_view key = str_of(r->element[1]);
+    if (key.size() > config_.prefix.size() && key.starts_with(config_.prefix))
+      catch_up(key.substr(config_.prefix.size()), nullptr);
+  } else if (type == "message") {
     if (!psub_active_) deliver(str_of(r->element[1]), str_of(r->element[2]));
   } else if (type == "pmessage") {
     if (psub_active_ && r->elements >= 4) deliver(str_of(r->element[2]), str_of(r->element[3]));
@@ -347,15 +451,24 @@ void RedisBroker::on_sub_event(redisReply* r) noexcept {
 
 void RedisBroker::deliver(std::string_view key, std::string_view bytes) noexcept {
   if (!key.starts_with(config_.prefix) || key.size() == config_.prefix.size()) return;
-  const std::optional<Decoded> d = decode(bytes);
+  if (!bytes.empty() && bytes[0] == 'p')
+    return presence_event(key.substr(config_.prefix.size()), bytes);
+  const std::optional<Positioned> pos = decode_position(bytes);
+  const std::optional<Decoded> d = decode(pos ? pos->rest : bytes);
   if (!d) {
     spdlog::debug("broker: ignored a message on {} that no wsrelay published", key);
     return;
   }
   if (d->node == node_id_) return;  // ours: fanned out when Redis replied to the PUBLISH
   ++stats_.broker_messages_in;
-  local_.fan_out(
-      make_message(key.substr(config_.prefix.size()), d->kind, d->payload, nullptr, true));
+  Message m = make_message(key.substr(config_.prefix.size()), d->kind, d->payload, nullptr, true);
+  if (pos) {
+    m.epoch = pos->epoch;
+    m.offset = pos->offset;
+    ingest(m);
+  } else {
+    local_.fan_out(m);
+  }
 }
 
 }  // namespace relay::daemon::redis

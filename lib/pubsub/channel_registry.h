@@ -45,6 +45,8 @@ class Channel {
  public:
   std::string_view name() const noexcept { return name_; }
   size_t subscriber_count() const noexcept { return members_.size(); }
+  // The i-th member's sink (0 <= i < subscriber_count()), outside a publish.
+  Sink& sink(size_t i) const noexcept { return *members_[i].sink; }
 
  private:
   friend class ChannelRegistry;

@@ -152,5 +152,32 @@ TEST(LocalFanout, ChannelCountCountsSharedNamesOnce) {
   EXPECT_FALSE(fanout.is_subscribed(WsMode::kRaw, b.sub, "both"));
 }
 
+// A backplane that lost history: each exact subscriber of that channel (raw and /ws) is
+// handed to the hook once, others are not; pattern subscribers carry no history.
+TEST(LocalFanout, HistoryLostReachesTheChannelsExactSubscribers) {
+  Stats stats;
+  LocalFanout fanout(stats);
+  Sub raw, json, other, pattern;
+  (void)fanout.subscribe(WsMode::kRaw, raw.sub, "h.a");
+  (void)fanout.subscribe(WsMode::kJson, json.sub, "h.a");
+  (void)fanout.subscribe(WsMode::kJson, other.sub, "h.b");
+  ASSERT_TRUE(fanout.subscribe_pattern(pattern.sub, "h.*"));
+  fanout.history_lost("h.a", "ignored without a hook");
+  std::vector<const pubsub::Sink*> told;
+  std::string why;
+  fanout.on_history_lost([&](pubsub::Sink& s, const char* reason) {
+    told.push_back(&s);
+    why = reason;
+  });
+  fanout.history_lost("h.a", "epoch_changed");
+  ASSERT_EQ(told.size(), 2u);
+  EXPECT_TRUE((told[0] == &raw.sink && told[1] == &json.sink) ||
+              (told[0] == &json.sink && told[1] == &raw.sink));
+  EXPECT_EQ(why, "epoch_changed");
+  told.clear();
+  fanout.history_lost("nobody", "offset_too_old");
+  EXPECT_TRUE(told.empty());
+}
+
 }  // namespace
 }  // namespace relay::daemon

@@ -179,5 +179,48 @@ TEST(MemoryBroker, AChannelWithHistoryDeliversItsOffset) {
   EXPECT_EQ(broker.history()->messages(), 1u);
 }
 
+// A mirror (the Redis broker's cache): positions come from elsewhere, a stream no local
+// subscriber follows is loaded again on every read, a put() that does not follow restarts.
+TEST(HistoryStore, MirrorLoadsStaleStreamsAndTakesPositionsAsGiven) {
+  HistoryStore h(0);
+  int loads = 0;
+  h.set_loader([&](std::string_view channel) {
+    ++loads;
+    std::vector<StoredMessage> msgs(2);
+    msgs[0].offset = 9;
+    msgs[0].payload = "nine";
+    msgs[1].offset = 10;
+    msgs[1].payload = "ten";
+    for (StoredMessage& m : msgs) m.time_ms = history_now_ms();
+    h.restore(channel, {0xabcd, 10}, 0, std::move(msgs));
+  });
+  StreamPosition pos;
+  EXPECT_FALSE(h.cached("m", &pos));
+  std::vector<const StoredMessage*> out;
+  h.last("m", 5, history_now_ms(), &out);  // a reader that does not subscribe
+  EXPECT_EQ(offsets(out), (std::vector<uint64_t>{9, 10}));
+  EXPECT_FALSE(h.cached("m", &pos));  // nobody follows it: not kept in step
+  pos = h.position("m", true);
+  EXPECT_EQ(loads, 2);
+  EXPECT_EQ(pos.epoch, 0xabcdu);
+  EXPECT_EQ(pos.offset, 10u);
+  ASSERT_TRUE(h.cached("m", &pos));
+  h.put("m", {0xabcd, 11}, 100, 0, wire::PayloadKind::kText, as_bytes(std::string_view("11")),
+        history_now_ms());
+  out.clear();
+  EXPECT_EQ(h.since("m", {0xabcd, 9}, 10, history_now_ms(), &out), HistoryStatus::kOk);
+  EXPECT_EQ(offsets(out), (std::vector<uint64_t>{10, 11}));
+  EXPECT_EQ(loads, 2);  // followed: read from the cache
+  // A jump (the caller saw to the gap) restarts the cached stream at the given offset.
+  h.put("m", {0xabcd, 20}, 100, 0, wire::PayloadKind::kText, as_bytes(std::string_view("20")),
+        history_now_ms());
+  out.clear();
+  EXPECT_EQ(h.since("m", {0xabcd, 11}, 10, history_now_ms(), &out), HistoryStatus::kOffsetTooOld);
+  ASSERT_TRUE(h.cached("m", &pos));
+  EXPECT_EQ(pos.offset, 20u);
+  h.set_interest("m", false, history_now_ms());
+  EXPECT_FALSE(h.cached("m", &pos));
+}
+
 }  // namespace
 }  // namespace relay::daemon

@@ -40,5 +40,22 @@ TEST(RedisMessage, ForeignBytesAreRefused) {
   EXPECT_TRUE(decode("b12345678").has_value());          // empty payload
 }
 
+// What the Lua script publishes on a channel with history: the position, then our bytes.
+TEST(RedisMessage, PositionPrefixIsReadBack) {
+  std::string body;
+  encode(wire::PayloadKind::kText, 7, bytes_of("hi"), &body);
+  const std::string wire = "h00c0ffee" + std::string("000000000000002a") + body;
+  const auto p = decode_position(wire);
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(p->epoch, 0xc0ffeeu);
+  EXPECT_EQ(p->offset, 42u);
+  EXPECT_EQ(p->rest, body);
+  EXPECT_FALSE(decode_position(body).has_value());  // no history: no position
+  EXPECT_FALSE(
+      decode_position("h00c0ffeezz00000000000000" + body).has_value());  // malformed offset
+  EXPECT_EQ(parse_epoch("00c0ffee"), 0xc0ffeeu);
+  EXPECT_EQ(parse_epoch("c0ffee"), 0u);
+}
+
 }  // namespace
 }  // namespace relay::daemon::redis
