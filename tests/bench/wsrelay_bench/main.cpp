@@ -37,6 +37,8 @@ void print_usage() {
                "  --setup-timeout S    --drain-timeout S\n"
                "  --warmup-conns N     C1: connections opened (and kept) before measuring\n"
                "  --hold S             C1: keep the idle connections S seconds after measuring\n"
+               "  --own-channels on|off  C1: each connection on its own channel (default off)\n"
+               "  --tls on|off         C1: wss connections (TLS 1.3, no certificate check)\n"
                "  --flooders N         K1: clients flooding 1-byte messages (canary under flood)\n"
                "  --token-secret S     A1: HS256 secret (kid bench), a token per client\n"
                "  --token T            WebSocket upgrades carry ?token=T\n"
@@ -175,6 +177,10 @@ bool parse_options(int argc, char** argv, Options* o) {
       ok = parse_number(v, &o->idle_rcvbuf) && o->idle_rcvbuf > 0;
     else if (arg == "--deflate")
       ok = (o->deflate = v == "on") || v == "off";
+    else if (arg == "--own-channels")
+      ok = (o->own_channels = v == "on") || v == "off";
+    else if (arg == "--tls")
+      ok = (o->tls = v == "on") || v == "off";
     else if (arg == "--drain-timeout")
       ok = parse_number(v, &o->drain_timeout_s) && o->drain_timeout_s > 0;
     else {

@@ -36,6 +36,8 @@ struct Options {
   double drain_timeout_s = 10;  // after the measured phase: wait for stragglers
   uint32_t warmup_conns = 100;  // C1: connected (and kept) before measuring
   double hold_s = 0;            // C1: keep the connections open this long after measuring
+  bool own_channels = false;    // C1: each connection subscribes to its own channel (c1-N)
+  bool tls = false;             // C1: wss (TLS 1.3) connections instead of plain ones
   uint32_t idle_readers = 0;    // I1: connections that never read
   int idle_rcvbuf = 2048;       // I1: their SO_RCVBUF
   bool deflate = false;         // WebSocket clients offer permessage-deflate (and require it)
