@@ -1,0 +1,22 @@
+// SPDX-License-Identifier: MIT
+// note_heap_release(): see heap_trim.h.
+#include "base/heap_trim.h"
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
+namespace relay {
+
+bool note_heap_release(size_t bytes) noexcept {
+  thread_local size_t released = 0;  // per thread: each worker counts its own frees
+  released += bytes;
+  if (released < kTrimEveryBytes) return false;
+  released = 0;
+#if defined(__GLIBC__)
+  (void)malloc_trim(0);  // every arena, not only this thread's: harmless, and rare
+#endif
+  return true;
+}
+
+}  // namespace relay
