@@ -25,6 +25,7 @@ void print_usage() {
                "  --connections N      same as --subscribers\n"
                "  --channels N         F2: channels (one publisher each)\n"
                "  --window W           F1: messages in flight\n"
+               "  --batch B            F1: publish in batches of B frames per write (<= W)\n"
                "  --rate R             F2/F3: messages per second in total\n"
                "  --size B             payload bytes (32 to 65536)\n"
                "  --duration S         measured seconds\n"
@@ -139,6 +140,8 @@ bool parse_options(int argc, char** argv, Options* o) {
       ok = parse_number(v, &o->channels) && o->channels > 0;
     else if (arg == "--window")
       ok = parse_number(v, &o->window) && o->window > 0;
+    else if (arg == "--batch")
+      ok = parse_number(v, &o->batch);
     else if (arg == "--rate")
       ok = parse_number(v, &o->rate) && o->rate > 0;
     else if (arg == "--size")
@@ -191,6 +194,10 @@ bool parse_options(int argc, char** argv, Options* o) {
       std::fprintf(stderr, "wsrelay-bench: bad value for %s: %s\n", argv[i - 1], argv[i]);
       return false;
     }
+  }
+  if (o->batch > 0 && o->window > 0 && o->batch > o->window) {
+    std::fprintf(stderr, "wsrelay-bench: --batch must not exceed --window\n");
+    return false;
   }
   if (o->port == 0) {
     std::fprintf(stderr, "wsrelay-bench: --port is required\n");

@@ -23,6 +23,7 @@ struct Options {
   uint32_t channels = 1;
   uint32_t subscribers = 0;  // per channel (C1: connections)
   uint32_t window = 0;       // F1: messages in flight (closed loop)
+  uint32_t batch = 0;        // F1: frames per publisher write (0: whatever the window allows)
   double rate = 0;           // F2/F3: messages per second in total (open loop)
   size_t size = 64;          // payload bytes (>= 32)
   double duration_s = 5;     // measured phase

@@ -162,11 +162,18 @@ int run_f1(const Options& o) {
     if (!pumping) return;
     Publisher& p = load.publisher(0);
     const int64_t now = monotonic_ns();
-    while (p.in_flight() < o.window) load.publish(0, now);
+    if (o.batch == 0) {
+      while (p.in_flight() < o.window) load.publish(0, now);
+      return;
+    }
+    // --batch B: whole batches only, so each write of the publisher carries B frames.
+    while (p.in_flight() + o.batch <= o.window)
+      for (uint32_t i = 0; i < o.batch; ++i) load.publish(0, now);
   });
   JsonLine params;
   params.integer("subscribers", o.subscribers)
       .integer("window", o.window)
+      .integer("batch", o.batch)
       .integer("size", o.size)
       .str("type", type_mode_name(o.type));
   return run_fanout(o, load, &pumping, params);
