@@ -17,6 +17,7 @@
 #include <new>
 
 #include "base/assert.h"
+#include "base/clock.h"
 #include "base/heap_trim.h"
 
 namespace relay::net {
@@ -260,7 +261,7 @@ bool TlsEngine::release_buffers() noexcept {
   BIO_free(network_);
   network_ = nullptr;
   // Freed below the connections accepted since: glibc keeps those pages until a trim.
-  (void)note_heap_release(kTlsOutputBuffer + kTlsInputBuffer);
+  (void)note_heap_release(kTlsOutputBuffer + kTlsInputBuffer, monotonic_ms());
   return true;
 }
 
