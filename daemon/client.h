@@ -16,6 +16,7 @@
 
 #include "auth/identity.h"
 #include "base/byte_buffer.h"
+#include "base/fixed_pool.h"
 #include "base/out_queue.h"
 #include "connection_access.h"
 #include "local_fanout.h"
@@ -63,6 +64,7 @@ struct ConnAuth {
 
 // WebSocket phase: the protocol engine and what the connection subscribed to.
 struct WsSession {
+  RELAY_POOLED(WsSession)  // every idle connection holds one: no malloc header (fixed_pool.h)
   WsSession(pubsub::Sink& sink, WsMode m, ws::Limits limits)
       : proto(ws::Role::kServer, limits), subscriber(sink), mode(m) {}
   ws::Protocol proto;
@@ -78,6 +80,7 @@ struct WsSession {
 };
 
 struct Client final : pubsub::Sink {
+  RELAY_POOLED(Client)  // no malloc header or rounding per connection (fixed_pool.h)
   Client(Server* s, net::Reactor& reactor, uint64_t client_id, int socket_fd, ListenerKind kind,
          int64_t now_ms);
   ~Client();

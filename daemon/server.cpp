@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "base/bytes.h"
+#include "base/heap_trim.h"
 #include "broker_factory.h"
 #include "logging.h"
 #include "memory_broker.h"
@@ -368,6 +369,7 @@ void Server::on_metrics_timer(void* data) noexcept {
   }
   self->refresh_metrics();
   log_suppressed(self->log_limiter_, self->now_ms());  // the tail of a burst of repeated errors
+  (void)note_heap_release(0, self->now_ms());  // a trim still owed after a burst (heap_trim.h)
   self->update_status();
 }
 

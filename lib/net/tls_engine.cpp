@@ -17,12 +17,17 @@
 #include <new>
 
 #include "base/assert.h"
+#include "base/clock.h"
+#include "base/heap_trim.h"
 
 namespace relay::net {
 namespace {
 
 // ALPN wire format: length-prefixed names (RFC 7301 §3.1).
 constexpr unsigned char kAlpnHttp11[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+
+constexpr const char* kTls13Suites =
+    "TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_256_GCM_SHA384";
 
 // A sealed record may exceed its plaintext by this much: TLS 1.3 adds 22 bytes (header,
 // content type, AEAD tag); TLS 1.2 CBC with SHA-384 about 330 (IV, MAC, padding).
@@ -107,6 +112,12 @@ std::unique_ptr<TlsContext> TlsContext::create_server(const std::string& cert_pa
     return context_failure(error, nullptr, TlsFile::kNone,
                            "cannot create a TLS context: " + take_error("out of memory"));
   SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
+  // TLS 1.3: AES-128-GCM first (as Go's crypto/tls), then ChaCha20, then AES-256-GCM
+  // (OpenSSL's default puts it first). Its cipher state is about 200 bytes smaller per
+  // connection in each direction's context, and it encrypts faster with AES-NI.
+  if (SSL_CTX_set_ciphersuites(ctx, kTls13Suites) != 1)
+    return context_failure(error, ctx, TlsFile::kNone,
+                           "cannot set the TLS 1.3 cipher suites: " + take_error("unknown error"));
   if (SSL_CTX_use_certificate_chain_file(ctx, cert_path.c_str()) != 1)
     return context_failure(error, ctx, TlsFile::kCert,
                            "cannot load a PEM certificate chain from " + cert_path + ": " +
@@ -249,6 +260,8 @@ bool TlsEngine::release_buffers() noexcept {
   SSL_set_bio(ssl_, nullptr, nullptr);  // frees SSL's end of the pair
   BIO_free(network_);
   network_ = nullptr;
+  // Freed below the connections accepted since: glibc keeps those pages until a trim.
+  (void)note_heap_release(kTlsOutputBuffer + kTlsInputBuffer, monotonic_ms());
   return true;
 }
 

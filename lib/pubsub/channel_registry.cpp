@@ -40,7 +40,7 @@ SubscribeResult ChannelRegistry::subscribe(Subscriber& sub, std::string_view nam
   auto it = channels_.find(name);
   if (it == channels_.end()) {
     it = channels_.try_emplace(std::string(name)).first;
-    it->second.name_ = it->first;  // node-based map: the key never moves
+    it->second.name_ = &it->first;  // node-based map: the key never moves
     created = true;
   }
   Channel* ch = &it->second;
@@ -62,14 +62,14 @@ void ChannelRegistry::leave(Subscriber& sub, size_t index) noexcept {
   Channel* ch = sub.channels_[index].channel;
   const uint32_t slot = sub.channels_[index].slot;
 
-  std::vector<Channel::Member>& members = ch->members_;
+  SmallVector<Channel::Member>& members = ch->members_;
   if (slot + 1 != members.size()) {
     members[slot] = members.back();
     members[slot].sub->channels_[members[slot].slot].slot = slot;
   }
   members.pop_back();
 
-  std::vector<Subscriber::Membership>& mine = sub.channels_;
+  SmallVector<Subscriber::Membership>& mine = sub.channels_;
   if (index + 1 != mine.size()) {
     mine[index] = mine.back();
     mine[index].channel->members_[mine[index].slot].slot = uint32_t(index);
@@ -78,7 +78,7 @@ void ChannelRegistry::leave(Subscriber& sub, size_t index) noexcept {
   --memberships_;
 
   if (members.empty()) {
-    auto it = channels_.find(ch->name_);
+    auto it = channels_.find(*ch->name_);
     RELAY_ASSERT(it != channels_.end());
     channels_.erase(it);
   }

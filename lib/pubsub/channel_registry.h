@@ -6,7 +6,9 @@
 //
 // Layout: unordered_map<std::string, Channel> with heterogeneous lookup, so finding a
 // channel by string_view allocates nothing. Each Channel holds a vector of members,
-// each Subscriber a vector of memberships; each side stores its index in the other,
+// each Subscriber a vector of memberships (SmallVectors: the first record inline, so a
+// channel with one subscriber and a subscriber of one channel need no heap block, and a
+// map node is one 96-byte malloc chunk); each side stores its index in the other,
 // so subscribe and unsubscribe are O(1) swap-removes once the membership is found
 // (found by scanning the subscriber's own list: O(channels of that subscriber), so the
 // daemon caps channels per client). A channel is created by its first subscribe and
@@ -33,6 +35,7 @@
 #include <vector>
 
 #include "base/frame_ref.h"
+#include "base/small_vector.h"
 #include "pubsub/channel_name.h"
 #include "pubsub/pattern_index.h"
 #include "pubsub/subscriber.h"
@@ -43,7 +46,7 @@ namespace relay::pubsub {
 // erased (its last subscriber left), so don't keep one across turns.
 class Channel {
  public:
-  std::string_view name() const noexcept { return name_; }
+  std::string_view name() const noexcept { return *name_; }
   size_t subscriber_count() const noexcept { return members_.size(); }
   // The i-th member's sink (0 <= i < subscriber_count()), outside a publish.
   Sink& sink(size_t i) const noexcept { return *members_[i].sink; }
@@ -56,8 +59,8 @@ class Channel {
     Sink* sink;  // copied from sub so the publish loop touches one array
     uint32_t slot;
   };
-  std::string_view name_;  // points at the registry's key for this channel
-  std::vector<Member> members_;
+  const std::string* name_ = nullptr;  // the registry's key for this channel
+  SmallVector<Member> members_;        // one subscriber: inline, no heap block
 };
 
 enum class SubscribeStatus : uint8_t {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/frame_ref.h"
+#include "base/small_vector.h"
 
 namespace relay::pubsub {
 
@@ -66,7 +67,7 @@ class Subscriber {
   };
   Sink* sink_;
   ChannelRegistry* registry_ = nullptr;  // set on the first subscribe
-  std::vector<Membership> channels_;
+  SmallVector<Membership> channels_;     // one channel (a raw connection): inline
   std::vector<PatternMembership> patterns_;
   // The registry's publish generation this subscriber last received: a message reaching
   // it through an exact name and patterns (or two patterns) is delivered once.

@@ -8,12 +8,13 @@
 
 #include <openssl/evp.h>
 #include <openssl/rand.h>
-#include <openssl/sha.h>
 
 #include <algorithm>
 #include <cstring>
+#include <span>
 
 #include "base/assert.h"
+#include "base/sha1.h"
 #include "ws/http_text.h"
 
 namespace relay::ws {
@@ -271,8 +272,8 @@ bool compute_accept(std::string_view key, char out[kAcceptChars + 1]) noexcept {
   unsigned char input[kKeyChars + kGuid.size()];
   std::memcpy(input, key.data(), kKeyChars);
   std::memcpy(input + kKeyChars, kGuid.data(), kGuid.size());
-  unsigned char digest[SHA_DIGEST_LENGTH];
-  SHA1(input, sizeof(input), digest);
+  uint8_t digest[kSha1Bytes];
+  sha1(std::as_bytes(std::span(input)), digest);  // not OpenSSL's: base/sha1.h says why
   const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out), digest, sizeof(digest));
   RELAY_ASSERT(n == static_cast<int>(kAcceptChars));  // EVP_EncodeBlock NUL-terminates
   return true;

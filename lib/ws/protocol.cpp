@@ -261,7 +261,9 @@ Event Protocol::on_close_frame(std::span<std::byte> payload) {
   }
   close_received_ = true;
   peer_code_ = code;
-  peer_reason_.assign(reinterpret_cast<const char*>(reason.data()), reason.size());
+  if (!reason.empty())
+    peer_reason_ =
+        std::make_unique<std::string>(reinterpret_cast<const char*>(reason.data()), reason.size());
   // RFC 6455 §5.5.1: after our close and theirs the handshake is complete; else the
   // caller answers with send_close() and then both are done.
   state_ = close_sent_ ? ProtocolState::kDone : ProtocolState::kPeerClosed;

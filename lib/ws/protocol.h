@@ -104,7 +104,9 @@ class Protocol {
   bool close_sent() const noexcept { return close_sent_; }
   bool close_received() const noexcept { return close_received_; }
   uint16_t peer_close_code() const noexcept { return peer_code_; }  // 0 = none
-  std::string_view peer_close_reason() const noexcept { return peer_reason_; }
+  std::string_view peer_close_reason() const noexcept {
+    return peer_reason_ ? std::string_view(*peer_reason_) : std::string_view();
+  }
   // After kError: the code we closed with.
   uint16_t failure_code() const noexcept { return failure_code_; }
 
@@ -141,8 +143,8 @@ class Protocol {
   // In-place frames (a single-frame message, a control frame) keep their payload in
   // in_ until it is whole and is returned as a view; fragments stream into message_.
   // Members are ordered by size (8-byte fields, then the small ones together), so a
-  // connection's Protocol is 240 bytes (8 of them the deflate state pointer), not 280: every
-  // idle connection holds one.
+  // connection's Protocol is 224 bytes (8 of them the deflate state pointer, 8 the peer's
+  // close reason, allocated when one comes), not 280: every idle connection holds one.
   FrameHeader frame_;
   uint64_t frame_done_ = 0;  // payload bytes of frame_ processed so far
   Limits limits_;
@@ -151,7 +153,7 @@ class Protocol {
   ByteBuffer message_;          // reassembly of a fragmented message
   size_t message_fragments_ = 0;
   OutQueue out_;
-  std::string peer_reason_;
+  std::unique_ptr<std::string> peer_reason_;  // only once a close with a reason came
   Utf8Validator utf8_;
   uint16_t peer_code_ = 0;
   uint16_t failure_code_ = 0;

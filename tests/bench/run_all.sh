@@ -91,10 +91,16 @@ if [[ $scale == small ]]; then
   scenarios=(
     "F1-W32|F1|--subscribers 50 --window 32 --duration 1 --warmup 0.2"
     "F1-W256|F1|--subscribers 50 --window 256 --duration 1 --warmup 0.2"
+    "F1-B1|F1|--subscribers 50 --window 32 --batch 1 --duration 1 --warmup 0.2"
+    "F1-B4|F1|--subscribers 50 --window 32 --batch 4 --duration 1 --warmup 0.2"
+    "F1-B16|F1|--subscribers 50 --window 32 --batch 16 --duration 1 --warmup 0.2"
+    "F1-B32|F1|--subscribers 50 --window 32 --batch 32 --duration 1 --warmup 0.2"
+    "F1-B16-10k|F1|--subscribers 500 --window 32 --batch 16 --duration 1 --warmup 0.2"
     "F2-2k|F2|--channels 10 --rate 2000 --duration 1 --warmup 0.2"
     "F2-10k|F2|--channels 10 --rate 10000 --duration 1 --warmup 0.2"
     "F3|F3|--subscribers 500 --duration 1 --warmup 0.2"
     "C1|C1|--connections 500"
+    "C1-cold|C1|--connections 500 --warmup-conns 0 --own-channels on"
     "H1|H1|--duration 1 --warmup 0.2"
     "I1|I1|--idle-readers 200 --duration 1"
     "A1-off|A1|--connections 300"
@@ -111,10 +117,16 @@ else
   scenarios=(
     "F1-W32|F1|--window 32"
     "F1-W256|F1|--window 256"
+    "F1-B1|F1|--window 32 --batch 1"
+    "F1-B4|F1|--window 32 --batch 4"
+    "F1-B16|F1|--window 32 --batch 16"
+    "F1-B32|F1|--window 32 --batch 32"
+    "F1-B16-10k|F1|--subscribers 10000 --window 32 --batch 16"
     "F2-2k|F2|--rate 2000"
     "F2-10k|F2|--rate 10000"
     "F3|F3|"
     "C1|C1|"
+    "C1-cold|C1|--warmup-conns 0 --own-channels on"
     "H1|H1|"
     "I1|I1|--duration 3"
     "A1-off|A1|"
@@ -131,9 +143,15 @@ fi
 
 free_port() { "$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
+# Waits for the listener, without connecting when `ss` is there: C1-cold reads the relay's
+# RSS before its first connection, which must be the load generator's.
 wait_port() {
   for _ in $(seq 200); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+    if command -v ss >/dev/null; then
+      [[ -n $(ss -Hltn "sport = :$1") ]] && return 0
+    elif (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
+      return 0
+    fi
     sleep 0.05
   done
   return 1

@@ -49,7 +49,8 @@ if scenario == "A1":  # connects only: every one ready (with its token, when on)
     sys.exit(0)
 need = ["relay_cpu_util", "other_cpu_util", "noisy", "ok"]
 if scenario == "C1":
-    need += ["connects_per_s", "handshake_us", "rss_per_connection_bytes", "connections"]
+    need += ["connects_per_s", "handshake_us", "rss_per_connection_bytes", "connections",
+             "rss_per_connection_from_start_bytes", "rss_start_kb"]
 else:
     need += ["deliveries", "deliveries_per_s", "latency_us", "last_subscriber_us",
              "relay_cpu_ns_per_delivery", "drained"]
@@ -105,6 +106,10 @@ run_all() {
   [[ $label == node ]] || run_scenario "$label" "$port" "$pid" F2 --channels 4 --subscribers 5 --rate 400 --duration 1 --warmup 0.1
   [[ $label == node ]] || run_scenario "$label" "$port" "$pid" F3 --subscribers 200 --rate 10 --duration 1 --warmup 0.1
   [[ $label == node ]] || run_scenario "$label" "$port" "$pid" C1 --connections 200
+  # Issue 13's C1: every connection on its own channel, nothing left out.
+  [[ $label == node ]] || run_scenario "$label" "$port" "$pid" C1 --connections 100 --warmup-conns 0 --own-channels on
+  # The F1 batch curve's option: whole batches of frames per publisher write.
+  [[ $label == node ]] || run_scenario "$label" "$port" "$pid" F1 --subscribers 20 --window 8 --batch 4 --duration 1 --warmup 0.1
   run_scenario "$label" "$port" "$pid" H1 --subscribers 10 --http-conns 2 --pipeline 4 --duration 1 --warmup 0.1
   [[ $label == node ]] || run_scenario "$label" "$port" "$pid" I1 --idle-readers 50 --subscribers 2 --rate 40 --duration 1
   [[ $label == node ]] || run_scenario "$label" "$port" "$pid" A1 --connections 50
@@ -154,6 +159,50 @@ relay_pid=
 if ((status != 0)); then
   echo "smoke: wsrelay (tokens) exited with status $status" >&2
   exit 1
+fi
+
+# C1 over wss (--tls on), against wsrelay and against tls-floor (built next to the bench).
+check_tls() {
+  "$py" - "$1" "$2" <<'EOF'
+import json, sys
+r = json.loads(sys.argv[1])
+assert r["scenario"] == "C1" and r["params"]["tls"] is True, r
+assert r["ok"] is True and r["connections"] == int(sys.argv[2]), r
+assert r["rss_per_connection_from_start_bytes"] is not None, r
+print("smoke: %s C1 --tls on ok" % r["relay"])
+EOF
+}
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$work/key.pem" \
+  -out "$work/cert.pem" -days 2 -subj /CN=localhost -addext "subjectAltName=IP:127.0.0.1" 2>/dev/null
+port=$(free_port)
+cat >"$work/tls.json" <<EOF
+{"listen": "127.0.0.1:$port", "metrics_listen": "", "log_level": "warn", "demo": false,
+ "tls": {"cert": "$work/cert.pem", "key": "$work/key.pem"}}
+EOF
+"$relay_bin" --config "$work/tls.json" &
+relay_pid=$!
+wait_port "$port"
+check_tls "$(timeout 60 "$bench_bin" C1 --port "$port" --relay-pid "$relay_pid" --label wsrelay \
+  --connections 30 --own-channels on --tls on)" 30
+kill "$relay_pid"
+status=0
+wait "$relay_pid" || status=$?
+relay_pid=
+if ((status != 0)); then
+  echo "smoke: wsrelay (tls) exited with status $status" >&2
+  exit 1
+fi
+floor_bin=$(dirname "$bench_bin")/tls-floor
+if [[ -x $floor_bin ]]; then
+  port=$(free_port)
+  "$floor_bin" "$port" "$work/cert.pem" "$work/key.pem" &
+  relay_pid=$!
+  wait_port "$port"  # its probe connection fails the handshake and is dropped
+  check_tls "$(timeout 60 "$bench_bin" C1 --port "$port" --relay-pid "$relay_pid" --label tls-floor \
+    --connections 30 --tls on)" 30
+  kill "$relay_pid"
+  wait "$relay_pid" 2>/dev/null || true
+  relay_pid=
 fi
 
 if command -v node >/dev/null && [[ -d $here/../node/node_modules/ws ]]; then

@@ -87,6 +87,11 @@ ROWS = [
     ("F1-W256", "deliveries/s", "deliveries_per_s", 1, 0, None),
     ("F1-W256", "relay CPU per delivery (ns)", "relay_cpu_ns_per_delivery", 1, 0, le(200, "≤ 200")),
     ("F1-W256", "last subscriber p99 (ms)", "last_subscriber_us.p99", 1e-3, 2, None),
+    ("F1-B1", "relay CPU per delivery (ns)", "relay_cpu_ns_per_delivery", 1, 0, None),
+    ("F1-B4", "relay CPU per delivery (ns)", "relay_cpu_ns_per_delivery", 1, 0, None),
+    ("F1-B16", "relay CPU per delivery (ns)", "relay_cpu_ns_per_delivery", 1, 0, None),
+    ("F1-B32", "relay CPU per delivery (ns)", "relay_cpu_ns_per_delivery", 1, 0, None),
+    ("F1-B16-10k", "relay CPU per delivery (ns)", "relay_cpu_ns_per_delivery", 1, 0, None),
     ("F2-2k", "latency p50 (µs)", "latency_us.p50", 1, 0, None),
     ("F2-2k", "latency p99 (µs)", "latency_us.p99", 1, 0, None),
     ("F2-2k", "relay CPU per delivery (ns)", "relay_cpu_ns_per_delivery", 1, 0, None),
@@ -99,6 +104,10 @@ ROWS = [
     ("C1", "relay RSS per idle connection (bytes)", "rss_per_connection_bytes", 1, 0, le(700, "≤ 700")),
     ("C1", "connects/s", "connects_per_s", 1, 0, ge(25000, "≥ 25,000")),
     ("C1", "handshake p99 (ms)", "handshake_us.p99", 1e-3, 2, None),
+    ("C1-cold", "relay RSS per idle connection from before the first (bytes)",
+     "rss_per_connection_from_start_bytes", 1, 0, le(500, "≤ 500")),
+    ("C1-cold", "kernel socket slab per connection, both ends (bytes)",
+     "kernel_socket_slab_per_connection_both_ends_bytes", 1, 0, None),
     ("H1", "publishes/s", "publishes_per_s", 1, 0, None),
     ("H1", "deliveries/s", "deliveries_per_s", 1, 0, None),
     ("H1", "relay CPU per delivery (ns)", "relay_cpu_ns_per_delivery", 1, 0, None),
@@ -127,10 +136,17 @@ ROWS = [
 SCENARIOS = [
     ("F1-W32", "F1 fan-out, W=32", "1 channel, 1,000 subscribers, 1 publisher, 64 B, closed loop of 32 in flight"),
     ("F1-W256", "F1 fan-out, W=256", "the same with 256 in flight"),
+    ("F1-B1", "F1 batch curve, 1 frame per write", "F1-W32 with the publisher writing 1 frame at a time"),
+    ("F1-B4", "F1 batch curve, 4 frames per write", "the same, 4 frames per write"),
+    ("F1-B16", "F1 batch curve, 16 frames per write", "the same, 16 frames per write"),
+    ("F1-B32", "F1 batch curve, 32 frames per write", "the same, 32 frames per write (the whole window)"),
+    ("F1-B16-10k", "F1 batch 16, 10,000 subscribers", "F1-B16 with 10,000 subscribers"),
     ("F2-2k", "F2 many channels, 2,000 msg/s", "100 channels × 10 subscribers, 100 publishers, 256 B"),
     ("F2-10k", "F2 many channels, 10,000 msg/s", "the same at 10,000 msg/s"),
     ("F3", "F3 wide", "1 channel, 10,000 subscribers, 10 msg/s, 32 B"),
-    ("C1", "C1 idle", "10,000 idle connections"),
+    ("C1", "C1 idle", "10,000 idle connections on one channel; 100 warm-up connections before, left out"),
+    ("C1-cold", "C1 idle, issue 13's way", "10,000 idle connections, each on its own channel; the "
+     "relay's RSS from before its first connection, nothing left out"),
     ("H1", "H1 HTTP publish", "POST /channels/h1 (4 connections × 16 pipelined) to 100 subscribers, 64 B"),
     ("I1", "I1 idle readers", "1 channel, 2,000 connections that never read, 4 that do, 1 publisher at 160 × 64 KiB/s (10 MiB/s)"),
     ("A1-off", "A1 connects, tokens off", "2,000 connections on a raw channel, then 2,000 on /ws, 64 at once, auth off (wsrelay only)"),
@@ -267,8 +283,32 @@ def write_md(res, args):
                (" Missed: " + "; ".join(missed) + "." if missed else "") + "\n")
     out.append("![wsrelay vs Node ws](results.svg)\n")
     out.append("Raw JSON lines of every run: `results.jsonl` next to this file.\n")
+    out.append(HAND_WRITTEN_MARK + "\n")
+    tail = hand_written_tail(args.md)
     with open(args.md, "w") as f:
         f.write("\n".join(out))
+        if tail:
+            f.write("\n" + tail)
+
+
+# Sections written by hand (one-off measurements, memory.sh, compression.sh) follow this
+# line in RESULTS.md; a new run rewrites what is above it and keeps them.
+HAND_WRITTEN_MARK = "<!-- Sections below are written by hand: summarize.py keeps them. -->"
+
+
+def hand_written_tail(path):
+    """The hand-written sections of the current RESULTS.md: what follows the mark (or,
+    in a file written before the mark existed, the generated part's last line)."""
+    try:
+        with open(path) as f:
+            text = f.read()
+    except OSError:
+        return ""
+    for mark in (HAND_WRITTEN_MARK, "Raw JSON lines of every run: `results.jsonl` next to this file."):
+        i = text.find(mark)
+        if i >= 0:
+            return text[i + len(mark):].lstrip("\n")
+    return ""
 
 
 # (title, path, scale, items, target lines [(value, label)])

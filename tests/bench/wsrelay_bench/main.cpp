@@ -25,6 +25,7 @@ void print_usage() {
                "  --connections N      same as --subscribers\n"
                "  --channels N         F2: channels (one publisher each)\n"
                "  --window W           F1: messages in flight\n"
+               "  --batch B            F1: publish in batches of B frames per write (<= W)\n"
                "  --rate R             F2/F3: messages per second in total\n"
                "  --size B             payload bytes (32 to 65536)\n"
                "  --duration S         measured seconds\n"
@@ -37,6 +38,8 @@ void print_usage() {
                "  --setup-timeout S    --drain-timeout S\n"
                "  --warmup-conns N     C1: connections opened (and kept) before measuring\n"
                "  --hold S             C1: keep the idle connections S seconds after measuring\n"
+               "  --own-channels on|off  C1: each connection on its own channel (default off)\n"
+               "  --tls on|off         C1: wss connections (TLS 1.3, no certificate check)\n"
                "  --flooders N         K1: clients flooding 1-byte messages (canary under flood)\n"
                "  --token-secret S     A1: HS256 secret (kid bench), a token per client\n"
                "  --token T            WebSocket upgrades carry ?token=T\n"
@@ -137,6 +140,8 @@ bool parse_options(int argc, char** argv, Options* o) {
       ok = parse_number(v, &o->channels) && o->channels > 0;
     else if (arg == "--window")
       ok = parse_number(v, &o->window) && o->window > 0;
+    else if (arg == "--batch")
+      ok = parse_number(v, &o->batch);
     else if (arg == "--rate")
       ok = parse_number(v, &o->rate) && o->rate > 0;
     else if (arg == "--size")
@@ -175,6 +180,10 @@ bool parse_options(int argc, char** argv, Options* o) {
       ok = parse_number(v, &o->idle_rcvbuf) && o->idle_rcvbuf > 0;
     else if (arg == "--deflate")
       ok = (o->deflate = v == "on") || v == "off";
+    else if (arg == "--own-channels")
+      ok = (o->own_channels = v == "on") || v == "off";
+    else if (arg == "--tls")
+      ok = (o->tls = v == "on") || v == "off";
     else if (arg == "--drain-timeout")
       ok = parse_number(v, &o->drain_timeout_s) && o->drain_timeout_s > 0;
     else {
@@ -185,6 +194,10 @@ bool parse_options(int argc, char** argv, Options* o) {
       std::fprintf(stderr, "wsrelay-bench: bad value for %s: %s\n", argv[i - 1], argv[i]);
       return false;
     }
+  }
+  if (o->batch > 0 && o->window > 0 && o->batch > o->window) {
+    std::fprintf(stderr, "wsrelay-bench: --batch must not exceed --window\n");
+    return false;
   }
   if (o->port == 0) {
     std::fprintf(stderr, "wsrelay-bench: --port is required\n");

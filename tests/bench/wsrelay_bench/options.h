@@ -23,6 +23,7 @@ struct Options {
   uint32_t channels = 1;
   uint32_t subscribers = 0;  // per channel (C1: connections)
   uint32_t window = 0;       // F1: messages in flight (closed loop)
+  uint32_t batch = 0;        // F1: frames per publisher write (0: whatever the window allows)
   double rate = 0;           // F2/F3: messages per second in total (open loop)
   size_t size = 64;          // payload bytes (>= 32)
   double duration_s = 5;     // measured phase
@@ -36,6 +37,8 @@ struct Options {
   double drain_timeout_s = 10;  // after the measured phase: wait for stragglers
   uint32_t warmup_conns = 100;  // C1: connected (and kept) before measuring
   double hold_s = 0;            // C1: keep the connections open this long after measuring
+  bool own_channels = false;    // C1: each connection subscribes to its own channel (c1-N)
+  bool tls = false;             // C1: wss (TLS 1.3) connections instead of plain ones
   uint32_t idle_readers = 0;    // I1: connections that never read
   int idle_rcvbuf = 2048;       // I1: their SO_RCVBUF
   bool deflate = false;         // WebSocket clients offer permessage-deflate (and require it)

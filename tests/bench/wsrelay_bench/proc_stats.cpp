@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string_view>
 
 #include "base/clock.h"
 
@@ -64,6 +65,23 @@ int64_t process_rss_kb(pid_t pid) noexcept {
   const char* p = std::strstr(buf, "\nVmRSS:");
   if (!p) return -1;
   return std::strtoll(p + 7, nullptr, 10);
+}
+
+int64_t socket_slab_bytes() noexcept {
+  FILE* f = std::fopen("/proc/slabinfo", "re");
+  if (!f) return -1;
+  char line[512];
+  int64_t total = 0;
+  while (std::fgets(line, sizeof line, f)) {
+    char name[64];
+    long long active = 0, objs = 0, size = 0;
+    if (std::sscanf(line, "%63s %lld %lld %lld", name, &active, &objs, &size) != 4) continue;
+    const std::string_view n = name;
+    if (n == "TCP" || n == "sock_inode_cache" || n == "filp" || n == "eventpoll_epi")
+      total += active * size;
+  }
+  std::fclose(f);
+  return total;
 }
 
 double self_cpu_seconds() noexcept {

@@ -14,6 +14,10 @@ namespace relay::bench {
 double process_cpu_seconds(pid_t pid) noexcept;
 // VmRSS in kB; -1 when it cannot be read.
 int64_t process_rss_kb(pid_t pid) noexcept;
+// The kernel's slab memory for sockets (the TCP, sock_inode_cache, filp and
+// eventpoll_epi caches of /proc/slabinfo: active objects x object size) in bytes; -1
+// when unreadable (root only). Not part of any process' RSS.
+int64_t socket_slab_bytes() noexcept;
 // This process' user + system CPU time in seconds (getrusage).
 double self_cpu_seconds() noexcept;
 

@@ -162,11 +162,18 @@ int run_f1(const Options& o) {
     if (!pumping) return;
     Publisher& p = load.publisher(0);
     const int64_t now = monotonic_ns();
-    while (p.in_flight() < o.window) load.publish(0, now);
+    if (o.batch == 0) {
+      while (p.in_flight() < o.window) load.publish(0, now);
+      return;
+    }
+    // --batch B: whole batches only, so each write of the publisher carries B frames.
+    while (p.in_flight() + o.batch <= o.window)
+      for (uint32_t i = 0; i < o.batch; ++i) load.publish(0, now);
   });
   JsonLine params;
   params.integer("subscribers", o.subscribers)
       .integer("window", o.window)
+      .integer("batch", o.batch)
       .integer("size", o.size)
       .str("type", type_mode_name(o.type));
   return run_fanout(o, load, &pumping, params);
@@ -237,15 +244,28 @@ int run_h1(const Options& o) {
 }
 
 int run_c1(const Options& o) {
+  if (o.tls) return run_c1_tls(o);
   Load load(o);
-  const uint32_t ch = load.add_channel("c1", 0);
-  // Warm-up connections stay open but are not counted: the relay's first handshakes
-  // page in code and grow its tables once, which is not a cost per connection.
-  for (uint32_t i = 0; i < o.warmup_conns; ++i) load.add_subscriber(ch);
+  // One channel for all, or (--own-channels on) one per connection: a channel entry and
+  // its membership are then part of every connection's cost.
+  const uint32_t shared = o.own_channels ? 0 : load.add_channel("c1", 0);
+  uint32_t made = 0;
+  auto add = [&] {
+    load.add_subscriber(o.own_channels ? load.add_channel("c1-" + std::to_string(made), 0)
+                                       : shared);
+    ++made;
+  };
+  // Two figures: from the RSS before the relay's first connection (issue 13's way:
+  // everything a user sizing a machine pays), and from after the warm-up connections
+  // (they stay open but are not counted: the first handshakes page in code and grow the
+  // relay's tables once). With --warmup-conns 0 both are the same.
+  const int64_t rss_start = process_rss_kb(o.relay_pid);
+  const int64_t slab_start = socket_slab_bytes();
+  for (uint32_t i = 0; i < o.warmup_conns; ++i) add();
   if (!load.connect_all()) return print_setup_failure(o, load, 0);
-  load.run_for(200);
+  if (o.warmup_conns) load.run_for(200);
   load.handshake().reset();
-  for (uint32_t i = 0; i < o.subscribers; ++i) load.add_subscriber(ch);
+  for (uint32_t i = 0; i < o.subscribers; ++i) add();
   const int64_t rss_before = process_rss_kb(o.relay_pid);
   CpuSnapshot a = take_snapshot(o.relay_pid);
   const int64_t t0 = monotonic_ns();
@@ -255,25 +275,41 @@ int run_c1(const Options& o) {
   // Let the relay finish with the handshakes (buffers freed) before reading its RSS.
   load.run_for(500);
   const int64_t rss_after = process_rss_kb(o.relay_pid);
-  const uint64_t n = load.open_connections() - o.warmup_conns;
+  const int64_t slab_after = socket_slab_bytes();
+  const uint64_t all = load.open_connections();
+  const uint64_t n = all - o.warmup_conns;
 
   JsonLine j = start_line(o);
   j.begin("params")
       .integer("connections", o.subscribers)
       .integer("warmup_connections", o.warmup_conns)
       .integer("concurrency", o.concurrency)
+      .boolean("own_channels", o.own_channels)
       .end();
   j.integer("connections", n)
       .num("connect_s", connect_s, 3)
       .num("connects_per_s", double(n) / connect_s, 0);
   add_latency(j, "handshake_us", load.handshake());
-  if (rss_before >= 0 && rss_after >= 0) {
-    j.integer("rss_before_kb", uint64_t(rss_before)).integer("rss_after_kb", uint64_t(rss_after));
+  if (rss_start >= 0 && rss_before >= 0 && rss_after >= 0) {
+    j.integer("rss_start_kb", uint64_t(rss_start))
+        .integer("rss_before_kb", uint64_t(rss_before))
+        .integer("rss_after_kb", uint64_t(rss_after));
     j.num("rss_per_connection_bytes", double(rss_after - rss_before) * 1024.0 / double(n ? n : 1),
           0);
+    j.num("rss_per_connection_from_start_bytes",
+          double(rss_after - rss_start) * 1024.0 / double(all ? all : 1), 0);
   } else {
-    j.null("rss_before_kb").null("rss_after_kb").null("rss_per_connection_bytes");
+    j.null("rss_start_kb").null("rss_before_kb").null("rss_after_kb");
+    j.null("rss_per_connection_bytes").null("rss_per_connection_from_start_bytes");
   }
+  // The kernel's share, which RSS leaves out: socket slab objects of both ends (the load
+  // generator's sockets are on this machine too), and the TCP buffer pages (sockstat).
+  if (slab_start >= 0 && slab_after >= 0)
+    j.num("kernel_socket_slab_per_connection_both_ends_bytes",
+          double(slab_after - slab_start) / double(all ? all : 1), 0);
+  else
+    j.null("kernel_socket_slab_per_connection_both_ends_bytes");
+  j.integer("tcp_mem_kb", uint64_t(std::max<int64_t>(0, tcp_memory_kb())));
   add_cpu(j, cpu, n, "relay_cpu_ns_per_connect");
   const bool clean = add_errors(j, load, 0) && n == o.subscribers;
   j.boolean("ok", clean);

@@ -13,6 +13,8 @@ int run_scenario(const Options& opts);
 int run_canary_flood(const Options& opts);
 // A1 connects with tokens on (--token-secret) or off (auth_connect.cpp).
 int run_auth_connect(const Options& opts);
+// C1 over wss (tls_idle.cpp).
+int run_c1_tls(const Options& opts);
 // R1 recovery storm, M1 history memory (history_scenarios.cpp).
 int run_history_scenario(const Options& opts);
 }  // namespace relay::bench
