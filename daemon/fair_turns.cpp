@@ -26,11 +26,12 @@ constexpr uint64_t kInputBytesPerTurn = 256 * 1024;
 // message went to still hold it in their user-space queue after a flush (their kernel
 // buffer is full: each is behind by a whole socket buffer); read it again once at most
 // 1/8 do. A pushback lasts at most kPushbackMaxMs, so a subscriber that never reads slows
-// a publisher down (to one turn's budget per pushback) but cannot stop it: the queue limits
-// close that subscriber meanwhile.
+// a publisher down (to one turn's budget per pushback: 256 KiB per 10 ms) but cannot stop
+// it: the queue limits close that subscriber meanwhile. 100 ms held a 10 MiB/s publisher
+// to a quarter of its rate behind 2,000 never-readers (I1 in wsrelay-bench).
 constexpr uint32_t kPushbackShare = 4;
 constexpr uint32_t kResumeShare = 8;
-constexpr int64_t kPushbackMaxMs = 100;
+constexpr int64_t kPushbackMaxMs = 10;
 
 // Subscriber queues still holding the probe's frame (the probe's own reference aside).
 uint32_t lagging(const FrameRef& f) noexcept {
