@@ -84,21 +84,16 @@ PublishResult WorkerBroker::publish_owned(
   return r;
 }
 
-void WorkerBroker::subscribe(std::string_view channel) {
-  const uint32_t owner = hub_.owner_of(channel);
-  if (owner == self_) return set_interest(channel, self_, true);
-  Envelope e;
-  e.kind = Envelope::Kind::kSubscribe;
-  e.from = self_;
-  e.channel.assign(channel);
-  send(owner, e);
-}
+void WorkerBroker::subscribe(std::string_view channel) { tell_owner(channel, true); }
 
-void WorkerBroker::unsubscribe(std::string_view channel) {
+void WorkerBroker::unsubscribe(std::string_view channel) { tell_owner(channel, false); }
+
+// This worker's interest in `channel` goes to the channel's owner (or is set here).
+void WorkerBroker::tell_owner(std::string_view channel, bool on) {
   const uint32_t owner = hub_.owner_of(channel);
-  if (owner == self_) return set_interest(channel, self_, false);
+  if (owner == self_) return set_interest(channel, self_, on);
   Envelope e;
-  e.kind = Envelope::Kind::kUnsubscribe;
+  e.kind = on ? Envelope::Kind::kSubscribe : Envelope::Kind::kUnsubscribe;
   e.from = self_;
   e.channel.assign(channel);
   send(owner, e);

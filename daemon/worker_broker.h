@@ -65,6 +65,7 @@ class WorkerBroker final : public Broker {
   void send(uint32_t to, Envelope& e) noexcept;
   bool flush_overflow() noexcept;  // true when every overflow is empty
   void set_interest(std::string_view channel, uint32_t worker, bool on);
+  void tell_owner(std::string_view channel, bool on);
   static std::shared_ptr<const SharedMessage> share(const Message& m, uint32_t origin);
 
   WorkerHub& hub_;
