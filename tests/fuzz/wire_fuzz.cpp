@@ -258,7 +258,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (!bad_id && doc.contains("op") && doc["op"].is_string()) {
         const std::string& op = doc["op"].get_ref<const std::string&>();
         const bool known = op == "ping" || op == "subscribe" || op == "unsubscribe" ||
-                           op == "publish" || op == "history" || op == "presence";
+                           op == "publish" || op == "history" || op == "presence" || op == "auth" ||
+                           op == "refresh";
         FUZZ_CHECK(known == (err.code == wire::code::kBadRequest));
         FUZZ_CHECK(op != "ping");  // only a bad id fails a ping
       }
